@@ -1,0 +1,125 @@
+"""Validation of waveform input shared by every audio estimator (STYLE.md section 2).
+
+X is a list (or 1-D object array) of 1-D clips with lengths that may differ, or a 2-D float
+array of equal-length clips. Each clip is checked with sklearn's ``check_array`` so errors use
+sklearn's wording and name the clip (``X[3]``).
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+
+from .exceptions import AudioWarning
+
+# Integer clips of these widths are PCM samples: scaled to [-1, 1] by their full scale.
+_PCM_SCALE = {
+    np.dtype(np.int8): 2.0**7,
+    np.dtype(np.int16): 2.0**15,
+    np.dtype(np.int32): 2.0**31,
+}
+
+
+def _as_container(X):
+    """Turn pandas objects and array-likes without ``__len__`` into something indexable."""
+    if sp.issparse(X):
+        raise TypeError(
+            "Sparse input is not supported: X must be a list of 1-D float clips "
+            "or a 2-D float array of equal-length clips."
+        )
+    if hasattr(X, "to_numpy"):  # pandas DataFrame or Series
+        X = X.to_numpy()
+    elif not hasattr(X, "__len__") and hasattr(X, "__array__"):
+        X = np.asarray(X)
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"X is a {type(X).__name__}; pass a list of clips. To read files, use "
+            "sklearn_ser.io.AudioLoader or load_audio first."
+        )
+    return X
+
+
+def _check_one_clip(x, index, dtype):
+    name = f"X[{index}]"
+    if sp.issparse(x):
+        raise TypeError(f"{name} is a sparse matrix; clips must be dense 1-D float arrays.")
+    if isinstance(x, (str, bytes)):
+        raise TypeError(
+            f"{name} is a {type(x).__name__} ({x!r:.60}), not audio. To read files, use "
+            "sklearn_ser.io.AudioLoader or load_audio first."
+        )
+    arr = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    if arr.ndim == 2 and min(arr.shape) <= 8 and arr.size > 0:
+        raise ValueError(
+            f"{name} has shape {arr.shape}: a multi-channel clip. Clips must be mono 1-D arrays; "
+            "mix down with x.mean(axis=...) or load files with load_audio(path, mono=True)."
+        )
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} has {arr.ndim} dimensions (shape {arr.shape}); each clip must be a 1-D array "
+            "of samples. Reshape your data or pass a list of 1-D clips."
+        )
+    scale = _PCM_SCALE.get(arr.dtype)
+    out = check_array(
+        arr, ensure_2d=False, dtype=dtype, input_name=name, ensure_min_samples=1
+    )
+    if scale is not None:
+        warnings.warn(
+            f"{name} is {arr.dtype} PCM; it was scaled to [-1, 1] by 1/{int(scale)}. "
+            "Pass float clips to silence this warning.",
+            AudioWarning,
+            stacklevel=4,
+        )
+        out = out / scale
+    return out
+
+
+def check_clips(X, *, dtype=np.float32):
+    """Validate waveform input and return a list of 1-D float clips.
+
+    Parameters
+    ----------
+    X : list of array-like of shape (n_samples_i,) or ndarray of shape (n_clips, n_samples)
+        Mono clips. A 2-D float array is read as equal-length clips, one per row.
+    dtype : numpy dtype, default=np.float32
+        The dtype of the returned clips.
+
+    Returns
+    -------
+    clips : list of ndarray of shape (n_samples_i,)
+        Validated clips. A clip is a new array whenever a conversion was needed; callers must
+        still never write into them, since unconverted clips are the caller's own arrays.
+
+    Raises
+    ------
+    TypeError
+        Sparse input, strings, or other containers that are not audio.
+    ValueError
+        No clips, an empty clip, NaN or infinite samples, a multi-channel clip, or a single
+        1-D array (which would be ambiguous: one clip or a column of samples?).
+    """
+    X = _as_container(X)
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim == 1:
+            raise ValueError(
+                "Expected a list of clips, got one 1-D array of shape "
+                f"{X.shape}. Reshape your data: wrap a single clip in a list, e.g. [x], "
+                "or use X.reshape(1, -1)."
+            )
+        if X.ndim == 2:
+            if X.shape[0] == 0:
+                raise ValueError("X contains 0 clips; at least 1 is required.")
+            return [_check_one_clip(row, i, dtype) for i, row in enumerate(X)]
+        raise ValueError(
+            f"X has shape {X.shape}; expected a list of 1-D clips or a 2-D array "
+            "(n_clips, n_samples). Reshape your data."
+        )
+    if len(X) == 0:
+        raise ValueError("X contains 0 clips; at least 1 is required.")
+    return [_check_one_clip(x, i, dtype) for i, x in enumerate(X)]
+
+
+def clip_lengths(clips):
+    """Number of samples of each clip, as an int64 array."""
+    return np.fromiter((len(c) for c in clips), dtype=np.int64, count=len(clips))
