@@ -41,6 +41,7 @@ def _as_container(X):
 
 
 def _check_one_clip(x, index, dtype):
+    """Validate one clip; return it as a 1-D float array and its PCM dtype (or None)."""
     name = f"X[{index}]"
     if sp.issparse(x):
         raise TypeError(f"{name} is a sparse matrix; clips must be dense 1-D float arrays.")
@@ -60,19 +61,27 @@ def _check_one_clip(x, index, dtype):
             f"{name} has {arr.ndim} dimensions (shape {arr.shape}); each clip must be a 1-D array "
             "of samples. Reshape your data or pass a list of 1-D clips."
         )
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (0 samples); remove it or check how it was loaded.")
     scale = _PCM_SCALE.get(arr.dtype)
-    out = check_array(
-        arr, ensure_2d=False, dtype=dtype, input_name=name, ensure_min_samples=1
-    )
+    out = check_array(arr, ensure_2d=False, dtype=dtype, input_name=name)
     if scale is not None:
+        out = out / np.asarray(scale, dtype=out.dtype)
+        return out, arr.dtype
+    return out, None
+
+
+def _warn_pcm(pcm_dtypes):
+    scaled = [(i, d) for i, d in enumerate(pcm_dtypes) if d is not None]
+    if scaled:
+        first, dtype = scaled[0]
         warnings.warn(
-            f"{name} is {arr.dtype} PCM; it was scaled to [-1, 1] by 1/{int(scale)}. "
-            "Pass float clips to silence this warning.",
+            f"{len(scaled)} clip(s) are integer PCM (X[{first}] is {dtype}); "
+            "they were scaled to [-1, 1] by their full scale. Pass float clips to silence this "
+            "warning.",
             AudioWarning,
             stacklevel=4,
         )
-        out = out / scale
-    return out
 
 
 def check_clips(X, *, dtype=np.float32):
@@ -110,14 +119,25 @@ def check_clips(X, *, dtype=np.float32):
         if X.ndim == 2:
             if X.shape[0] == 0:
                 raise ValueError("X contains 0 clips; at least 1 is required.")
-            return [_check_one_clip(row, i, dtype) for i, row in enumerate(X)]
+            if X.shape[1] == 0:
+                # sklearn's wording, which its common checks look for, plus what it means here.
+                raise ValueError(
+                    f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
+                    "required. Each row of a 2-D X is one clip and needs at least one sample."
+                )
+            return _checked([_check_one_clip(row, i, dtype) for i, row in enumerate(X)])
         raise ValueError(
             f"X has shape {X.shape}; expected a list of 1-D clips or a 2-D array "
             "(n_clips, n_samples). Reshape your data."
         )
     if len(X) == 0:
         raise ValueError("X contains 0 clips; at least 1 is required.")
-    return [_check_one_clip(x, i, dtype) for i, x in enumerate(X)]
+    return _checked([_check_one_clip(x, i, dtype) for i, x in enumerate(X)])
+
+
+def _checked(results):
+    _warn_pcm([pcm for _, pcm in results])
+    return [clip for clip, _ in results]
 
 
 def clip_lengths(clips):

@@ -1,0 +1,81 @@
+"""The ``sklearn-ser`` command line."""
+
+import argparse
+import shlex
+import sys
+
+from .. import __version__
+from ._benchmark import DATASETS
+
+_DEFAULT_MODELS = "svm,nb,dt"
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="sklearn-ser",
+        description="Speech emotion recognition with scikit-learn: benchmark recognisers "
+        "speaker-independently.",
+    )
+    parser.add_argument("--version", action="version", version=f"sklearn-ser {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    bench = commands.add_parser(
+        "benchmark",
+        help="compare recognisers on one corpus with speaker-independent cross-validation",
+        description="Evaluate each model on the same speaker-independent folds and write "
+        "results.json, results.csv, report.md and confusion-matrix PNGs.",
+    )
+    bench.add_argument("--dataset", choices=DATASETS, default="synthetic",
+                       help="corpus to use (default: the embedded synthetic corpus)")
+    bench.add_argument("--data-dir", default=None,
+                       help="folder of the corpus (default: the loader's env variable or cache)")
+    bench.add_argument("--models", default=_DEFAULT_MODELS,
+                       help=f"comma-separated model names (default: {_DEFAULT_MODELS}); "
+                       "classic: svm, linear-svm, lr, nb, dt, rf, knn")
+    bench.add_argument("--cv", default="loso",
+                       help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
+                       "stratified folds); default: loso")
+    bench.add_argument("--output", default="benchmark-output",
+                       help="folder for the results (default: ./benchmark-output)")
+    bench.add_argument("--n-jobs", type=int, default=None,
+                       help="folds evaluated in parallel (joblib; -1 = all cores)")
+    bench.add_argument("--n-samples", type=int, default=420,
+                       help="clips generated for --dataset synthetic (default: 420)")
+    bench.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    bench.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def _benchmark(args, argv):
+    from ._benchmark import format_leaderboard, load_corpus, run_benchmark, write_outputs
+
+    verbose = 0 if args.quiet else 1
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise SystemExit("--models is empty; name at least one model, e.g. --models svm")
+    corpus = load_corpus(args.dataset, data_dir=args.data_dir, n_samples=args.n_samples,
+                         random_state=args.random_state, n_jobs=args.n_jobs, verbose=verbose)
+    records, reports = run_benchmark(corpus, models, cv=args.cv, n_jobs=args.n_jobs,
+                                     random_state=args.random_state, verbose=verbose)
+    command = "sklearn-ser " + " ".join(shlex.quote(a) for a in argv)
+    output = write_outputs(args.output, corpus, records, reports, command=command)
+    print(format_leaderboard(records))
+    print(f"\nWrote results.json, results.csv, report.md and confusion matrices to {output}/")
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``sklearn-ser`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "benchmark":
+            return _benchmark(args, argv)
+    except (FileNotFoundError, ValueError) as exc:
+        # Errors of the user's making get one clear line, not a traceback.
+        print(f"sklearn-ser {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+__all__ = ["main"]

@@ -1,0 +1,195 @@
+"""``sklearn-ser benchmark``: a speaker-independent comparison of recognisers on one corpus."""
+
+import json
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+
+#: Record keys of results.json, in order (the contract of the benchmark output).
+RECORD_KEYS = (
+    "model", "dataset", "protocol", "n_folds", "uar", "uar_ci_low", "uar_ci_high", "wa",
+    "macro_f1", "fit_seconds",
+)
+
+DATASETS = ("synthetic", "emodb", "ravdess", "tess", "cremad", "folder")
+
+
+@dataclass
+class Corpus:
+    """Clips, labels and speakers of the corpus under test."""
+
+    name: str
+    clips: list
+    target: np.ndarray
+    groups: np.ndarray
+    sr: int
+
+
+def load_corpus(name, *, data_dir=None, sr=16000, n_samples=420, random_state=0, n_jobs=None,
+                verbose=0):
+    """Load a corpus by benchmark name as clips, labels and speaker groups."""
+    from .. import datasets
+
+    if name == "synthetic":
+        bunch = datasets.make_emotional_speech(n_samples, sr=sr, random_state=random_state)
+        return Corpus(name, list(bunch.data), np.asarray(bunch.target),
+                      np.asarray(bunch.groups), sr)
+    if name == "folder" and data_dir is None:
+        raise SystemExit("--dataset folder needs --data-dir PATH (sub-folders named by label).")
+    loader = getattr(datasets, f"load_{name}")
+    bunch = loader(data_dir, return_clips=True, sr=sr, n_jobs=n_jobs, verbose=verbose)
+    return Corpus(name, list(bunch.data), np.asarray(bunch.target), np.asarray(bunch.groups), sr)
+
+
+def build_model(name, *, sr, random_state):
+    """The pipeline a benchmark model name stands for."""
+    from ..pipelines import CLASSIFIERS, make_classic_pipeline
+
+    if name in CLASSIFIERS:
+        return make_classic_pipeline(name, sr=sr, random_state=random_state)
+    raise SystemExit(f"Unknown model {name!r}; choose from {', '.join(sorted(CLASSIFIERS))}.")
+
+
+def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, verbose=1):
+    """Evaluate each model on the same speaker-independent folds.
+
+    Returns
+    -------
+    records : list of dict
+        One record per model with the keys of ``RECORD_KEYS``.
+    reports : dict of str to EvaluationReport
+        The full report of each model.
+    """
+    from ..model_selection import evaluate, make_cv
+
+    splitter = make_cv(cv)
+    records, reports = [], {}
+    for name in models:
+        model = build_model(name, sr=corpus.sr, random_state=random_state)
+        if verbose:
+            print(f"[{name}] evaluating on {corpus.name} ({cv}) ...", flush=True)
+        start = time.perf_counter()
+        report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups, cv=splitter,
+                          n_jobs=n_jobs, verbose=verbose)
+        wall = time.perf_counter() - start
+        reports[name] = report
+        records.append(_record(name, corpus.name, cv, report))
+        if verbose:
+            print(f"[{name}] UAR {report.uar:.3f} in {wall:.1f} s", flush=True)
+    return records, reports
+
+
+def _record(model, dataset, protocol, report):
+    values = {
+        "model": model,
+        "dataset": dataset,
+        "protocol": protocol,
+        "n_folds": int(report.n_folds),
+        "uar": report.uar,
+        "uar_ci_low": report.uar_ci_low,
+        "uar_ci_high": report.uar_ci_high,
+        "wa": report.wa,
+        "macro_f1": report.macro_f1,
+        "fit_seconds": report.fit_seconds,
+    }
+    return {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
+            for k, v in values.items()}
+
+
+def leaderboard(records):
+    """Records as a DataFrame sorted by UAR, best first."""
+    frame = pd.DataFrame(records, columns=list(RECORD_KEYS))
+    return frame.sort_values("uar", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def format_leaderboard(records):
+    """A plain-text leaderboard for the terminal."""
+    lines = [f"{'model':<12} {'UAR':>6} {'95% CI':>15} {'WA':>6} {'macro-F1':>8} {'fit s':>8}"]
+    for row in leaderboard(records).itertuples():
+        ci = f"[{row.uar_ci_low:.3f}, {row.uar_ci_high:.3f}]"
+        lines.append(f"{row.model:<12} {row.uar:>6.3f} {ci:>15} {row.wa:>6.3f} "
+                     f"{row.macro_f1:>8.3f} {row.fit_seconds:>8.1f}")
+    return "\n".join(lines)
+
+
+def write_outputs(output, corpus, records, reports, *, command=""):
+    """Write results.json, results.csv, report.md and one confusion-matrix PNG per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "results.json").write_text(json.dumps(records, indent=2) + "\n")
+    leaderboard(records).to_csv(output / "results.csv", index=False)
+    figures = {}
+    for name, report in reports.items():
+        fig, ax = plt.subplots(figsize=(6, 5))
+        report.plot_confusion_matrix(ax=ax)
+        ax.set_title(f"{name} on {corpus.name}: UAR {report.uar:.3f}")
+        fig.tight_layout()
+        figures[name] = f"confusion_{name}.png"
+        fig.savefig(output / figures[name], dpi=100)
+        plt.close(fig)
+    (output / "report.md").write_text(_markdown_report(corpus, records, reports, figures, command))
+    return output
+
+
+def _markdown_table(frame, floatfmt="{:.3f}"):
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = [floatfmt.format(v) if isinstance(v, (float, np.floating)) else str(v)
+                 for v in row]
+        body.append("| " + " | ".join(cells) + " |")
+    return "\n".join([header, rule, *body])
+
+
+def _markdown_report(corpus, records, reports, figures, command):
+    classes, counts = np.unique(corpus.target, return_counts=True)
+    board = leaderboard(records)[["model", "uar", "uar_ci_low", "uar_ci_high", "wa",
+                                  "macro_f1", "fit_seconds"]]
+    parts = [
+        f"# sklearn_ser benchmark: {corpus.name}",
+        "",
+        f"- command: `{command}`" if command else "",
+        f"- protocol: {records[0]['protocol']} ({records[0]['n_folds']} folds, "
+        "speaker-independent: no speaker in both training and test)",
+        f"- clips: {len(corpus.clips)}, speakers: {len(np.unique(corpus.groups))}, "
+        f"sample rate: {corpus.sr} Hz",
+        "- classes: " + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)),
+        f"- sklearn_ser {__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()}, {time.strftime('%Y-%m-%d')}",
+        "- UAR: unweighted average recall of the pooled out-of-fold predictions; CI: 95% "
+        "speaker bootstrap; WA: accuracy; fit s: training time summed over folds.",
+        "",
+        "## Leaderboard",
+        "",
+        _markdown_table(board),
+    ]
+    for name, report in reports.items():
+        recall = report.per_class.loc[[c for c in report.labels], "recall"]
+        per_fold = report.per_fold[["test_speakers", "n_test", "uar", "wa"]]
+        parts += [
+            "",
+            f"## {name}",
+            "",
+            "Recall per class: " + ", ".join(f"{c} {r:.2f}" for c, r in recall.items()),
+            "",
+            f"![confusion matrix of {name}]({figures[name]})",
+            "",
+            "<details><summary>Per fold</summary>",
+            "",
+            _markdown_table(per_fold),
+            "",
+            "</details>",
+        ]
+    return "\n".join(p for p in parts if p is not None) + "\n"

@@ -1,0 +1,136 @@
+"""Shared machinery of the pooled frame-feature extractors.
+
+An extractor is a thin stateful wrapper (STYLE.md section 6) around a keyword-only DSP function
+that maps a chunk of clips to stacked frame features. The base class validates clips, runs that
+function chunk by chunk (bounded memory), adds deltas and pools each clip's frames into
+functionals with feature names such as ``mfcc3_mean`` or ``lpcc2_d1_std``.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_clips
+from ..utils._compat import Interval, StrOptions, _fit_context
+from ._framing import iter_chunks, warn_unusual_clips
+from ._pooling import FUNCTIONALS, deltas, pool
+
+#: Named sets of functionals accepted by the ``functionals`` parameter.
+FUNCTIONAL_PRESETS = {
+    "basic": ("mean", "std"),
+    "standard": ("mean", "std", "min", "max", "p10", "median", "p90", "skew", "kurtosis", "slope"),
+    "full": FUNCTIONALS,
+}
+
+
+def resolve_functionals(functionals, owner):
+    """Turn a preset name or a sequence of names into a validated tuple."""
+    if isinstance(functionals, str):
+        return FUNCTIONAL_PRESETS[functionals]
+    names = tuple(functionals)
+    unknown = [f for f in names if f not in FUNCTIONALS]
+    if not names or unknown or len(set(names)) != len(names):
+        raise ValueError(
+            f"{owner}: functionals must be a preset {sorted(FUNCTIONAL_PRESETS)} or a non-empty "
+            f"sequence of distinct names from {FUNCTIONALS}; got {functionals!r}."
+        )
+    return names
+
+
+class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
+    """Base class: frame features -> deltas -> functionals, one row per clip.
+
+    Subclasses define ``__init__`` (explicit parameters), ``_frame_features(clips)`` returning
+    ``(stacked_features, counts)``, ``_coefficient_names()`` and ``_frame_length()``.
+    """
+
+    _parameter_constraints = {
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "deltas": [Interval(Integral, 0, 2, closed="both")],
+        "functionals": [StrOptions(set(FUNCTIONAL_PRESETS)), list, tuple],
+    }
+
+    _prefix = "feature"
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and the clips, and fix the output feature names.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_samples_i,) or ndarray of shape (n_clips, n_samples)
+            Mono clips at ``self.sr``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted extractor.
+        """
+        self._check_parameters()
+        check_clips(X)
+        self._functionals = resolve_functionals(self.functionals, type(self).__name__)
+        self.feature_names_out_ = self._build_feature_names()
+        self.n_features_out_ = len(self.feature_names_out_)
+        return self
+
+    def transform(self, X):
+        """Extract pooled features, one row per clip.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_samples_i,) or ndarray of shape (n_clips, n_samples)
+            Mono clips at ``self.sr``.
+
+        Returns
+        -------
+        ndarray of shape (n_clips, n_features_out_)
+            Functionals of the frame features and their deltas.
+        """
+        check_is_fitted(self)
+        clips = check_clips(X)
+        warn_unusual_clips(clips, n_fft=self._frame_length(), sr=self.sr)
+        rows = [self._pooled_chunk(clips[part]) for part in iter_chunks(clips)]
+        return np.vstack(rows)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns, e.g. ``mfcc3_mean`` or ``mfcc3_d1_std``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the input is waveforms, whose samples have no names.
+
+        Returns
+        -------
+        ndarray of str
+            One name per output column.
+        """
+        check_is_fitted(self)
+        return self.feature_names_out_.copy()
+
+    def _pooled_chunk(self, clips):
+        frames, counts = self._frame_features(clips)
+        streams = [frames] + [deltas(frames, counts, order=k) for k in range(1, self.deltas + 1)]
+        stacked = np.concatenate(streams, axis=1) if len(streams) > 1 else frames
+        return pool(stacked, counts, self._functionals)
+
+    def _build_feature_names(self):
+        coeffs = self._coefficient_names()
+        suffixes = [""] + [f"_d{k}" for k in range(1, self.deltas + 1)]
+        columns = [c + s for s in suffixes for c in coeffs]
+        names = [f"{col}_{func}" for func in self._functionals for col in columns]
+        return np.asarray(names, dtype=object)
+
+    def _check_parameters(self):
+        """Cross-parameter checks that constraints alone cannot express."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True  # equal-length batches are accepted as 2-D arrays
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags

@@ -1,0 +1,247 @@
+"""Linear-prediction cepstral coefficients on the shared framing kernel.
+
+LPC uses the autocorrelation method: each frame's autocorrelation comes from one FFT, then a
+Levinson-Durbin recursion runs over *all frames at once* (the loop is over the prediction order,
+never over frames), and the LPC-to-cepstrum recursion likewise loops only over coefficients.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.fft
+
+from .._validation import check_clips
+from ..utils._compat import Interval
+from ._base import _PooledFrameExtractor
+from ._framing import analysis_window, frame_clips
+from ._pooling import split_frames
+
+
+def levinson_durbin(r, order):
+    """LPC coefficients from autocorrelations, for many frames at once.
+
+    Parameters
+    ----------
+    r : ndarray of shape (n_frames, order + 1) or more columns
+        Autocorrelation at lags 0..order of each frame; ``r[:, 0]`` must be positive.
+    order : int
+        Prediction order p.
+
+    Returns
+    -------
+    a : ndarray of shape (n_frames, order + 1)
+        Prediction-error filter ``A(z) = 1 + a[1] z^-1 + ... + a[p] z^-p``; ``a[:, 1:]`` solves
+        the Toeplitz system ``R a = -r[1:]`` (what ``scipy.linalg.solve_toeplitz`` returns).
+    error : ndarray of shape (n_frames,)
+        Prediction-error power of each frame.
+    """
+    r = np.asarray(r, dtype=np.float64)
+    a = np.zeros((r.shape[0], order + 1))
+    a[:, 0] = 1.0
+    error = r[:, 0].copy()
+    for i in range(1, order + 1):
+        # Reflection coefficient from the current predictor, then the order-i update.
+        acc = r[:, i] + np.einsum("ij,ij->i", a[:, 1:i], r[:, i - 1 : 0 : -1])
+        k = -acc / error
+        a[:, 1:i] = a[:, 1:i] + k[:, None] * a[:, i - 1 : 0 : -1]
+        a[:, i] = k
+        error = error * (1.0 - k * k)
+    return a, error
+
+
+def lpc_to_cepstrum(a, error, n_ceps):
+    """Cepstrum of the all-pole model ``sqrt(error) / A(z)``, for many frames at once.
+
+    Parameters
+    ----------
+    a : ndarray of shape (n_frames, order + 1)
+        Prediction-error filters from :func:`levinson_durbin`.
+    error : ndarray of shape (n_frames,)
+        Prediction-error powers.
+    n_ceps : int
+        Number of coefficients returned, c0 included.
+
+    Returns
+    -------
+    ndarray of shape (n_frames, n_ceps)
+        ``c[:, 0] = log(error)`` (log power gain) and the recursion
+        ``c[n] = -a[n] - sum_{k=1}^{n-1} (k / n) c[k] a[n - k]``.
+    """
+    order = a.shape[1] - 1
+    c = np.zeros((a.shape[0], n_ceps))
+    c[:, 0] = np.log(error)
+    for n in range(1, n_ceps):
+        total = -a[:, n] if n <= order else np.zeros(a.shape[0])
+        for k in range(max(1, n - order), n):
+            total = total - (k / n) * c[:, k] * a[:, n - k]
+        c[:, n] = total
+    return c
+
+
+def lpcc_frames(
+    clips, *, sr, order=16, n_lpcc=None, frame_length=400, hop_length=160, pre_emphasis=0.97
+):
+    """LPCCs of every frame of every clip, stacked ``(n_frames_total, n_lpcc)``, and counts.
+
+    ``sr`` is accepted for a uniform signature; LPC itself is rate-independent.
+    """
+    n_lpcc = order + 1 if n_lpcc is None else n_lpcc
+    frames, counts = frame_clips(clips, n_fft=frame_length, hop_length=hop_length)
+    if pre_emphasis:
+        # Within-frame pre-emphasis: the frame's first sample keeps its value.
+        frames = np.concatenate(
+            [frames[:, :1], frames[:, 1:] - pre_emphasis * frames[:, :-1]], axis=1
+        )
+    windowed = frames * analysis_window(frame_length, window="hamming")
+    n_fft = scipy.fft.next_fast_len(frame_length + order + 1, real=True)
+    spec = scipy.fft.rfft(windowed, n=n_fft, axis=1, workers=-1)
+    r = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=1, workers=-1)[:, : order + 1]
+    r = r.astype(np.float64)
+    # A tiny floor keeps silent frames finite (their predictor is then all zeros).
+    r[:, 0] = r[:, 0] * (1.0 + 1e-9) + 1e-12
+    a, error = levinson_durbin(r, order)
+    return lpc_to_cepstrum(a, error, n_lpcc).astype(np.float32), counts
+
+
+def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length=160,
+         pre_emphasis=0.97):
+    """LPCCs of each clip, as a list of ``(n_frames_i, n_lpcc)`` arrays.
+
+    Parameters
+    ----------
+    clips : list of ndarray of shape (n_samples_i,)
+        Mono clips.
+    sr : int, default=16000
+        Sample rate (LPC is rate-independent; kept for a uniform signature).
+    order : int, default=16
+        LPC order.
+    n_lpcc : int or None, default=None
+        Cepstral coefficients returned, c0 (log prediction-error power) included; None means
+        ``order + 1``.
+    frame_length : int, default=400
+        Frame length in samples (25 ms at 16 kHz), Hamming-windowed.
+    hop_length : int, default=160
+        Samples between frames.
+    pre_emphasis : float, default=0.97
+        First-order pre-emphasis applied within each frame; 0 disables it.
+
+    Returns
+    -------
+    list of ndarray of shape (n_frames_i, n_lpcc)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import lpcc
+    >>> noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    >>> lpcc([noise], order=12)[0].shape
+    (101, 13)
+    """
+    clips = check_clips(clips)
+    coeffs, counts = lpcc_frames(
+        clips, sr=sr, order=order, n_lpcc=n_lpcc, frame_length=frame_length,
+        hop_length=hop_length, pre_emphasis=pre_emphasis,
+    )
+    return split_frames(coeffs, counts)
+
+
+class LPCCExtractor(_PooledFrameExtractor):
+    """Pooled LPCC statistics: one row of functionals per clip.
+
+    Linear prediction by the autocorrelation method (a Levinson-Durbin recursion vectorised
+    over all frames), converted to cepstra and pooled like :class:`MFCCExtractor`.
+
+    Parameters
+    ----------
+    sr : int, default=16000
+        Sample rate of the clips.
+    order : int, default=16
+        LPC order (about sr / 1000 + 2 models the formants of a 16 kHz voice).
+    n_lpcc : int or None, default=None
+        Cepstral coefficients kept, c0 included; None means ``order + 1``.
+    frame_length : int, default=400
+        Frame length in samples (25 ms at 16 kHz).
+    hop_length : int, default=160
+        Samples between frames.
+    pre_emphasis : float, default=0.97
+        Pre-emphasis coefficient; 0 disables it.
+    deltas : {0, 1, 2}, default=1
+        Add deltas (1) and delta-deltas (2) before pooling.
+    functionals : {"basic", "standard", "full"} or list of str, default="standard"
+        Statistics taken over each clip's frames.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Output column names, ``lpcc{k}[_d{order}]_{functional}``.
+    n_features_out_ : int
+        Number of output columns.
+
+    See Also
+    --------
+    lpcc : The DSP function this estimator wraps.
+    MFCCExtractor : Mel cepstra pooled the same way.
+
+    Notes
+    -----
+    ``n_features_in_`` is not defined for waveform input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import LPCCExtractor
+    >>> rng = np.random.default_rng(0)
+    >>> clips = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (8000, 12000)]
+    >>> LPCCExtractor(order=12, deltas=0, functionals="basic").fit_transform(clips).shape
+    (2, 26)
+    """
+
+    _parameter_constraints = {
+        **_PooledFrameExtractor._parameter_constraints,
+        "order": [Interval(Integral, 1, None, closed="left")],
+        "n_lpcc": [Interval(Integral, 1, None, closed="left"), None],
+        "frame_length": [Interval(Integral, 2, None, closed="left")],
+        "pre_emphasis": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=16000,
+        order=16,
+        n_lpcc=None,
+        frame_length=400,
+        hop_length=160,
+        pre_emphasis=0.97,
+        deltas=1,
+        functionals="standard",
+    ):
+        self.sr = sr
+        self.order = order
+        self.n_lpcc = n_lpcc
+        self.frame_length = frame_length
+        self.hop_length = hop_length
+        self.pre_emphasis = pre_emphasis
+        self.deltas = deltas
+        self.functionals = functionals
+
+    def _check_parameters(self):
+        if self.order >= self.frame_length:
+            raise ValueError(
+                f"{type(self).__name__}: order={self.order} must be below "
+                f"frame_length={self.frame_length}."
+            )
+
+    def _frame_length(self):
+        return self.frame_length
+
+    def _coefficient_names(self):
+        n = self.order + 1 if self.n_lpcc is None else self.n_lpcc
+        return [f"lpcc{k}" for k in range(n)]
+
+    def _frame_features(self, clips):
+        return lpcc_frames(
+            clips, sr=self.sr, order=self.order, n_lpcc=self.n_lpcc,
+            frame_length=self.frame_length, hop_length=self.hop_length,
+            pre_emphasis=self.pre_emphasis,
+        )

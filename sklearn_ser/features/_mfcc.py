@@ -1,0 +1,240 @@
+"""Mel-frequency cepstral coefficients on the shared framing kernel."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.fft
+
+from .._validation import check_clips
+from ..utils._compat import Interval
+from ._base import _PooledFrameExtractor
+from ._framing import frame_clips, mel_filterbank, power_spectrum, segment_ids, segment_starts
+from ._pooling import split_frames
+
+
+def log_mel_frames(
+    clips, *, sr, n_fft=512, hop_length=160, win_length=None, n_mels=40, fmin=0.0, fmax=None,
+    top_db=80.0,
+):
+    """Log-mel power (dB) of every frame of every clip, stacked.
+
+    Matches ``librosa.power_to_db(librosa.feature.melspectrogram(...))`` with ``ref=1``,
+    ``amin=1e-10`` and ``top_db`` applied per clip.
+
+    Returns
+    -------
+    log_mel : ndarray of shape (n_frames_total, n_mels), float64
+    counts : ndarray of shape (n_clips,)
+        Frames per clip.
+    """
+    frames, counts = frame_clips(clips, n_fft=n_fft, hop_length=hop_length)
+    power = power_spectrum(frames, n_fft=n_fft, win_length=win_length)
+    basis = mel_filterbank(sr, n_fft, n_mels, float(fmin), None if fmax is None else float(fmax))
+    # The projection runs in float64: a float32 matmul's rounding depends on how many rows BLAS
+    # blocks together, which would make a clip's features depend on its batch.
+    mel = power.astype(np.float64) @ basis.T.astype(np.float64)
+    log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    if top_db is not None:
+        # The floor is relative to each clip's own peak, never the batch's.
+        peak = np.maximum.reduceat(log_mel.max(axis=1), segment_starts(counts))
+        log_mel = np.maximum(log_mel, (peak - top_db)[segment_ids(counts)][:, None])
+    return log_mel, counts
+
+
+def mfcc_frames(
+    clips, *, sr, n_mfcc=20, n_fft=512, hop_length=160, win_length=None, n_mels=40, fmin=0.0,
+    fmax=None, lifter=0, top_db=80.0,
+):
+    """MFCCs of every frame of every clip, stacked ``(n_frames_total, n_mfcc)``, and counts."""
+    log_mel, counts = log_mel_frames(
+        clips, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+        n_mels=n_mels, fmin=fmin, fmax=fmax, top_db=top_db,
+    )
+    coeffs = scipy.fft.dct(log_mel, type=2, norm="ortho", axis=1)[:, :n_mfcc]
+    if lifter > 0:
+        k = np.arange(1, n_mfcc + 1, dtype=np.float64)
+        coeffs = coeffs * (1.0 + (lifter / 2.0) * np.sin(np.pi * k / lifter))
+    return coeffs, counts
+
+
+def mfcc(
+    clips, *, sr=16000, n_mfcc=20, n_fft=512, hop_length=160, win_length=None, n_mels=40,
+    fmin=0.0, fmax=None, lifter=0, top_db=80.0,
+):
+    """MFCCs of each clip, as a list of ``(n_frames_i, n_mfcc)`` arrays.
+
+    Parameters
+    ----------
+    clips : list of ndarray of shape (n_samples_i,)
+        Mono clips.
+    sr : int, default=16000
+        Sample rate of the clips.
+    n_mfcc : int, default=20
+        Number of coefficients kept after the DCT.
+    n_fft : int, default=512
+        FFT size in samples.
+    hop_length : int, default=160
+        Samples between frames (10 ms at 16 kHz).
+    win_length : int or None, default=None
+        Window length, centred in ``n_fft``; None means ``n_fft``.
+    n_mels : int, default=40
+        Mel bands.
+    fmin, fmax : float, default=0.0, None
+        Band edges of the filterbank; ``fmax=None`` means ``sr / 2``.
+    lifter : float, default=0
+        Cepstral liftering coefficient, as in librosa; 0 disables it.
+    top_db : float or None, default=80.0
+        Dynamic range kept below each clip's peak, as in ``librosa.power_to_db``.
+
+    Returns
+    -------
+    list of ndarray of shape (n_frames_i, n_mfcc)
+        With matching parameters, ``mfcc([y], ...)[0].T`` equals ``librosa.feature.mfcc``
+        up to float32 rounding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import mfcc
+    >>> t = np.arange(16000) / 16000
+    >>> mfcc([np.sin(2 * np.pi * 220 * t).astype(np.float32)], n_mfcc=13)[0].shape
+    (101, 13)
+    """
+    clips = check_clips(clips)
+    coeffs, counts = mfcc_frames(
+        clips, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+        n_mels=n_mels, fmin=fmin, fmax=fmax, lifter=lifter, top_db=top_db,
+    )
+    return split_frames(coeffs, counts)
+
+
+class MFCCExtractor(_PooledFrameExtractor):
+    """Pooled MFCC statistics: one row of functionals per clip.
+
+    Each clip is framed, its MFCCs (and their deltas) computed on the shared batched kernel,
+    and the frames pooled into functionals (mean, standard deviation, percentiles, ...).
+
+    Parameters
+    ----------
+    sr : int, default=16000
+        Sample rate of the clips.
+    n_mfcc : int, default=20
+        Number of cepstral coefficients.
+    n_fft : int, default=512
+        FFT size in samples.
+    win_length : int or None, default=400
+        Window length in samples (25 ms at 16 kHz), centred in ``n_fft``.
+    hop_length : int, default=160
+        Samples between frames (10 ms at 16 kHz).
+    n_mels : int, default=40
+        Mel bands before the DCT.
+    fmin : float, default=0.0
+        Lowest filterbank frequency in Hz.
+    fmax : float or None, default=None
+        Highest filterbank frequency in Hz; None means ``sr / 2``.
+    lifter : float, default=0
+        Cepstral liftering, as in ``librosa.feature.mfcc``.
+    deltas : {0, 1, 2}, default=2
+        Add deltas (1) and delta-deltas (2) of the coefficients before pooling.
+    functionals : {"basic", "standard", "full"} or list of str, default="standard"
+        Statistics taken over each clip's frames: a preset or names from
+        ``sklearn_ser.features.FUNCTIONALS``.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Output column names, ``mfcc{k}[_d{order}]_{functional}``.
+    n_features_out_ : int
+        Number of output columns.
+
+    See Also
+    --------
+    mfcc : The DSP function this estimator wraps.
+    LPCCExtractor : Linear-prediction cepstra pooled the same way.
+
+    Notes
+    -----
+    The input is waveforms, so ``n_features_in_`` is not defined: a clip's length is not a
+    feature count. Each clip's features depend on that clip alone. Silent clips and clips
+    shorter than one frame get features with an ``AudioWarning`` naming them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import MFCCExtractor
+    >>> rng = np.random.default_rng(0)
+    >>> clips = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (8000, 12000)]
+    >>> MFCCExtractor(n_mfcc=13, functionals="basic").fit_transform(clips).shape
+    (2, 78)
+    """
+
+    _parameter_constraints = {
+        **_PooledFrameExtractor._parameter_constraints,
+        "n_mfcc": [Interval(Integral, 1, None, closed="left")],
+        "n_fft": [Interval(Integral, 2, None, closed="left")],
+        "win_length": [Interval(Integral, 1, None, closed="left"), None],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [Interval(Real, 0, None, closed="neither"), None],
+        "lifter": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=16000,
+        n_mfcc=20,
+        n_fft=512,
+        win_length=400,
+        hop_length=160,
+        n_mels=40,
+        fmin=0.0,
+        fmax=None,
+        lifter=0,
+        deltas=2,
+        functionals="standard",
+    ):
+        self.sr = sr
+        self.n_mfcc = n_mfcc
+        self.n_fft = n_fft
+        self.win_length = win_length
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.lifter = lifter
+        self.deltas = deltas
+        self.functionals = functionals
+
+    def _check_parameters(self):
+        name = type(self).__name__
+        if self.n_mfcc > self.n_mels:
+            raise ValueError(
+                f"{name}: n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}; the DCT of "
+                "n_mels bands has only n_mels coefficients. Lower n_mfcc or raise n_mels."
+            )
+        if self.win_length is not None and self.win_length > self.n_fft:
+            raise ValueError(
+                f"{name}: win_length={self.win_length} exceeds n_fft={self.n_fft}; "
+                "raise n_fft or shorten the window."
+            )
+        nyquist = self.sr / 2
+        fmax = nyquist if self.fmax is None else self.fmax
+        if not self.fmin < fmax <= nyquist:
+            raise ValueError(
+                f"{name}: need 0 <= fmin < fmax <= sr / 2 = {nyquist:g} Hz; got "
+                f"fmin={self.fmin}, fmax={self.fmax}."
+            )
+
+    def _frame_length(self):
+        return self.n_fft
+
+    def _coefficient_names(self):
+        return [f"mfcc{k}" for k in range(self.n_mfcc)]
+
+    def _frame_features(self, clips):
+        return mfcc_frames(
+            clips, sr=self.sr, n_mfcc=self.n_mfcc, n_fft=self.n_fft, hop_length=self.hop_length,
+            win_length=self.win_length, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax,
+            lifter=self.lifter,
+        )

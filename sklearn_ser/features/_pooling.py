@@ -1,0 +1,153 @@
+"""Deltas and statistical functionals over stacked frame features.
+
+Frame features of all clips arrive stacked, ``(n_frames_total, n_coeffs)``, with per-clip frame
+counts (see ``_framing``). Deltas and most functionals are computed with segment reductions
+(``np.add.reduceat`` and friends), so their cost does not grow with a Python loop over frames.
+Only percentiles sort clip by clip, one vectorised sort per clip.
+"""
+
+import numpy as np
+
+from ._framing import segment_ids, segment_starts
+
+#: Functionals a pooled extractor can compute, in output order.
+FUNCTIONALS = (
+    "mean",
+    "std",
+    "min",
+    "max",
+    "range",
+    "median",
+    "p10",
+    "p25",
+    "p75",
+    "p90",
+    "iqr",
+    "skew",
+    "kurtosis",
+    "slope",
+)
+
+_PERCENTILES = {"median": 50.0, "p10": 10.0, "p25": 25.0, "p75": 75.0, "p90": 90.0}
+
+
+def deltas(features, counts, *, order=1, width=2):
+    """Regression deltas (HTK formula) computed within each clip.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_frames_total, n_coeffs)
+        Stacked frame features.
+    counts : ndarray of shape (n_clips,)
+        Frames per clip.
+    order : int, default=1
+        1 for deltas, 2 for delta-deltas (deltas of deltas).
+    width : int, default=2
+        Frames on each side of the regression window (N in HTK).
+
+    Returns
+    -------
+    ndarray of shape (n_frames_total, n_coeffs)
+        Deltas; edge frames repeat the clip's first or last frame, so no clip sees another.
+    """
+    out = features
+    for _ in range(order):
+        out = _delta_once(out, counts, width)
+    return out
+
+
+def _delta_once(features, counts, width):
+    seg = segment_ids(counts)
+    first = segment_starts(counts)[seg]
+    last = first + counts[seg] - 1
+    index = np.arange(len(features))
+    numerator = np.zeros_like(features)
+    for n in range(1, width + 1):
+        ahead = np.minimum(index + n, last)
+        behind = np.maximum(index - n, first)
+        numerator += n * (features[ahead] - features[behind])
+    return numerator / (2 * sum(n * n for n in range(1, width + 1)))
+
+
+def pool(features, counts, functionals):
+    """Statistical functionals of each clip's frames.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_frames_total, n_coeffs)
+        Stacked frame features; every count must be at least 1.
+    counts : ndarray of shape (n_clips,)
+        Frames per clip.
+    functionals : sequence of str
+        Names from ``FUNCTIONALS``.
+
+    Returns
+    -------
+    ndarray of shape (n_clips, n_coeffs * len(functionals)), float64
+        For each functional in the order given, one column per coefficient.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    starts = segment_starts(counts)
+    n = counts.astype(np.float64)[:, None]
+    mean = np.add.reduceat(x, starts, axis=0) / n
+    centred = x - mean[segment_ids(counts)]
+    m2 = np.add.reduceat(centred**2, starts, axis=0) / n
+    cache = {"mean": mean, "_m2": m2, "_centred": centred}
+    columns = [_functional(name, x, counts, starts, cache) for name in functionals]
+    return np.concatenate(columns, axis=1)
+
+
+def _functional(name, x, counts, starts, cache):
+    mean, m2, centred = cache["mean"], cache["_m2"], cache["_centred"]
+    n = counts.astype(np.float64)[:, None]
+    if name == "mean":
+        return mean
+    if name == "std":
+        return np.sqrt(m2)
+    if name == "min":
+        return np.minimum.reduceat(x, starts, axis=0)
+    if name == "max":
+        return np.maximum.reduceat(x, starts, axis=0)
+    if name == "range":
+        return np.maximum.reduceat(x, starts, axis=0) - np.minimum.reduceat(x, starts, axis=0)
+    if name in _PERCENTILES or name == "iqr":
+        return _percentile_functional(name, x, counts, starts, cache)
+    # A constant clip has no spread: its shape statistics are defined as 0, not NaN.
+    safe_m2 = np.where(m2 > 1e-12, m2, np.inf)
+    if name == "skew":
+        m3 = np.add.reduceat(centred**3, starts, axis=0) / n
+        return m3 / safe_m2**1.5
+    if name == "kurtosis":
+        m4 = np.add.reduceat(centred**4, starts, axis=0) / n
+        return np.where(m2 > 1e-12, m4 / safe_m2**2 - 3.0, 0.0)
+    if name == "slope":
+        return _slope(centred, counts, starts)
+    raise ValueError(f"Unknown functional {name!r}; choose from {FUNCTIONALS}.")
+
+
+def _percentile_functional(name, x, counts, starts, cache):
+    if "_percentiles" not in cache:
+        qs = np.array([10.0, 25.0, 50.0, 75.0, 90.0])
+        cache["_percentiles"] = np.stack(
+            [np.percentile(x[s : s + c], qs, axis=0) for s, c in zip(starts, counts)], axis=1
+        )  # (n_quantiles, n_clips, n_coeffs)
+    table = cache["_percentiles"]
+    order = {10.0: 0, 25.0: 1, 50.0: 2, 75.0: 3, 90.0: 4}
+    if name == "iqr":
+        return table[3] - table[1]
+    return table[order[_PERCENTILES[name]]]
+
+
+def _slope(centred, counts, starts):
+    """Least-squares slope per frame of each clip's trajectory (0 for one-frame clips)."""
+    seg = segment_ids(counts)
+    t = np.arange(len(centred)) - starts[seg] - (counts[seg] - 1) / 2.0
+    cov = np.add.reduceat(centred * t[:, None], starts, axis=0)
+    c = counts.astype(np.float64)
+    var_t = (c * (c * c - 1) / 12.0)[:, None]
+    return np.divide(cov, var_t, out=np.zeros_like(cov), where=var_t > 0)
+
+
+def split_frames(features, counts):
+    """Split stacked frame features back into a list of per-clip arrays."""
+    return np.split(features, np.cumsum(counts)[:-1])

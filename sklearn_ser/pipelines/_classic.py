@@ -1,0 +1,164 @@
+"""Ready-made classic recognisers: clips -> pooled features -> scaler -> reducer -> classifier."""
+
+from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+from ..features import LPCCExtractor, MFCCExtractor
+
+#: Feature extractors by name; each is built at the pipeline's sample rate.
+EXTRACTORS = {
+    "mfcc": MFCCExtractor,
+    "lpcc": LPCCExtractor,
+}
+
+# Settings of each extractor inside the classic pipelines, chosen on EmoDB leave-one-speaker-out
+# (RBF SVC): all MFCC functionals 0.732 UAR vs 0.712 with the standard set; adding the LPCC
+# means and spreads reaches 0.738, while the full LPCC set (0.708) dilutes the MFCCs.
+_PIPELINE_SETTINGS = {
+    "mfcc": {"functionals": "full"},
+    "lpcc": {"functionals": "basic", "deltas": 0},
+}
+
+
+def _svm(random_state, class_weight):
+    return SVC(C=3.0, gamma="scale", class_weight=class_weight, random_state=random_state)
+
+
+def _linear_svm(random_state, class_weight):
+    # A linear kernel with a small C is the strong baseline for thousands of functionals.
+    return SVC(kernel="linear", C=0.01, class_weight=class_weight, random_state=random_state)
+
+
+def _logistic(random_state, class_weight):
+    return LogisticRegression(C=0.1, max_iter=2000, class_weight=class_weight,
+                              random_state=random_state)
+
+
+def _tree(random_state, class_weight):
+    return DecisionTreeClassifier(min_samples_leaf=3, class_weight=class_weight,
+                                  random_state=random_state)
+
+
+def _forest(random_state, class_weight):
+    return RandomForestClassifier(n_estimators=300, class_weight=class_weight,
+                                  random_state=random_state, n_jobs=1)
+
+
+#: Classifier factories by kind: ``factory(random_state, class_weight)``.
+CLASSIFIERS = {
+    "svm": _svm,
+    "linear-svm": _linear_svm,
+    "lr": _logistic,
+    "nb": lambda random_state, class_weight: GaussianNB(),
+    "dt": _tree,
+    "rf": _forest,
+    "knn": lambda random_state, class_weight: KNeighborsClassifier(n_neighbors=10),
+}
+
+#: Step name of each kind's classifier (sklearn's ``make_pipeline`` naming).
+_STEP_NAMES = {
+    "svm": "svc",
+    "linear-svm": "svc",
+    "lr": "logisticregression",
+    "nb": "gaussiannb",
+    "dt": "decisiontreeclassifier",
+    "rf": "randomforestclassifier",
+    "knn": "kneighborsclassifier",
+}
+
+
+def make_features(features=("mfcc", "lpcc"), *, sr=16000):
+    """Build the feature step: one extractor, or a ``FeatureUnion`` of several.
+
+    Parameters
+    ----------
+    features : str or sequence of str, default=("mfcc", "lpcc")
+        Names from ``EXTRACTORS``.
+    sr : int, default=16000
+        Sample rate handed to every extractor.
+
+    Returns
+    -------
+    (name, transformer)
+        ``("mfcc", MFCCExtractor(...))`` for a single extractor, else
+        ``("features", FeatureUnion([...]))``.
+    """
+    names = [features] if isinstance(features, str) else list(features)
+    unknown = [n for n in names if n not in EXTRACTORS]
+    if not names or unknown:
+        raise ValueError(
+            f"Unknown feature set(s) {unknown or names!r}; choose from {sorted(EXTRACTORS)}."
+        )
+    built = [(n, EXTRACTORS[n](sr=sr, **_PIPELINE_SETTINGS.get(n, {}))) for n in names]
+    if len(built) == 1:
+        return built[0]
+    return "features", FeatureUnion(built)
+
+
+def make_classic_pipeline(
+    kind="svm",
+    *,
+    features=("mfcc", "lpcc"),
+    reduce=None,
+    n_components=None,
+    sr=16000,
+    class_weight=None,
+    random_state=None,
+):
+    """A classic recogniser that starts from clips.
+
+    The pipeline is ``extractor(s) -> StandardScaler -> [PCA | LDA] -> classifier``. Every
+    parameter is reachable by ``set_params`` and ``GridSearchCV``: with one extractor its step
+    is named after it (``mfcc__n_mfcc``); with several they sit in a ``FeatureUnion`` named
+    ``features`` (``features__mfcc__n_mfcc``). The classifier step takes sklearn's
+    ``make_pipeline`` name (``svc__C``, ``gaussiannb__var_smoothing``, ...).
+
+    Parameters
+    ----------
+    kind : {"svm", "linear-svm", "lr", "nb", "dt", "rf", "knn"}, default="svm"
+        The classifier: RBF SVM, linear SVM, logistic regression, Gaussian naive Bayes,
+        decision tree, random forest or k-nearest neighbours.
+    features : str or sequence of str, default=("mfcc", "lpcc")
+        Pooled feature extractors, fused by concatenation.
+    reduce : {None, "pca", "lda"}, default=None
+        Optional reduction after scaling.
+    n_components : int, float or None, default=None
+        Passed to the reducer (PCA accepts a kept-variance fraction such as 0.95).
+    sr : int, default=16000
+        Sample rate of the clips.
+    class_weight : dict, "balanced" or None, default=None
+        Passed to classifiers that support it.
+    random_state : int, RandomState instance or None, default=None
+        Seed for classifiers that use randomness.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        An unfitted pipeline whose ``fit`` takes clips and labels.
+
+    Examples
+    --------
+    >>> from sklearn_ser.pipelines import make_classic_pipeline
+    >>> pipe = make_classic_pipeline("svm", features="mfcc", reduce="pca", n_components=0.95)
+    >>> [name for name, _ in pipe.steps]
+    ['mfcc', 'scaler', 'pca', 'svc']
+    """
+    if kind not in CLASSIFIERS:
+        raise ValueError(f"Unknown classic model {kind!r}; choose from {sorted(CLASSIFIERS)}.")
+    if reduce not in (None, "pca", "lda"):
+        raise ValueError(f"reduce must be None, 'pca' or 'lda'; got {reduce!r}.")
+    steps = [make_features(features, sr=sr), ("scaler", StandardScaler())]
+    if reduce == "pca":
+        steps.append(("pca", PCA(n_components=n_components, random_state=random_state)))
+    elif reduce == "lda":
+        steps.append(("lda", LinearDiscriminantAnalysis(n_components=n_components)))
+    steps.append((_STEP_NAMES[kind], CLASSIFIERS[kind](random_state, class_weight)))
+    return Pipeline(steps)

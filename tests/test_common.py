@@ -1,0 +1,76 @@
+"""The scikit-learn estimator contract for every public estimator of sklearn_ser.
+
+Estimators are found by ``all_estimators()``, so a new one is checked without editing this file.
+Expected failures are listed per class with the reason (STYLE.md section 5) and are strict: an
+entry whose check starts passing fails the run, so stale entries get removed.
+"""
+
+import pytest
+from sklearn.utils import estimator_checks as checks
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_ser.utils import all_estimators
+
+# Cheap settings so that the contract checks stay fast.
+_TEST_PARAMS = {
+    "MFCCExtractor": dict(n_mfcc=8, n_mels=16, n_fft=64, win_length=None, hop_length=32,
+                          deltas=1, functionals="basic"),
+    "LPCCExtractor": dict(order=4, frame_length=32, hop_length=16, functionals="basic"),
+}
+
+_CLIP_LENGTH_IS_NOT_A_FEATURE_COUNT = (
+    "waveform input: a clip's length is not a feature count, so n_features_in_ is undefined"
+)
+_WAVEFORM_XFAILS = {
+    "check_n_features_in": _CLIP_LENGTH_IS_NOT_A_FEATURE_COUNT,
+    "check_n_features_in_after_fitting": _CLIP_LENGTH_IS_NOT_A_FEATURE_COUNT,
+    "check_transformer_general": (
+        "transforms clips of a different length than those seen in fit, by design"
+    ),
+}
+_XFAILS = {
+    "MFCCExtractor": _WAVEFORM_XFAILS,
+    "LPCCExtractor": _WAVEFORM_XFAILS,
+}
+
+# Checks that need no data: run on estimators that take only paths or lists (two_d_array=False),
+# for which sklearn yields no data checks at all.
+_DATA_FREE_CHECKS = [
+    checks.check_estimator_cloneable,
+    checks.check_no_attributes_set_in_init,
+    checks.check_parameters_default_constructible,
+    checks.check_get_params_invariance,
+    checks.check_set_params,
+    checks.check_do_not_raise_errors_in_init_or_set_params,
+    checks.check_mixin_order,
+    checks.check_valid_tag_types,
+]
+
+
+def _instances(two_d_array):
+    out = []
+    for name, cls in all_estimators():
+        est = cls(**_TEST_PARAMS.get(name, {}))
+        if est.__sklearn_tags__().input_tags.two_d_array == two_d_array:
+            out.append(est)
+    return out
+
+
+def _xfails(estimator):
+    return _XFAILS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(_instances(True), expected_failed_checks=_xfails, xfail_strict=True)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", _instances(False), ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("check", _DATA_FREE_CHECKS, ids=lambda c: c.__name__)
+def test_data_free_contract(estimator, check):
+    check(type(estimator).__name__, estimator)
+
+
+def test_every_estimator_is_covered():
+    names = {name for name, _ in all_estimators()}
+    assert {"MFCCExtractor", "LPCCExtractor"} <= names

@@ -1,0 +1,221 @@
+"""Feature extraction: correctness against references, pooling, bad input."""
+
+import librosa
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.fft
+import scipy.linalg
+import scipy.stats
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_ser.exceptions import AudioWarning
+from sklearn_ser.features import (
+    FUNCTIONALS,
+    LPCCExtractor,
+    MFCCExtractor,
+    levinson_durbin,
+    lpc_to_cepstrum,
+    lpcc,
+    mfcc,
+)
+from sklearn_ser.features import _framing
+from sklearn_ser.features._pooling import deltas, pool
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(n_mfcc=20, n_fft=512, hop_length=160, n_mels=40),
+        dict(n_mfcc=13, n_fft=1024, hop_length=256, n_mels=64, fmin=50.0, fmax=7000.0),
+        dict(n_mfcc=24, n_fft=512, hop_length=128, n_mels=40, lifter=22),
+    ],
+)
+def test_mfcc_matches_librosa(tone_clips, params):
+    y = tone_clips[0]
+    expected = librosa.feature.mfcc(y=y, sr=16000, **params)
+    got = mfcc([y], sr=16000, **params)[0].T
+    assert got.shape == expected.shape
+    # float32 rounding of values up to a few hundred: 1e-4 absolute, 1e-5 relative.
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-5)
+
+
+def test_levinson_matches_solve_toeplitz(tone_clips):
+    order = 14
+    frame = tone_clips[3][1000:1400].astype(np.float64) * np.hamming(400)
+    r = np.correlate(frame, frame, "full")[399 : 399 + order + 1]
+    a, error = levinson_durbin(r[None, :], order)
+    expected = scipy.linalg.solve_toeplitz(r[:order], -r[1 : order + 1])
+    np.testing.assert_allclose(a[0, 1:], expected, rtol=1e-8, atol=1e-10)
+    # The prediction error is what the predictor leaves of r[0].
+    np.testing.assert_allclose(error[0], r[0] + r[1 : order + 1] @ expected, rtol=1e-8)
+
+
+def test_lpcc_matches_fft_cepstrum():
+    """The recursion equals the cepstrum of log(error / |A|^2) computed by FFT."""
+    rng = np.random.default_rng(1)
+    order, n_ceps = 10, 25
+    signal = scipy.signal.lfilter([1.0], [1.0, -1.3, 0.8], rng.standard_normal(4000))
+    r = np.correlate(signal, signal, "full")[3999 : 3999 + order + 1]
+    a, error = levinson_durbin(r[None, :], order)
+    recursion = lpc_to_cepstrum(a, error, n_ceps)[0]
+    n = 8192
+    log_spectrum = np.log(error[0] / np.abs(np.fft.rfft(a[0], n)) ** 2)
+    by_fft = scipy.fft.irfft(log_spectrum, n)[:n_ceps]
+    np.testing.assert_allclose(recursion, by_fft, atol=1e-6)
+
+
+def test_lpcc_shapes_and_finite(tone_clips):
+    out = lpcc(tone_clips, order=12)
+    assert [o.shape[1] for o in out] == [13] * len(tone_clips)
+    assert all(np.isfinite(o).all() for o in out)
+
+
+def _reference_functional(name, x):
+    if name == "slope":
+        return np.polyfit(np.arange(len(x)), x, 1)[0] if len(x) > 1 else np.zeros(x.shape[1])
+    table = {
+        "mean": lambda v: v.mean(0), "std": lambda v: v.std(0), "min": lambda v: v.min(0),
+        "max": lambda v: v.max(0), "range": lambda v: np.ptp(v, 0),
+        "median": lambda v: np.median(v, 0), "p10": lambda v: np.percentile(v, 10, 0),
+        "p25": lambda v: np.percentile(v, 25, 0), "p75": lambda v: np.percentile(v, 75, 0),
+        "p90": lambda v: np.percentile(v, 90, 0),
+        "iqr": lambda v: np.percentile(v, 75, 0) - np.percentile(v, 25, 0),
+        "skew": lambda v: scipy.stats.skew(v, 0), "kurtosis": lambda v: scipy.stats.kurtosis(v, 0),
+    }
+    return table[name](x)
+
+
+def test_pool_matches_per_clip_numpy():
+    rng = np.random.default_rng(2)
+    counts = np.array([5, 1, 17, 40])
+    features = rng.standard_normal((counts.sum(), 3))
+    pooled = pool(features, counts, FUNCTIONALS)
+    pieces = np.split(features, np.cumsum(counts)[:-1])
+    for i, x in enumerate(pieces):
+        expected = np.concatenate(
+            [np.nan_to_num(np.atleast_1d(_reference_functional(f, x))) for f in FUNCTIONALS]
+        )
+        if len(x) == 1:  # shape statistics of a single frame are defined as 0
+            expected[-9:-3] = 0.0
+        np.testing.assert_allclose(pooled[i], expected, atol=1e-9, err_msg=f"clip {i}")
+
+
+def test_deltas_stay_within_each_clip():
+    rng = np.random.default_rng(3)
+    counts = np.array([7, 3, 12])
+    features = rng.standard_normal((counts.sum(), 2))
+    together = deltas(features, counts, order=2)
+    alone = [deltas(x, np.array([len(x)]), order=2) for x in np.split(features, [7, 10])]
+    np.testing.assert_allclose(together, np.vstack(alone))
+
+
+@pytest.mark.parametrize("Extractor", [MFCCExtractor, LPCCExtractor])
+def test_clip_features_do_not_depend_on_the_batch(Extractor, tone_clips, monkeypatch):
+    est = Extractor().fit(tone_clips)
+    batch = est.transform(tone_clips)
+    one_by_one = np.vstack([est.transform([c]) for c in tone_clips])
+    np.testing.assert_allclose(batch, one_by_one, rtol=1e-5, atol=1e-5)
+    # Tiny chunks give the same answer: chunking only bounds memory.
+    monkeypatch.setattr(_framing, "CHUNK_SAMPLES", 5000)
+    np.testing.assert_allclose(est.transform(tone_clips), batch, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("Extractor", [MFCCExtractor, LPCCExtractor])
+def test_feature_names_and_pandas_output(Extractor, tone_clips):
+    est = Extractor(deltas=1, functionals=("mean", "std")).fit(tone_clips)
+    names = est.get_feature_names_out()
+    X = est.transform(tone_clips)
+    assert X.shape == (len(tone_clips), len(names))
+    assert len(set(names)) == len(names)
+    frame = est.set_output(transform="pandas").transform(tone_clips)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == list(names)
+
+
+def test_mfcc_feature_names_follow_the_pattern(tone_clips):
+    names = MFCCExtractor(n_mfcc=13, deltas=2, functionals="basic").fit(tone_clips)
+    names = list(names.get_feature_names_out())
+    assert names[:2] == ["mfcc0_mean", "mfcc1_mean"]
+    assert "mfcc3_d1_std" in names and "mfcc12_d2_mean" in names
+    assert len(names) == 13 * 3 * 2
+
+
+def test_ragged_list_and_2d_batch_agree(tone_clips):
+    equal = np.stack([c[:6000] for c in tone_clips])
+    est = MFCCExtractor().fit(equal)
+    np.testing.assert_allclose(est.transform(equal), est.transform(list(equal)))
+
+
+def test_extractor_does_not_modify_input(tone_clips):
+    copies = [c.copy() for c in tone_clips]
+    MFCCExtractor().fit_transform(tone_clips)
+    LPCCExtractor().fit_transform(tone_clips)
+    for a, b in zip(copies, tone_clips):
+        np.testing.assert_array_equal(a, b)
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Extractor", [MFCCExtractor, LPCCExtractor])
+def test_silent_clip_warns_and_stays_finite(Extractor, tone_clips):
+    clips = tone_clips[:3] + [np.zeros(8000, dtype=np.float32)]
+    with pytest.warns(AudioWarning, match=r"silent.*X\[3\]"):
+        X = Extractor().fit(clips).transform(clips)
+    assert np.isfinite(X).all()
+
+
+@pytest.mark.parametrize("Extractor", [MFCCExtractor, LPCCExtractor])
+def test_clip_shorter_than_one_frame_warns(Extractor, tone_clips):
+    clips = tone_clips[:2] + [tone_clips[2][:50]]
+    with pytest.warns(AudioWarning, match=r"shorter than one analysis frame.*X\[2\]"):
+        X = Extractor().fit(clips).transform(clips)
+    assert np.isfinite(X).all()
+
+
+def test_int16_clips_are_scaled_with_a_warning(tone_clips):
+    floats = [np.round(c * 32767) / 32768 for c in tone_clips[:2]]
+    ints = [np.round(c * 32767).astype(np.int16) for c in tone_clips[:2]]
+    est = MFCCExtractor().fit(floats)
+    with pytest.warns(AudioWarning, match=r"integer PCM \(X\[0\] is int16\)"):
+        got = est.transform(ints)
+    np.testing.assert_allclose(got, est.transform(floats), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        ([], ValueError, "0 clips"),
+        ([np.zeros(0, dtype=np.float32)], ValueError, r"X\[0\]"),
+        ([np.array([0.1, np.nan, 0.2] * 200)], ValueError, r"NaN.*X\[0\]|X\[0\].*NaN"),
+        ([np.zeros((8000, 2), dtype=np.float32)], ValueError, "multi-channel"),
+        ([np.zeros((2, 8000), dtype=np.float32)], ValueError, "multi-channel"),
+        (np.zeros(8000, dtype=np.float32), ValueError, "Reshape your data"),
+        (["clip.wav"], TypeError, "AudioLoader"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(X, error, match):
+    with pytest.raises(error, match=match):
+        MFCCExtractor().fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        (dict(n_mfcc=0), InvalidParameterError, "n_mfcc"),
+        (dict(deltas=3), InvalidParameterError, "deltas"),
+        (dict(n_mfcc=50, n_mels=40), ValueError, "n_mfcc=50 exceeds n_mels=40"),
+        (dict(fmax=9000), ValueError, "fmax"),
+        (dict(functionals=["mean", "mode"]), ValueError, "functionals"),
+        (dict(win_length=1024, n_fft=512), ValueError, "win_length"),
+    ],
+)
+def test_bad_parameters(params, error, match, tone_clips):
+    with pytest.raises(error, match=match):
+        MFCCExtractor(**params).fit(tone_clips)
+
+
+def test_lpcc_order_must_fit_the_frame(tone_clips):
+    with pytest.raises(ValueError, match="order=400"):
+        LPCCExtractor(order=400).fit(tone_clips)
