@@ -147,10 +147,17 @@ def _markdown_table(frame, floatfmt="{:.3f}"):
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = []
     for row in frame.itertuples(index=False):
-        cells = [floatfmt.format(v) if isinstance(v, (float, np.floating)) else str(v)
-                 for v in row]
+        cells = [_cell(v, floatfmt) for v in row]
         body.append("| " + " | ".join(cells) + " |")
     return "\n".join([header, rule, *body])
+
+
+def _cell(value, floatfmt):
+    if isinstance(value, (float, np.floating)):
+        return floatfmt.format(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def _markdown_report(corpus, records, reports, figures, command):
@@ -176,7 +183,9 @@ def _markdown_report(corpus, records, reports, figures, command):
         _markdown_table(board),
     ]
     for name, report in reports.items():
-        recall = report.per_class.loc[[c for c in report.labels], "recall"]
+        # per_class lists the classes of y_true; a class only ever predicted has no recall.
+        recall = report.per_class.loc[[c for c in report.labels if c in report.per_class.index],
+                                      "recall"]
         per_fold = report.per_fold[["test_speakers", "n_test", "uar", "wa"]]
         parts += [
             "",

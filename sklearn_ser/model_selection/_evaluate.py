@@ -1,0 +1,555 @@
+"""Speaker-independent evaluation of any estimator: one call, one report.
+
+``evaluate`` is ``cross_val_predict`` with the habits of emotion research built in: it refuses
+splits that share a speaker, keeps inner cross-validation speaker-grouped, pools out-of-fold
+predictions into UAR / WA / F1, and puts a speaker-bootstrap interval around the UAR.
+"""
+
+import inspect
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn import get_config
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_consistent_length
+from tqdm.auto import tqdm
+
+from ..metrics import emotion_report, uar_confidence_interval, unweighted_average_recall
+from ..metrics import plot_confusion_matrix as _plot_confusion_matrix
+from ..metrics._scores import _confusion_by_group, _uar_from_confusion
+from ._split import _check_speakers, check_speaker_independence, make_cv
+
+
+@dataclass(eq=False, repr=False)
+class EvaluationReport:
+    """Results of :func:`evaluate`: pooled figures, per-fold, per-speaker and per-class tables.
+
+    Every array holds one entry per out-of-fold prediction, in the original sample
+    order (``indices`` gives the position of each in X).
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_classes,)
+        Sorted classes; the row and column order of ``confusion_matrix``.
+    y_true : ndarray of shape (n_predictions,)
+        True labels.
+    y_pred : ndarray of shape (n_predictions,)
+        Out-of-fold predictions.
+    groups : ndarray of shape (n_predictions,)
+        Speaker of each prediction.
+    fold : ndarray of shape (n_predictions,)
+        Fold (0-based) in which each sample was tested.
+    indices : ndarray of shape (n_predictions,)
+        Position of each prediction in X; ``arange(n_samples)`` when every sample
+        was tested once.
+    uar : float
+        Unweighted average recall of the pooled predictions.
+    wa : float
+        Weighted accuracy (plain accuracy) of the pooled predictions.
+    macro_precision, macro_recall, macro_f1 : float
+        Macro averages over the classes of ``y_true``.
+    uar_ci_low, uar_ci_high : float
+        Speaker-bootstrap interval of ``uar`` (NaN with a single test speaker).
+    confidence : float
+        Coverage of that interval.
+    per_fold : pandas.DataFrame
+        Columns ``fold, test_speakers, n_train, n_test, uar, wa, macro_f1,
+        fit_seconds, predict_seconds``.
+    per_speaker : pandas.DataFrame
+        Columns ``speaker, n, uar, wa``, sorted by speaker.
+    per_class : pandas.DataFrame
+        :func:`~sklearn_ser.metrics.emotion_report` of the pooled predictions.
+    confusion_matrix : ndarray of shape (n_classes, n_classes)
+        Counts; rows are true labels, columns predictions, both in ``labels`` order.
+    fit_seconds : float
+        Fit time summed over folds.
+    n_folds : int
+        Number of folds.
+    estimators : list of estimator or None
+        The fitted estimator of each fold, with ``return_estimators=True``.
+    y_proba : ndarray of shape (n_predictions, n_classes) or None
+        Out-of-fold class probabilities in ``labels`` order, when the estimator has
+        ``predict_proba``.
+    """
+
+    labels: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    groups: np.ndarray
+    fold: np.ndarray
+    indices: np.ndarray
+    uar: float
+    wa: float
+    macro_precision: float
+    macro_recall: float
+    macro_f1: float
+    uar_ci_low: float
+    uar_ci_high: float
+    confidence: float
+    per_fold: pd.DataFrame
+    per_speaker: pd.DataFrame
+    per_class: pd.DataFrame
+    confusion_matrix: np.ndarray
+    fit_seconds: float
+    n_folds: int
+    estimators: list | None = None
+    y_proba: np.ndarray | None = field(default=None)
+
+    @property
+    def n_speakers(self):
+        """Number of distinct speakers that were tested."""
+        return len(self.per_speaker)
+
+    def __repr__(self):
+        return (
+            f"EvaluationReport(uar={self.uar:.4f}, wa={self.wa:.4f}, "
+            f"n_folds={self.n_folds}, n_speakers={self.n_speakers}, "
+            f"n_predictions={len(self.y_true)})"
+        )
+
+    def summary(self):
+        """Return a short multi-line text with the headline figures.
+
+        Returns
+        -------
+        text : str
+        """
+        speakers = self.per_speaker.sort_values("uar")
+        worst, best = speakers.iloc[0], speakers.iloc[-1]
+        recalls = ", ".join(
+            f"{label} {self.per_class.loc[label, 'recall']:.2f}"
+            for label in self.per_class.index[:-2]
+        )
+        lines = [
+            f"UAR {self.uar:.3f} ({self.confidence:.0%} CI {_fmt(self.uar_ci_low)}-"
+            f"{_fmt(self.uar_ci_high)}, speaker bootstrap) | WA {self.wa:.3f} | "
+            f"macro F1 {self.macro_f1:.3f}",
+            f"{len(self.y_true)} predictions, {self.n_speakers} speakers, "
+            f"{self.n_folds} folds, fit {self.fit_seconds:.1f} s in total",
+            f"Per-speaker UAR: worst {worst['uar']:.3f} ({worst['speaker']}), "
+            f"median {speakers['uar'].median():.3f}, best {best['uar']:.3f} "
+            f"({best['speaker']})",
+            f"Recall per class: {recalls}",
+        ]
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Return the figures as plain Python objects, ready for ``json.dumps``.
+
+        NaN becomes None and numpy scalars become Python numbers. The per-sample
+        arrays and the estimators are left out.
+
+        Returns
+        -------
+        figures : dict
+        """
+        per_class = self.per_class.reset_index().rename(columns={"emotion": "label"})
+        figures = {
+            "uar": self.uar,
+            "wa": self.wa,
+            "macro_precision": self.macro_precision,
+            "macro_recall": self.macro_recall,
+            "macro_f1": self.macro_f1,
+            "uar_ci_low": self.uar_ci_low,
+            "uar_ci_high": self.uar_ci_high,
+            "confidence": self.confidence,
+            "n_predictions": len(self.y_true),
+            "n_speakers": self.n_speakers,
+            "n_folds": self.n_folds,
+            "fit_seconds": self.fit_seconds,
+            "labels": self.labels,
+            "confusion_matrix": self.confusion_matrix,
+            "per_class": per_class.to_dict(orient="records"),
+            "per_fold": self.per_fold.to_dict(orient="records"),
+            "per_speaker": self.per_speaker.to_dict(orient="records"),
+        }
+        return _to_builtin(figures)
+
+    def plot_confusion_matrix(self, ax=None, normalize="true", title=None):
+        """Plot the pooled confusion matrix.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw on; a new figure is created when None.
+        normalize : {"true", "pred", "all"} or None, default="true"
+            See :func:`sklearn_ser.metrics.plot_confusion_matrix`.
+        title : str, default=None
+            Axes title; by default the UAR and WA.
+
+        Returns
+        -------
+        ax : matplotlib.axes.Axes
+        """
+        if title is None:
+            title = f"UAR {self.uar:.3f} | WA {self.wa:.3f}"
+        return _plot_confusion_matrix(
+            self.confusion_matrix,
+            labels=self.labels,
+            normalize=normalize,
+            ax=ax,
+            title=title,
+        )
+
+
+def _fmt(value):
+    return "n/a" if math.isnan(value) else f"{value:.3f}"
+
+
+def _to_builtin(value):
+    """Recursively turn numpy and pandas values into JSON-friendly Python objects."""
+    if isinstance(value, Mapping):
+        return {str(_to_builtin(k)): _to_builtin(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [_to_builtin(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_to_builtin(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def evaluate(
+    estimator,
+    X,
+    y,
+    *,
+    groups,
+    cv="loso",
+    n_jobs=None,
+    verbose=0,
+    fit_params=None,
+    return_estimators=False,
+    confidence=0.95,
+    n_bootstraps=1000,
+    random_state=0,
+):
+    """Evaluate an estimator speaker-independently and report UAR, WA, F1 and more.
+
+    Each fold fits a clone of ``estimator`` on the training speakers and predicts the
+    test speakers; the out-of-fold predictions are pooled into the report. Splits that
+    put a speaker on both sides are refused before anything is fitted.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Anything with ``fit`` and ``predict``: a classifier, a Pipeline, a
+        ``GridSearchCV``. X can be any container the estimator accepts (a list of
+        clips, an object array, a 2-D array or a DataFrame).
+    X : array-like, list or DataFrame of n_samples entries
+        Samples.
+    y : array-like of shape (n_samples,)
+        Emotion labels.
+    groups : array-like of shape (n_samples,)
+        Speaker id of each sample. Required: without speaker ids, an evaluation
+        cannot be speaker-independent.
+    cv : {"loso", "kfold:N"}, int, cross-validator or iterable, default="loso"
+        How to split; see :func:`make_cv`. Test sides must not overlap.
+    n_jobs : int, default=None
+        Folds run in parallel with joblib; None means 1 unless in a
+        ``joblib.parallel_config`` context, -1 means all processors.
+    verbose : int, default=0
+        Show a progress bar over folds when > 0.
+    fit_params : dict, default=None
+        Extra arguments to ``estimator.fit``. Values with one entry per sample (such
+        as ``sample_weight``) are cut to the training part of each fold.
+    return_estimators : bool, default=False
+        Keep the fitted estimator of each fold in the report.
+    confidence : float, default=0.95
+        Coverage of the speaker-bootstrap interval around the UAR.
+    n_bootstraps : int, default=1000
+        Speaker resamples of that interval.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the bootstrap only; the estimator's own ``random_state`` governs fitting.
+
+    Returns
+    -------
+    report : EvaluationReport
+        Pooled figures, per-fold, per-speaker and per-class tables, the confusion
+        matrix and the out-of-fold predictions.
+
+    Raises
+    ------
+    SpeakerLeakageError
+        When a split puts one speaker on both the training and the test side.
+    ValueError
+        When ``groups`` is None or does not match X, or test sides overlap.
+
+    Notes
+    -----
+    The training speakers' ids are passed to ``estimator.fit(..., groups=...)`` when
+    the estimator takes them: when ``fit`` has a ``groups`` parameter, when it is a
+    hyper-parameter search (``GridSearchCV``, ``RandomizedSearchCV``, ...), or, with
+    ``sklearn.set_config(enable_metadata_routing=True)``, when something inside it
+    requests ``groups`` (for instance a Pipeline ending in a GridSearchCV with a
+    GroupKFold). Inner cross-validation then stays speaker-grouped too. A search whose
+    own ``cv`` ignores groups (``cv=5``, ``KFold``) makes sklearn warn "The groups
+    parameter is ignored by ...": its hyper-parameter choice then sees speakers on both
+    sides, although the outer figures stay speaker-independent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_ser.model_selection import evaluate
+    >>> X, y = make_classification(n_samples=120, n_classes=3, n_informative=4,
+    ...                            random_state=0)
+    >>> speakers = np.repeat(np.arange(6), 20)
+    >>> report = evaluate(LogisticRegression(), X, y, groups=speakers)
+    >>> report.n_folds
+    6
+    >>> 0.0 <= report.uar <= 1.0
+    True
+    """
+    _check_estimator(estimator)
+    y = _check_labels(y)
+    groups = _check_speakers(groups, "evaluate", n_samples=len(y), min_speakers=2)
+    check_consistent_length(X, y, groups)
+    fit_params = _check_fit_params(fit_params)
+
+    splitter = make_cv(cv)
+    splits = check_speaker_independence(splitter, X, y, groups)
+    _check_tests_disjoint(splits, len(y))
+
+    pass_groups = _fit_accepts_groups(estimator)
+    want_proba = hasattr(estimator, "predict_proba")
+    tasks = (
+        delayed(_fit_and_predict)(
+            clone(estimator), X, y, groups, train, test, fit_params, pass_groups, want_proba
+        )
+        for train, test in splits
+    )
+    # A generator keeps fold order and lets the bar advance as each fold finishes.
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    results = list(
+        tqdm(results, total=len(splits), disable=verbose <= 0, desc="evaluate", unit="fold")
+    )
+    return _build_report(
+        results,
+        splits,
+        y,
+        groups,
+        return_estimators=return_estimators,
+        confidence=confidence,
+        n_bootstraps=n_bootstraps,
+        random_state=random_state,
+    )
+
+
+def _check_estimator(estimator):
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
+        raise TypeError(
+            f"evaluate needs an estimator with fit and predict; got "
+            f"{type(estimator).__name__}. Pass a classifier, a Pipeline ending in one, "
+            "or a GridSearchCV."
+        )
+
+
+def _check_labels(y):
+    if y is None:
+        raise ValueError("evaluate needs the emotion labels y; got y=None.")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(
+            f"evaluate expects y to be a 1-D sequence of labels; got shape {y.shape}. "
+            "Pass one label per sample."
+        )
+    return y
+
+
+def _check_fit_params(fit_params):
+    if fit_params is None:
+        return {}
+    if not isinstance(fit_params, Mapping):
+        raise TypeError(
+            f"fit_params must be a dict of fit arguments; got {type(fit_params).__name__}."
+        )
+    if "groups" in fit_params:
+        raise ValueError(
+            "fit_params must not contain 'groups': evaluate passes each fold's training "
+            "speakers to fit itself. Pass speaker ids as evaluate(..., groups=...)."
+        )
+    return dict(fit_params)
+
+
+def _check_tests_disjoint(splits, n_samples):
+    tested = np.bincount(
+        np.concatenate([test for _, test in splits]), minlength=n_samples
+    )
+    repeated = np.flatnonzero(tested > 1)
+    if repeated.size:
+        raise ValueError(
+            f"Samples {repeated[:10].tolist()} are in the test side of more than one "
+            "fold, but evaluate keeps one out-of-fold prediction per sample. Use a "
+            "splitter whose test sides do not overlap, such as LeaveOneSpeakerOut, "
+            "SpeakerStratifiedKFold or GroupKFold."
+        )
+
+
+def _is_search_cv(estimator):
+    # BaseSearchCV is private in sklearn; matching the name covers GridSearchCV,
+    # RandomizedSearchCV and the Halving searches without importing it.
+    return any(cls.__name__ == "BaseSearchCV" for cls in type(estimator).__mro__)
+
+
+def _fit_accepts_groups(estimator):
+    """Whether ``estimator.fit`` takes the training speakers as ``groups=``."""
+    try:
+        if "groups" in inspect.signature(estimator.fit).parameters:
+            return True
+    except (TypeError, ValueError):  # signature unavailable (C extension, ...)
+        pass
+    if get_config()["enable_metadata_routing"]:
+        # With routing on, pass groups only where a consumer asked for it; passing it
+        # unrequested makes sklearn raise.
+        return "groups" in get_routing_for_object(estimator).consumes("fit", ["groups"])
+    # With routing off, searches pop groups from **params and give it to their splitter.
+    return _is_search_cv(estimator)
+
+
+def _fold_fit_params(fit_params, train, n_samples):
+    """Cut per-sample fit arguments (``sample_weight``, ...) to the training part."""
+    fold_params = {}
+    for name, value in fit_params.items():
+        per_sample = (
+            hasattr(value, "__len__")
+            and not isinstance(value, (str, bytes, Mapping))
+            and len(value) == n_samples
+        )
+        fold_params[name] = _safe_indexing(value, train) if per_sample else value
+    return fold_params
+
+
+def _fit_and_predict(estimator, X, y, groups, train, test, fit_params, pass_groups, want_proba):
+    """Fit one fold and predict its test part; runs in a joblib worker."""
+    params = _fold_fit_params(fit_params, train, len(y))
+    if pass_groups:
+        params["groups"] = groups[train]
+    try:
+        start = time.perf_counter()
+        estimator.fit(_safe_indexing(X, train), y[train], **params)
+        fit_seconds = time.perf_counter() - start
+        X_test = _safe_indexing(X, test)
+        start = time.perf_counter()
+        y_pred = np.asarray(estimator.predict(X_test))
+        predict_seconds = time.perf_counter() - start
+        proba = estimator.predict_proba(X_test) if want_proba else None
+    except Exception as exc:
+        # Say which fold failed without changing the exception type users catch.
+        if hasattr(exc, "add_note"):  # Python >= 3.11
+            exc.add_note(
+                f"Raised in evaluate while fitting or predicting the fold that tests "
+                f"speakers {np.unique(groups[test]).tolist()[:10]}."
+            )
+        raise
+    return {
+        "estimator": estimator,
+        "y_pred": y_pred,
+        "proba": proba,
+        "classes": getattr(estimator, "classes_", None),
+        "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
+    }
+
+
+def _build_report(results, splits, y, groups, *, return_estimators, **ci_params):
+    """Pool the fold results into an EvaluationReport."""
+    tests = np.concatenate([test for _, test in splits])
+    order = np.argsort(tests, kind="stable")
+    indices = tests[order]
+    y_true = y[indices]
+    y_pred = np.concatenate([r["y_pred"] for r in results])[order]
+    fold = np.concatenate([np.full(len(test), i) for i, (_, test) in enumerate(splits)])[order]
+    speakers = groups[indices]
+    labels = np.unique(np.concatenate([y_true, y_pred]))
+
+    per_class = emotion_report(y_true, y_pred)
+    low, high = uar_confidence_interval(y_true, y_pred, speakers, **ci_params)
+    return EvaluationReport(
+        labels=labels,
+        y_true=y_true,
+        y_pred=y_pred,
+        groups=speakers,
+        fold=fold,
+        indices=indices,
+        uar=unweighted_average_recall(y_true, y_pred),
+        wa=float(accuracy_score(y_true, y_pred)),
+        macro_precision=float(per_class.loc["macro avg", "precision"]),
+        macro_recall=float(per_class.loc["macro avg", "recall"]),
+        macro_f1=float(per_class.loc["macro avg", "f1"]),
+        uar_ci_low=low,
+        uar_ci_high=high,
+        confidence=ci_params["confidence"],
+        per_fold=_per_fold_table(results, splits, y, groups),
+        per_speaker=_per_speaker_table(y_true, y_pred, speakers),
+        per_class=per_class,
+        confusion_matrix=confusion_matrix(y_true, y_pred, labels=labels),
+        fit_seconds=float(sum(r["fit_seconds"] for r in results)),
+        n_folds=len(splits),
+        estimators=[r["estimator"] for r in results] if return_estimators else None,
+        y_proba=_pooled_proba(results, labels, order),
+    )
+
+
+def _per_fold_table(results, splits, y, groups):
+    rows = []
+    for i, (result, (train, test)) in enumerate(zip(results, splits)):
+        y_true, y_pred = y[test], result["y_pred"]
+        rows.append(
+            {
+                "fold": i,
+                "test_speakers": np.unique(groups[test]).tolist(),
+                "n_train": len(train),
+                "n_test": len(test),
+                "uar": unweighted_average_recall(y_true, y_pred),
+                "wa": float(accuracy_score(y_true, y_pred)),
+                # Over the fold's true classes, as UAR: a speaker without a class should
+                # not be charged a zero F1 for it.
+                "macro_f1": float(
+                    f1_score(
+                        y_true, y_pred, labels=np.unique(y_true), average="macro",
+                        zero_division=0.0,
+                    )
+                ),
+                "fit_seconds": result["fit_seconds"],
+                "predict_seconds": result["predict_seconds"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _per_speaker_table(y_true, y_pred, speakers):
+    names, _, cms = _confusion_by_group(y_true, y_pred, speakers)
+    n = cms.sum(axis=(1, 2))
+    return pd.DataFrame(
+        {
+            "speaker": names.tolist(),
+            "n": n,
+            "uar": _uar_from_confusion(cms),
+            "wa": np.trace(cms, axis1=1, axis2=2) / n,
+        }
+    )
+
+
+def _pooled_proba(results, labels, order):
+    """Stack fold probabilities into columns of ``labels``, or None if unavailable."""
+    if any(r["proba"] is None or r["classes"] is None for r in results):
+        return None
+    blocks = []
+    for r in results:
+        # A fold that never saw a class has no column for it: its probability is 0.
+        block = np.zeros((len(r["proba"]), len(labels)))
+        block[:, np.searchsorted(labels, r["classes"])] = r["proba"]
+        blocks.append(block)
+    return np.concatenate(blocks)[order]

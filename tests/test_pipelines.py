@@ -1,0 +1,82 @@
+"""Classic pipelines from clips: every kind fits, parameters are reachable, grid search works."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, GroupKFold
+
+from sklearn_ser.datasets import make_emotional_speech
+from sklearn_ser.metrics import get_scorer
+from sklearn_ser.pipelines import CLASSIFIERS, make_classic_pipeline
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_emotional_speech(84, n_speakers=4, emotions=["anger", "sadness", "neutral"],
+                                 duration=(0.8, 1.2), random_state=0)
+
+
+@pytest.mark.parametrize("kind", sorted(CLASSIFIERS))
+def test_every_kind_fits_clips_and_returns_labels(kind, corpus):
+    pipe = make_classic_pipeline(kind, features="mfcc", random_state=0)
+    pipe.fit(corpus.data[:60], corpus.target[:60])
+    pred = pipe.predict(corpus.data[60:])
+    assert set(pred) <= set(corpus.target)
+    assert pred.dtype == corpus.target.dtype
+
+
+@pytest.mark.parametrize("reduce, n_components", [("pca", 0.95), ("lda", 2)])
+def test_reduction_steps(reduce, n_components, corpus):
+    pipe = make_classic_pipeline("svm", features="mfcc", reduce=reduce, n_components=n_components)
+    pipe.fit(corpus.data, corpus.target)
+    assert reduce in pipe.named_steps
+    assert pipe.score(corpus.data, corpus.target) > 0.5
+
+
+def test_parameter_names_reachable():
+    single = make_classic_pipeline("svm", features="mfcc")
+    single.set_params(mfcc__n_mfcc=13, svc__C=1.0)
+    assert single.named_steps["mfcc"].n_mfcc == 13
+    fused = make_classic_pipeline("nb")
+    fused.set_params(features__mfcc__n_mfcc=12, features__lpcc__order=10,
+                     gaussiannb__var_smoothing=1e-8)
+    assert fused.get_params()["features__lpcc__order"] == 10
+    assert clone(fused).get_params()["features__mfcc__n_mfcc"] == 12
+
+
+def test_speaker_grouped_grid_search_on_clips(corpus):
+    pipe = make_classic_pipeline("svm", features="mfcc")
+    grid = GridSearchCV(
+        pipe,
+        {"mfcc__n_mfcc": [8, 13], "svc__C": [0.3, 3.0]},
+        cv=GroupKFold(n_splits=2),
+        scoring=get_scorer("uar"),
+        n_jobs=1,
+    )
+    grid.fit(corpus.data, corpus.target, groups=corpus.groups)
+    assert set(grid.best_params_) == {"mfcc__n_mfcc", "svc__C"}
+    assert len(grid.cv_results_["mean_test_score"]) == 4
+    assert set(grid.predict(corpus.data[:5])) <= set(corpus.target)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(kind="xgboost"), "Unknown classic model"),
+        (dict(features=["mfcc", "wav2vec"]), "Unknown feature set"),
+        (dict(reduce="ica"), "reduce must be"),
+    ],
+)
+def test_bad_pipeline_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_classic_pipeline(**kwargs)
+
+
+def test_default_svm_learns_the_synthetic_corpus_speaker_independently():
+    from sklearn_ser.model_selection import evaluate
+
+    data = make_emotional_speech(140, n_speakers=5, random_state=1)
+    report = evaluate(make_classic_pipeline("svm"), data.data, data.target,
+                      groups=data.groups, cv="loso")
+    chance = 1 / len(np.unique(data.target))
+    assert 2 * chance < report.uar < 0.99
