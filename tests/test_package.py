@@ -1,0 +1,17 @@
+"""The package surface: every advertised public name resolves, and import stays light."""
+
+import subprocess
+import sys
+
+import sklearn_ser
+
+
+def test_every_public_name_resolves():
+    for name in sklearn_ser.__all__:
+        assert getattr(sklearn_ser, name) is not None, name
+
+
+def test_import_does_not_pull_torch_or_librosa():
+    code = "import sys, sklearn_ser; print('torch' in sys.modules, 'librosa' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
