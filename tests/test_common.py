@@ -6,6 +6,7 @@ entry whose check starts passing fails the run, so stale entries get removed.
 """
 
 import pytest
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import estimator_checks as checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -16,6 +17,8 @@ _TEST_PARAMS = {
     "MFCCExtractor": dict(n_mfcc=8, n_mels=16, n_fft=64, win_length=None, hop_length=32,
                           deltas=1, functionals="basic"),
     "LPCCExtractor": dict(order=4, frame_length=32, hop_length=16, functionals="basic"),
+    "LogMelExtractor": dict(n_mels=8, n_fft=64, win_length=None, hop_length=32,
+                            functionals="basic", pooling="stats"),
 }
 
 _CLIP_LENGTH_IS_NOT_A_FEATURE_COUNT = (
@@ -31,6 +34,7 @@ _WAVEFORM_XFAILS = {
 _XFAILS = {
     "MFCCExtractor": _WAVEFORM_XFAILS,
     "LPCCExtractor": _WAVEFORM_XFAILS,
+    "LogMelExtractor": _WAVEFORM_XFAILS,
 }
 
 # Checks that need no data: run on estimators that take only paths or lists (two_d_array=False),
@@ -47,10 +51,15 @@ _DATA_FREE_CHECKS = [
 ]
 
 
+# Estimators whose constructor needs an argument get it here.
+_REQUIRED_ARGS = {"FrameWise": lambda: dict(transformer=StandardScaler())}
+
+
 def _instances(two_d_array):
     out = []
     for name, cls in all_estimators():
-        est = cls(**_TEST_PARAMS.get(name, {}))
+        args = _REQUIRED_ARGS.get(name, dict)()
+        est = cls(**args, **_TEST_PARAMS.get(name, {}))
         if est.__sklearn_tags__().input_tags.two_d_array == two_d_array:
             out.append(est)
     return out

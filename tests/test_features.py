@@ -219,3 +219,72 @@ def test_bad_parameters(params, error, match, tone_clips):
 def test_lpcc_order_must_fit_the_frame(tone_clips):
     with pytest.raises(ValueError, match="order=400"):
         LPCCExtractor(order=400).fit(tone_clips)
+
+
+# --- frame sequences -------------------------------------------------------------------------
+
+
+def test_sequences_are_nan_padded_and_keep_lengths(tone_clips):
+    from sklearn_ser.features import LogMelExtractor, sequence_lengths
+    from sklearn_ser.features._framing import frame_counts
+
+    est = LogMelExtractor(n_mels=32).fit(tone_clips)
+    seq = est.transform(tone_clips)
+    counts = frame_counts([len(c) for c in tone_clips], n_fft=512, hop_length=160)
+    assert seq.shape == (len(tone_clips), counts.max(), 32) and seq.dtype == np.float32
+    np.testing.assert_array_equal(sequence_lengths(seq), counts)
+    # The real frames are exactly the stacked log-mel frames of each clip.
+    pooled_mean = LogMelExtractor(n_mels=32, pooling="stats", functionals=["mean"])
+    means = pooled_mean.fit_transform(tone_clips)
+    np.testing.assert_allclose(np.nanmean(seq, axis=1), means, rtol=1e-4, atol=1e-3)
+
+
+def test_sequences_are_centre_cropped_to_max_frames(tone_clips):
+    est = MFCCExtractor(pooling=None, max_frames=20, deltas=0).fit(tone_clips)
+    seq = est.transform(tone_clips)
+    full = MFCCExtractor(pooling=None, deltas=0).fit(tone_clips).transform(tone_clips)
+    n = int((~np.isnan(full[0, :, 0])).sum())
+    start = (n - 20) // 2
+    np.testing.assert_allclose(seq[0], full[0, start : start + 20])
+    assert est.get_feature_names_out().tolist() == [f"mfcc{k}" for k in range(20)]
+
+
+def test_framewise_scaler_ignores_padding(tone_clips):
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_ser.features import FrameWise, LogMelExtractor
+
+    seq = LogMelExtractor(n_mels=16).fit_transform(tone_clips)
+    scaled = FrameWise(StandardScaler()).fit_transform(seq)
+    real = ~np.isnan(seq[:, :, 0])
+    np.testing.assert_array_equal(~np.isnan(scaled[:, :, 0]), real)
+    np.testing.assert_allclose(scaled[real].mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(scaled[real].std(axis=0), 1, atol=1e-3)
+
+
+def test_framewise_lda_uses_clip_labels_on_every_frame(tone_clips):
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    from sklearn_ser.features import FrameWise, LogMelExtractor
+
+    y = np.array([i % 3 for i in range(len(tone_clips))])
+    seq = LogMelExtractor(n_mels=16).fit_transform(tone_clips)
+    out = FrameWise(LinearDiscriminantAnalysis(n_components=2)).fit(seq, y).transform(seq)
+    assert out.shape == seq.shape[:2] + (2,)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros((3, 4)), "3-D frame sequences"),
+        (np.full((2, 3, 2), np.nan), "no frame"),
+        (np.array([[[1.0, np.nan]], [[1.0, 2.0]]]), "partly NaN"),
+    ],
+)
+def test_framewise_bad_input(X, match):
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_ser.features import FrameWise
+
+    with pytest.raises(ValueError, match=match):
+        FrameWise(StandardScaler()).fit(X)

@@ -1,17 +1,22 @@
 """Feature extraction: batched framing kernel, cepstral extractors and pooling functionals."""
 
 from ._base import FUNCTIONAL_PRESETS
+from ._framewise import FrameWise, check_sequences
 from ._lpcc import LPCCExtractor, levinson_durbin, lpc_to_cepstrum, lpcc
-from ._mfcc import MFCCExtractor, mfcc
-from ._pooling import FUNCTIONALS
+from ._mfcc import LogMelExtractor, MFCCExtractor, mfcc
+from ._pooling import FUNCTIONALS, sequence_lengths
 
 __all__ = [
     "FUNCTIONALS",
     "FUNCTIONAL_PRESETS",
+    "FrameWise",
     "LPCCExtractor",
+    "LogMelExtractor",
     "MFCCExtractor",
+    "check_sequences",
     "levinson_durbin",
     "lpc_to_cepstrum",
     "lpcc",
     "mfcc",
+    "sequence_lengths",
 ]

@@ -12,10 +12,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_clips
+from .._validation import check_clips, clip_lengths
 from ..utils._compat import Interval, StrOptions, _fit_context
-from ._framing import iter_chunks, warn_unusual_clips
-from ._pooling import FUNCTIONALS, deltas, pool
+from ._framing import frame_counts, iter_chunks, warn_unusual_clips
+from ._pooling import FUNCTIONALS, deltas, pad_sequences, pool
 
 #: Named sets of functionals accepted by the ``functionals`` parameter.
 FUNCTIONAL_PRESETS = {
@@ -51,6 +51,8 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         "hop_length": [Interval(Integral, 1, None, closed="left")],
         "deltas": [Interval(Integral, 0, 2, closed="both")],
         "functionals": [StrOptions(set(FUNCTIONAL_PRESETS)), list, tuple],
+        "pooling": [StrOptions({"stats"}), None],
+        "max_frames": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     _prefix = "feature"
@@ -72,10 +74,14 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
             The fitted extractor.
         """
         self._check_parameters()
-        check_clips(X)
+        clips = check_clips(X)
         self._functionals = resolve_functionals(self.functionals, type(self).__name__)
         self.feature_names_out_ = self._build_feature_names()
         self.n_features_out_ = len(self.feature_names_out_)
+        if self.pooling is None:
+            longest = int(frame_counts(clip_lengths(clips), n_fft=self._frame_length(),
+                                       hop_length=self.hop_length).max())
+            self.max_frames_ = longest if self.max_frames is None else self.max_frames
         return self
 
     def transform(self, X):
@@ -89,11 +95,19 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_clips, n_features_out_)
-            Functionals of the frame features and their deltas.
+            With ``pooling="stats"``: functionals of the frame features and their deltas.
+        ndarray of shape (n_clips, max_frames_, n_features_out_), float32
+            With ``pooling=None``: the frame sequences, centre-cropped or padded to
+            ``max_frames_``. Padding frames are all-NaN, so the true length of a clip is its
+            number of leading non-NaN frames (see :class:`FrameWise`).
         """
         check_is_fitted(self)
         clips = check_clips(X)
         warn_unusual_clips(clips, n_fft=self._frame_length(), sr=self.sr)
+        if self.pooling is None:
+            return np.concatenate(
+                [self._sequence_chunk(clips[part]) for part in iter_chunks(clips)], axis=0
+            )
         rows = [self._pooled_chunk(clips[part]) for part in iter_chunks(clips)]
         return np.vstack(rows)
 
@@ -113,16 +127,26 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return self.feature_names_out_.copy()
 
-    def _pooled_chunk(self, clips):
+    def _frames_with_deltas(self, clips):
         frames, counts = self._frame_features(clips)
         streams = [frames] + [deltas(frames, counts, order=k) for k in range(1, self.deltas + 1)]
         stacked = np.concatenate(streams, axis=1) if len(streams) > 1 else frames
+        return stacked, counts
+
+    def _pooled_chunk(self, clips):
+        stacked, counts = self._frames_with_deltas(clips)
         return pool(stacked, counts, self._functionals)
+
+    def _sequence_chunk(self, clips):
+        stacked, counts = self._frames_with_deltas(clips)
+        return pad_sequences(stacked, counts, self.max_frames_)
 
     def _build_feature_names(self):
         coeffs = self._coefficient_names()
         suffixes = [""] + [f"_d{k}" for k in range(1, self.deltas + 1)]
         columns = [c + s for s in suffixes for c in coeffs]
+        if self.pooling is None:  # one name per coefficient of a frame
+            return np.asarray(columns, dtype=object)
         names = [f"{col}_{func}" for func in self._functionals for col in columns]
         return np.asarray(names, dtype=object)
 

@@ -169,13 +169,20 @@ class LPCCExtractor(_PooledFrameExtractor):
         Add deltas (1) and delta-deltas (2) before pooling.
     functionals : {"basic", "standard", "full"} or list of str, default="standard"
         Statistics taken over each clip's frames.
+    pooling : {"stats", None}, default="stats"
+        ``"stats"`` returns functionals, one row per clip; None returns NaN-padded frame
+        sequences ``(n_clips, max_frames_, n_coeffs)``.
+    max_frames : int or None, default=None
+        Frames per sequence when ``pooling=None``; None takes the longest training clip.
 
     Attributes
     ----------
     feature_names_out_ : ndarray of str
         Output column names, ``lpcc{k}[_d{order}]_{functional}``.
     n_features_out_ : int
-        Number of output columns.
+        Number of output columns (coefficients per frame when ``pooling=None``).
+    max_frames_ : int
+        Frames per output sequence; set only when ``pooling=None``.
 
     See Also
     --------
@@ -215,6 +222,8 @@ class LPCCExtractor(_PooledFrameExtractor):
         pre_emphasis=0.97,
         deltas=1,
         functionals="standard",
+        pooling="stats",
+        max_frames=None,
     ):
         self.sr = sr
         self.order = order
@@ -224,6 +233,8 @@ class LPCCExtractor(_PooledFrameExtractor):
         self.pre_emphasis = pre_emphasis
         self.deltas = deltas
         self.functionals = functionals
+        self.pooling = pooling
+        self.max_frames = max_frames
 
     def _check_parameters(self):
         if self.order >= self.frame_length:

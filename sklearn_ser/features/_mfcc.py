@@ -108,6 +108,23 @@ def mfcc(
     return split_frames(coeffs, counts)
 
 
+def _check_spectral_parameters(est):
+    """Window and band-edge checks shared by the mel extractors."""
+    name = type(est).__name__
+    if est.win_length is not None and est.win_length > est.n_fft:
+        raise ValueError(
+            f"{name}: win_length={est.win_length} exceeds n_fft={est.n_fft}; "
+            "raise n_fft or shorten the window."
+        )
+    nyquist = est.sr / 2
+    fmax = nyquist if est.fmax is None else est.fmax
+    if not est.fmin < fmax <= nyquist:
+        raise ValueError(
+            f"{name}: need 0 <= fmin < fmax <= sr / 2 = {nyquist:g} Hz; got "
+            f"fmin={est.fmin}, fmax={est.fmax}."
+        )
+
+
 class MFCCExtractor(_PooledFrameExtractor):
     """Pooled MFCC statistics: one row of functionals per clip.
 
@@ -139,13 +156,20 @@ class MFCCExtractor(_PooledFrameExtractor):
     functionals : {"basic", "standard", "full"} or list of str, default="standard"
         Statistics taken over each clip's frames: a preset or names from
         ``sklearn_ser.features.FUNCTIONALS``.
+    pooling : {"stats", None}, default="stats"
+        ``"stats"`` returns functionals, one row per clip; None returns the frame sequences
+        ``(n_clips, max_frames_, n_coeffs)``, NaN-padded (see :class:`FrameWise`).
+    max_frames : int or None, default=None
+        Frames per sequence when ``pooling=None``; None takes the longest training clip.
 
     Attributes
     ----------
     feature_names_out_ : ndarray of str
         Output column names, ``mfcc{k}[_d{order}]_{functional}``.
     n_features_out_ : int
-        Number of output columns.
+        Number of output columns (coefficients per frame when ``pooling=None``).
+    max_frames_ : int
+        Frames per output sequence; set only when ``pooling=None``.
 
     See Also
     --------
@@ -193,6 +217,8 @@ class MFCCExtractor(_PooledFrameExtractor):
         lifter=0,
         deltas=2,
         functionals="standard",
+        pooling="stats",
+        max_frames=None,
     ):
         self.sr = sr
         self.n_mfcc = n_mfcc
@@ -205,26 +231,16 @@ class MFCCExtractor(_PooledFrameExtractor):
         self.lifter = lifter
         self.deltas = deltas
         self.functionals = functionals
+        self.pooling = pooling
+        self.max_frames = max_frames
 
     def _check_parameters(self):
-        name = type(self).__name__
         if self.n_mfcc > self.n_mels:
             raise ValueError(
-                f"{name}: n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}; the DCT of "
-                "n_mels bands has only n_mels coefficients. Lower n_mfcc or raise n_mels."
+                f"{type(self).__name__}: n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}; the "
+                "DCT of n_mels bands has only n_mels coefficients. Lower n_mfcc or raise n_mels."
             )
-        if self.win_length is not None and self.win_length > self.n_fft:
-            raise ValueError(
-                f"{name}: win_length={self.win_length} exceeds n_fft={self.n_fft}; "
-                "raise n_fft or shorten the window."
-            )
-        nyquist = self.sr / 2
-        fmax = nyquist if self.fmax is None else self.fmax
-        if not self.fmin < fmax <= nyquist:
-            raise ValueError(
-                f"{name}: need 0 <= fmin < fmax <= sr / 2 = {nyquist:g} Hz; got "
-                f"fmin={self.fmin}, fmax={self.fmax}."
-            )
+        _check_spectral_parameters(self)
 
     def _frame_length(self):
         return self.n_fft
@@ -237,4 +253,117 @@ class MFCCExtractor(_PooledFrameExtractor):
             clips, sr=self.sr, n_mfcc=self.n_mfcc, n_fft=self.n_fft, hop_length=self.hop_length,
             win_length=self.win_length, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax,
             lifter=self.lifter,
+        )
+
+
+class LogMelExtractor(_PooledFrameExtractor):
+    """Log-mel band energies (dB), as frame sequences or pooled statistics.
+
+    The input of the convolutional and recurrent recognisers: with ``pooling=None`` it returns
+    NaN-padded sequences ``(n_clips, max_frames_, n_mels)``.
+
+    Parameters
+    ----------
+    sr : int, default=16000
+        Sample rate of the clips.
+    n_fft : int, default=512
+        FFT size in samples.
+    win_length : int or None, default=400
+        Window length in samples, centred in ``n_fft``.
+    hop_length : int, default=160
+        Samples between frames.
+    n_mels : int, default=64
+        Mel bands.
+    fmin : float, default=0.0
+        Lowest filterbank frequency in Hz.
+    fmax : float or None, default=None
+        Highest filterbank frequency in Hz; None means ``sr / 2``.
+    top_db : float or None, default=80.0
+        Dynamic range kept below each clip's peak.
+    deltas : {0, 1, 2}, default=0
+        Add deltas (1) and delta-deltas (2) of the bands.
+    functionals : {"basic", "standard", "full"} or list of str, default="standard"
+        Statistics taken over each clip's frames when ``pooling="stats"``.
+    pooling : {"stats", None}, default=None
+        None returns NaN-padded frame sequences; ``"stats"`` one row of functionals per clip.
+    max_frames : int or None, default=None
+        Frames per sequence when ``pooling=None``; None takes the longest training clip.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        ``logmel{k}`` per band (with ``_d1``/``_d2`` for deltas), and the functional when pooled.
+    n_features_out_ : int
+        Number of output columns, or of coefficients per frame when ``pooling=None``.
+    max_frames_ : int
+        Frames per output sequence; set only when ``pooling=None``.
+
+    Notes
+    -----
+    ``n_features_in_`` is not defined for waveform input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import LogMelExtractor
+    >>> rng = np.random.default_rng(0)
+    >>> clips = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (8000, 16000)]
+    >>> seq = LogMelExtractor(n_mels=32).fit_transform(clips)
+    >>> seq.shape, int(np.isnan(seq[0, :, 0]).sum())
+    ((2, 101, 32), 50)
+    """
+
+    _parameter_constraints = {
+        **_PooledFrameExtractor._parameter_constraints,
+        "n_fft": [Interval(Integral, 2, None, closed="left")],
+        "win_length": [Interval(Integral, 1, None, closed="left"), None],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [Interval(Real, 0, None, closed="neither"), None],
+        "top_db": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=16000,
+        n_fft=512,
+        win_length=400,
+        hop_length=160,
+        n_mels=64,
+        fmin=0.0,
+        fmax=None,
+        top_db=80.0,
+        deltas=0,
+        functionals="standard",
+        pooling=None,
+        max_frames=None,
+    ):
+        self.sr = sr
+        self.n_fft = n_fft
+        self.win_length = win_length
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.top_db = top_db
+        self.deltas = deltas
+        self.functionals = functionals
+        self.pooling = pooling
+        self.max_frames = max_frames
+
+    def _check_parameters(self):
+        _check_spectral_parameters(self)
+
+    def _frame_length(self):
+        return self.n_fft
+
+    def _coefficient_names(self):
+        return [f"logmel{k}" for k in range(self.n_mels)]
+
+    def _frame_features(self, clips):
+        return log_mel_frames(
+            clips, sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
+            win_length=self.win_length, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax,
+            top_db=self.top_db,
         )

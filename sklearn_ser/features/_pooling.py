@@ -151,3 +151,24 @@ def _slope(centred, counts, starts):
 def split_frames(features, counts):
     """Split stacked frame features back into a list of per-clip arrays."""
     return np.split(features, np.cumsum(counts)[:-1])
+
+
+def pad_sequences(features, counts, max_frames):
+    """Stacked frame features as a NaN-padded 3-D array ``(n_clips, max_frames, n_coeffs)``.
+
+    Longer clips are centre-cropped to ``max_frames``; shorter ones are followed by all-NaN
+    padding frames, so each clip's true length travels with the data.
+    """
+    n_clips, n_coeffs = len(counts), features.shape[1]
+    out = np.full((n_clips, max_frames, n_coeffs), np.nan, dtype=np.float32)
+    starts = segment_starts(counts)
+    for i, (start, count) in enumerate(zip(starts, counts)):
+        keep = min(count, max_frames)
+        offset = start + (count - keep) // 2
+        out[i, :keep] = features[offset : offset + keep]
+    return out
+
+
+def sequence_lengths(X):
+    """True frame count of each clip of a NaN-padded 3-D array (its non-padding frames)."""
+    return np.sum(~np.all(np.isnan(X), axis=2), axis=1)
