@@ -288,3 +288,145 @@ def test_framewise_bad_input(X, match):
 
     with pytest.raises(ValueError, match=match):
         FrameWise(StandardScaler()).fit(X)
+
+
+# --- spectral and prosodic features ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("f0", [85.0, 120.0, 180.0, 250.0, 400.0])
+def test_pitch_within_two_percent_on_tones(f0):
+    from sklearn_ser.features import pitch
+
+    t = np.arange(24000) / 16000
+    # A harmonic tone with a weak fundamental, the hard case for autocorrelation trackers.
+    tone = sum(np.sin(2 * np.pi * k * f0 * t) * a for k, a in [(1, 0.3), (2, 0.5), (3, 0.4)])
+    track = pitch([tone.astype(np.float32)])[0]
+    voiced = track[~np.isnan(track)]
+    assert len(voiced) > 0.9 * len(track)
+    assert np.all(np.abs(voiced[2:-2] / f0 - 1) < 0.02)
+
+
+def test_prosody_separates_high_and_low_pitch_and_loudness():
+    from sklearn_ser.features import ProsodyExtractor
+
+    t = np.arange(16000) / 16000
+    low = (0.05 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)
+    high = (0.5 * np.sin(2 * np.pi * 260 * t)).astype(np.float32)
+    est = ProsodyExtractor(functionals=["mean"], deltas=0).fit([low, high])
+    names = list(est.get_feature_names_out())
+    X = est.transform([low, high])
+    f0 = 27.5 * 2 ** (X[:, names.index("f0_mean")] / 12)
+    np.testing.assert_allclose(f0, [110, 260], rtol=0.02)
+    assert X[1, names.index("loudness_mean")] - X[0, names.index("loudness_mean")] > 15
+    assert np.all(X[:, names.index("voiced_fraction")] > 0.9)
+
+
+def test_unvoiced_clip_warns_and_has_zero_pitch():
+    from sklearn_ser.features import ProsodyExtractor
+
+    noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    est = ProsodyExtractor(functionals=["mean"], deltas=0).fit([noise])
+    with pytest.warns(AudioWarning, match=r"no voiced frame.*X\[0\]"):
+        X = est.transform([noise])
+    names = list(est.get_feature_names_out())
+    assert X[0, names.index("f0_mean")] == 0 and np.isfinite(X).all()
+
+
+def test_spectral_centroid_and_rolloff_follow_the_tone():
+    from sklearn_ser.features import spectral
+
+    t = np.arange(16000) / 16000
+    low, high = (np.sin(2 * np.pi * f * t).astype(np.float32) for f in (500, 3000))
+    frames = spectral([low, high])
+    centroids = [np.median(f[:, 0]) for f in frames]
+    np.testing.assert_allclose(centroids, [500, 3000], rtol=0.05)
+
+
+@pytest.mark.parametrize("name", ["dc_offset", "clipped", "silent"])
+@pytest.mark.parametrize("Extractor", ["MFCCExtractor", "LPCCExtractor", "SpectralExtractor",
+                                       "ProsodyExtractor", "LogMelExtractor"])
+def test_degenerate_clips_never_give_nan(name, Extractor):
+    import warnings
+
+    import sklearn_ser.features as features
+
+    t = np.arange(16000) / 16000
+    tone = 0.3 * np.sin(2 * np.pi * 200 * t)
+    clip = {"dc_offset": tone + 0.5, "clipped": np.clip(4 * tone, -1, 1),
+            "silent": np.zeros_like(tone)}[name].astype(np.float32)
+    est = getattr(features, Extractor)(pooling="stats")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)
+        X = est.fit_transform([clip, tone.astype(np.float32)])
+    assert np.isfinite(X).all()
+
+
+# --- speaker normalisation -------------------------------------------------------------------
+
+
+def test_speaker_normalizer_uses_each_speakers_own_statistics():
+    from sklearn_ser.features import SpeakerNormalizer
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (20, 3)), rng.normal(10, 5, (20, 3))])
+    groups = np.repeat(["a", "b"], 20)
+    out = SpeakerNormalizer().fit_transform(X, groups=groups)
+    for speaker in ("a", "b"):
+        rows = groups == speaker
+        np.testing.assert_allclose(out[rows].mean(axis=0), 0, atol=1e-12)
+        np.testing.assert_allclose(out[rows].std(axis=0), 1, atol=1e-12)
+    # A new speaker at transform time is standardised by its own clips only.
+    new = rng.normal(-4, 2, (10, 3))
+    est = SpeakerNormalizer().fit(X, groups=groups)
+    got = est.transform(new, groups=np.repeat("c", 10))
+    np.testing.assert_allclose(got, (new - new.mean(0)) / new.std(0))
+
+
+def test_speaker_normalizer_without_groups_warns_and_uses_training_statistics():
+    from sklearn_ser.exceptions import SklearnSerWarning
+    from sklearn_ser.features import SpeakerNormalizer
+
+    X = np.arange(12.0).reshape(6, 2)
+    est = SpeakerNormalizer().fit(X)
+    with pytest.warns(SklearnSerWarning, match="no groups"):
+        out = est.transform(X)
+    np.testing.assert_allclose(out, (X - X.mean(0)) / X.std(0))
+
+
+def test_speaker_normalizer_small_speaker_falls_back_with_warning():
+    from sklearn_ser.exceptions import SklearnSerWarning
+    from sklearn_ser.features import SpeakerNormalizer
+
+    X = np.arange(12.0).reshape(6, 2)
+    est = SpeakerNormalizer(min_clips=3).fit(X, groups=np.repeat(["a", "b"], 3))
+    with pytest.warns(SklearnSerWarning, match=r"\['z'\].*fewer than min_clips=3"):
+        est.transform(X[:1], groups=["z"])
+
+
+def test_speaker_normalized_pipeline_routes_groups_in_evaluate(monkeypatch):
+    """evaluate hands training speakers to fit and test speakers to predict, never mixed."""
+    from sklearn_ser.datasets import make_emotional_speech
+    from sklearn_ser.features import SpeakerNormalizer
+    from sklearn_ser.model_selection import evaluate
+    from sklearn_ser.pipelines import make_classic_pipeline
+
+    seen = []
+    original = SpeakerNormalizer.transform
+
+    def spy(self, X, groups=None):
+        seen.append(None if groups is None else tuple(np.unique(groups)))
+        return original(self, X, groups=groups)
+
+    monkeypatch.setattr(SpeakerNormalizer, "transform", spy)
+    data = make_emotional_speech(60, n_speakers=3, emotions=["anger", "sadness"],
+                                 duration=(0.6, 0.8), random_state=0)
+    report = evaluate(make_classic_pipeline("svm", features="mfcc", speaker_norm=True),
+                      data.data, data.target, groups=data.groups, cv="loso")
+    assert None not in seen
+    # Each fold: one transform of its two training speakers (fit), one of its test speaker.
+    assert sorted(len(s) for s in seen) == [1, 1, 1, 2, 2, 2]
+    tested = sorted(s[0] for s in seen if len(s) == 1)
+    assert tested == sorted(np.unique(data.groups))
+    for training, test in zip(seen[0::2], seen[1::2]):
+        assert test[0] not in training
+    assert report.uar > 0.5

@@ -31,7 +31,8 @@ def _build_parser():
                        help="folder of the corpus (default: the loader's env variable or cache)")
     bench.add_argument("--models", default=_DEFAULT_MODELS,
                        help=f"comma-separated model names (default: {_DEFAULT_MODELS}); "
-                       "classic: svm, linear-svm, lr, nb, dt, rf, knn")
+                       "classic: svm, linear-svm, lr, nb, dt, rf, knn, each also with "
+                       "per-speaker standardisation as <name>-sn (svm-sn, ...)")
     bench.add_argument("--cv", default="loso",
                        help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
                        "stratified folds); default: loso")
@@ -42,8 +43,25 @@ def _build_parser():
     bench.add_argument("--n-samples", type=int, default=420,
                        help="clips generated for --dataset synthetic (default: 420)")
     bench.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    bench.add_argument("--test-snr", type=_snr_list, default=None, metavar="SNRS",
+                       help="also test every model on its test clips with white noise at these "
+                       "SNRs in dB, e.g. 20,10,0 (columns uar_snr20, ...); training clips stay "
+                       "clean")
     bench.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
+
+
+def _snr_list(text):
+    """Parse ``--test-snr 20,10,0`` into a list of floats."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated SNRs in dB such as 20,10,0; got {text!r}"
+        )
+    return values
 
 
 def _benchmark(args, argv):
@@ -56,7 +74,8 @@ def _benchmark(args, argv):
     corpus = load_corpus(args.dataset, data_dir=args.data_dir, n_samples=args.n_samples,
                          random_state=args.random_state, n_jobs=args.n_jobs, verbose=verbose)
     records, reports = run_benchmark(corpus, models, cv=args.cv, n_jobs=args.n_jobs,
-                                     random_state=args.random_state, verbose=verbose)
+                                     random_state=args.random_state, verbose=verbose,
+                                     test_snr=args.test_snr)
     command = "sklearn-ser " + " ".join(shlex.quote(a) for a in argv)
     output = write_outputs(args.output, corpus, records, reports, command=command)
     print(format_leaderboard(records))

@@ -51,18 +51,24 @@ def build_model(name, *, sr, random_state):
     """The pipeline a benchmark model name stands for."""
     from ..pipelines import CLASSIFIERS, make_classic_pipeline
 
-    if name in CLASSIFIERS:
-        return make_classic_pipeline(name, sr=sr, random_state=random_state)
-    raise SystemExit(f"Unknown model {name!r}; choose from {', '.join(sorted(CLASSIFIERS))}.")
+    # "<kind>-sn" is the same classic pipeline with per-speaker standardisation.
+    kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
+    if kind in CLASSIFIERS:
+        return make_classic_pipeline(kind, speaker_norm=speaker_norm, sr=sr,
+                                     random_state=random_state)
+    known = sorted(CLASSIFIERS) + [f"{k}-sn" for k in sorted(CLASSIFIERS)]
+    raise SystemExit(f"Unknown model {name!r}; choose from {', '.join(known)}.")
 
 
-def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, verbose=1):
+def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, verbose=1,
+                  test_snr=None):
     """Evaluate each model on the same speaker-independent folds.
 
     Returns
     -------
     records : list of dict
-        One record per model with the keys of ``RECORD_KEYS``.
+        One record per model with the keys of ``RECORD_KEYS``; with ``test_snr`` also
+        ``uar_snr20``, ``uar_snr10``, ... (UAR on test clips with white noise at that SNR).
     reports : dict of str to EvaluationReport
         The full report of each model.
     """
@@ -76,7 +82,7 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
             print(f"[{name}] evaluating on {corpus.name} ({cv}) ...", flush=True)
         start = time.perf_counter()
         report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups, cv=splitter,
-                          n_jobs=n_jobs, verbose=verbose)
+                          n_jobs=n_jobs, verbose=verbose, test_snr=test_snr)
         wall = time.perf_counter() - start
         reports[name] = report
         records.append(_record(name, corpus.name, cv, report))
@@ -98,23 +104,37 @@ def _record(model, dataset, protocol, report):
         "macro_f1": report.macro_f1,
         "fit_seconds": report.fit_seconds,
     }
+    for condition, uar in (report.uar_by_condition or {}).items():
+        if condition != "clean":
+            values[f"uar_{condition}"] = uar  # uar_snr20, uar_snr10, ...
     return {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
             for k, v in values.items()}
 
 
+def _condition_keys(records):
+    """The ``uar_snr*`` keys of noisy test conditions, in first-seen order."""
+    keys = []
+    for record in records:
+        keys += [k for k in record if k.startswith("uar_snr") and k not in keys]
+    return keys
+
+
 def leaderboard(records):
     """Records as a DataFrame sorted by UAR, best first."""
-    frame = pd.DataFrame(records, columns=list(RECORD_KEYS))
+    frame = pd.DataFrame(records, columns=list(RECORD_KEYS) + _condition_keys(records))
     return frame.sort_values("uar", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def format_leaderboard(records):
     """A plain-text leaderboard for the terminal."""
-    lines = [f"{'model':<12} {'UAR':>6} {'95% CI':>15} {'WA':>6} {'macro-F1':>8} {'fit s':>8}"]
-    for row in leaderboard(records).itertuples():
-        ci = f"[{row.uar_ci_low:.3f}, {row.uar_ci_high:.3f}]"
-        lines.append(f"{row.model:<12} {row.uar:>6.3f} {ci:>15} {row.wa:>6.3f} "
-                     f"{row.macro_f1:>8.3f} {row.fit_seconds:>8.1f}")
+    noisy = _condition_keys(records)
+    lines = [f"{'model':<12} {'UAR':>6} {'95% CI':>15} {'WA':>6} {'macro-F1':>8} {'fit s':>8}"
+             + "".join(f" {k[4:]:>7}" for k in noisy)]
+    for row in leaderboard(records).to_dict(orient="records"):
+        ci = f"[{row['uar_ci_low']:.3f}, {row['uar_ci_high']:.3f}]"
+        lines.append(f"{row['model']:<12} {row['uar']:>6.3f} {ci:>15} {row['wa']:>6.3f} "
+                     f"{row['macro_f1']:>8.3f} {row['fit_seconds']:>8.1f}"
+                     + "".join(f" {row[k]:>7.3f}" for k in noisy))
     return "\n".join(lines)
 
 
@@ -163,7 +183,7 @@ def _cell(value, floatfmt):
 def _markdown_report(corpus, records, reports, figures, command):
     classes, counts = np.unique(corpus.target, return_counts=True)
     board = leaderboard(records)[["model", "uar", "uar_ci_low", "uar_ci_high", "wa",
-                                  "macro_f1", "fit_seconds"]]
+                                  "macro_f1", "fit_seconds", *_condition_keys(records)]]
     parts = [
         f"# sklearn_ser benchmark: {corpus.name}",
         "",

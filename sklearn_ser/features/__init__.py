@@ -5,6 +5,9 @@ from ._framewise import FrameWise, check_sequences
 from ._lpcc import LPCCExtractor, levinson_durbin, lpc_to_cepstrum, lpcc
 from ._mfcc import LogMelExtractor, MFCCExtractor, mfcc
 from ._pooling import FUNCTIONALS, sequence_lengths
+from ._prosody import ProsodyExtractor, pitch
+from ._speaker import SpeakerNormalizer
+from ._spectral import SpectralExtractor, spectral
 
 __all__ = [
     "FUNCTIONALS",
@@ -13,10 +16,15 @@ __all__ = [
     "LPCCExtractor",
     "LogMelExtractor",
     "MFCCExtractor",
+    "ProsodyExtractor",
+    "SpeakerNormalizer",
+    "SpectralExtractor",
     "check_sequences",
     "levinson_durbin",
     "lpc_to_cepstrum",
     "lpcc",
     "mfcc",
+    "pitch",
+    "spectral",
     "sequence_lengths",
 ]

@@ -5,6 +5,7 @@ splits that share a speaker, keeps inner cross-validation speaker-grouped, pools
 predictions into UAR / WA / F1, and puts a speaker-bootstrap interval around the UAR.
 """
 
+import copy
 import inspect
 import math
 import time
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn import get_config
+from sklearn import config_context, get_config
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.utils import _safe_indexing
@@ -78,6 +79,14 @@ class EvaluationReport:
     y_proba : ndarray of shape (n_predictions, n_classes) or None
         Out-of-fold class probabilities in ``labels`` order, when the estimator has
         ``predict_proba``.
+    conditions : pandas.DataFrame or None
+        With ``evaluate(..., test_snr=...)``: one row per test condition (``clean``,
+        ``snr20``, ...) with columns ``condition, snr_db, uar, wa, macro_f1`` (``snr_db`` is
+        ``inf`` for clean clips).
+    uar_by_condition : dict of str to float or None
+        ``{"clean": uar, "snr20": ..., ...}`` with ``test_snr``.
+    y_pred_by_condition : dict of str to ndarray or None
+        Out-of-fold predictions of each noisy condition, in the order of ``y_true``.
     """
 
     labels: np.ndarray
@@ -102,6 +111,9 @@ class EvaluationReport:
     n_folds: int
     estimators: list | None = None
     y_proba: np.ndarray | None = field(default=None)
+    conditions: pd.DataFrame | None = None
+    uar_by_condition: dict | None = None
+    y_pred_by_condition: dict | None = None
 
     @property
     def n_speakers(self):
@@ -171,6 +183,12 @@ class EvaluationReport:
             "per_fold": self.per_fold.to_dict(orient="records"),
             "per_speaker": self.per_speaker.to_dict(orient="records"),
         }
+        if self.conditions is not None:
+            figures["uar_by_condition"] = self.uar_by_condition
+            figures["conditions"] = [
+                {**row, "snr_db": None if math.isinf(row["snr_db"]) else row["snr_db"]}
+                for row in self.conditions.to_dict(orient="records")
+            ]
         return _to_builtin(figures)
 
     def plot_confusion_matrix(self, ax=None, normalize="true", title=None):
@@ -233,6 +251,8 @@ def evaluate(
     confidence=0.95,
     n_bootstraps=1000,
     random_state=0,
+    test_snr=None,
+    test_noise="white",
 ):
     """Evaluate an estimator speaker-independently and report UAR, WA, F1 and more.
 
@@ -270,7 +290,16 @@ def evaluate(
     n_bootstraps : int, default=1000
         Speaker resamples of that interval.
     random_state : int, RandomState instance or None, default=0
-        Seeds the bootstrap only; the estimator's own ``random_state`` governs fitting.
+        Seeds the bootstrap and the test noise of ``test_snr``; the estimator's own
+        ``random_state`` governs fitting.
+    test_snr : sequence of float or None, default=None
+        Robustness conditions: for each SNR (dB) the fitted estimator of every fold also
+        predicts that fold's test clips with noise added at that SNR (training clips are
+        never touched). X must then be clips. Results are in ``report.conditions`` and
+        ``report.uar_by_condition``; the headline figures stay those of the clean clips.
+    test_noise : {"white", "pink"}, default="white"
+        Colour of that test noise (:func:`sklearn_ser.augmentation.add_noise`), seeded from
+        ``random_state``, the fold and the SNR, so every estimator meets the same noise.
 
     Returns
     -------
@@ -321,20 +350,27 @@ def evaluate(
     splitter = make_cv(cv)
     splits = check_speaker_independence(splitter, X, y, groups)
     _check_tests_disjoint(splits, len(y))
+    noisy = _noise_conditions(test_snr, test_noise, random_state, len(splits))
 
-    pass_groups = _fit_accepts_groups(estimator)
-    want_proba = hasattr(estimator, "predict_proba")
-    tasks = (
-        delayed(_fit_and_predict)(
-            clone(estimator), X, y, groups, train, test, fit_params, pass_groups, want_proba
+    # Steps that ask for the speakers at predict time (SpeakerNormalizer) need sklearn's
+    # metadata routing; it is switched on for this call only, and only when they exist.
+    predict_groups = _predict_requests_groups(estimator)
+    routing = get_config()["enable_metadata_routing"] or predict_groups
+    with config_context(enable_metadata_routing=routing):
+        pass_groups = _fit_accepts_groups(estimator)
+        want_proba = hasattr(estimator, "predict_proba")
+        tasks = (
+            delayed(_fit_and_predict)(
+                clone(estimator), X, y, groups, train, test, fit_params, pass_groups,
+                want_proba, predict_groups, noisy_conditions=noisy[i],
+            )
+            for i, (train, test) in enumerate(splits)
         )
-        for train, test in splits
-    )
-    # A generator keeps fold order and lets the bar advance as each fold finishes.
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-    results = list(
-        tqdm(results, total=len(splits), disable=verbose <= 0, desc="evaluate", unit="fold")
-    )
+        # A generator keeps fold order and lets the bar advance as each fold finishes.
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+        results = list(
+            tqdm(results, total=len(splits), disable=verbose <= 0, desc="evaluate", unit="fold")
+        )
     return _build_report(
         results,
         splits,
@@ -418,6 +454,16 @@ def _fit_accepts_groups(estimator):
     return _is_search_cv(estimator)
 
 
+def _predict_requests_groups(estimator):
+    """Whether any part of ``estimator`` asks for ``groups`` when predicting."""
+    with config_context(enable_metadata_routing=True):
+        try:
+            routing = get_routing_for_object(estimator)
+        except (TypeError, ValueError, AttributeError):  # an estimator without routing support
+            return False
+        return "groups" in routing.consumes("predict", ["groups"])
+
+
 def _fold_fit_params(fit_params, train, n_samples):
     """Cut per-sample fit arguments (``sample_weight``, ...) to the training part."""
     fold_params = {}
@@ -431,20 +477,72 @@ def _fold_fit_params(fit_params, train, n_samples):
     return fold_params
 
 
-def _fit_and_predict(estimator, X, y, groups, train, test, fit_params, pass_groups, want_proba):
-    """Fit one fold and predict its test part; runs in a joblib worker."""
+def _noise_conditions(test_snr, test_noise, random_state, n_folds):
+    """Per fold, the list of ``(snr, noise, seed)`` test conditions of ``test_snr``."""
+    if test_snr is None:
+        return [()] * n_folds
+    snrs = [float(v) for v in np.atleast_1d(np.asarray(test_snr, dtype=float))]
+    if not snrs or not all(math.isfinite(v) for v in snrs) or len(set(snrs)) != len(snrs):
+        raise ValueError(
+            f"test_snr must be a sequence of distinct finite SNRs in dB, e.g. [20, 10, 0]; "
+            f"got {test_snr!r}."
+        )
+    if test_noise not in ("white", "pink"):
+        raise ValueError(f"test_noise must be 'white' or 'pink'; got {test_noise!r}.")
+    from sklearn.utils import check_random_state
+
+    # A copy, so that drawing the noise seed does not move the bootstrap's stream.
+    base = check_random_state(copy.deepcopy(random_state)).randint(2**31 - 1)
+    return [
+        tuple((snr, test_noise, (base, fold, j)) for j, snr in enumerate(snrs))
+        for fold in range(n_folds)
+    ]
+
+
+def _condition_name(snr):
+    return f"snr{snr:g}"
+
+
+def _corrupt(X_test, snr, noise, seed):
+    """The test clips with noise at ``snr`` dB, one seeded stream per fold and SNR."""
+    from .._validation import check_clips
+    from ..augmentation import add_noise
+
+    rng = np.random.default_rng(seed)
+    return [
+        np.clip(add_noise(c, snr=snr, noise=noise, random_state=rng), -1.0, 1.0).astype(
+            np.float32
+        )
+        for c in check_clips(X_test)
+    ]
+
+
+def _fit_and_predict(estimator, X, y, groups, train, test, fit_params, pass_groups, want_proba,
+                     predict_groups=False, *, noisy_conditions=()):
+    """Fit one fold and predict its test part; runs in a joblib worker.
+
+    With ``predict_groups`` the test speakers go to ``predict`` (and ``predict_proba``): a
+    speaker normaliser then standardises each test speaker by that speaker's own clips.
+    """
     params = _fold_fit_params(fit_params, train, len(y))
     if pass_groups:
         params["groups"] = groups[train]
+    predict_params = {"groups": groups[test]} if predict_groups else {}
     try:
         start = time.perf_counter()
         estimator.fit(_safe_indexing(X, train), y[train], **params)
         fit_seconds = time.perf_counter() - start
         X_test = _safe_indexing(X, test)
         start = time.perf_counter()
-        y_pred = np.asarray(estimator.predict(X_test))
+        y_pred = np.asarray(estimator.predict(X_test, **predict_params))
         predict_seconds = time.perf_counter() - start
-        proba = estimator.predict_proba(X_test) if want_proba else None
+        proba = estimator.predict_proba(X_test, **predict_params) if want_proba else None
+        noisy_pred = {
+            _condition_name(snr): np.asarray(
+                estimator.predict(_corrupt(X_test, snr, noise, seed), **predict_params)
+            )
+            for snr, noise, seed in noisy_conditions
+        }
     except Exception as exc:
         # Say which fold failed without changing the exception type users catch.
         if hasattr(exc, "add_note"):  # Python >= 3.11
@@ -460,6 +558,7 @@ def _fit_and_predict(estimator, X, y, groups, train, test, fit_params, pass_grou
         "classes": getattr(estimator, "classes_", None),
         "fit_seconds": fit_seconds,
         "predict_seconds": predict_seconds,
+        "noisy_pred": noisy_pred,
     }
 
 
@@ -476,6 +575,7 @@ def _build_report(results, splits, y, groups, *, return_estimators, **ci_params)
 
     per_class = emotion_report(y_true, y_pred)
     low, high = uar_confidence_interval(y_true, y_pred, speakers, **ci_params)
+    conditions, by_condition = _condition_tables(results, order, y_true, y_pred)
     return EvaluationReport(
         labels=labels,
         y_true=y_true,
@@ -499,7 +599,38 @@ def _build_report(results, splits, y, groups, *, return_estimators, **ci_params)
         n_folds=len(splits),
         estimators=[r["estimator"] for r in results] if return_estimators else None,
         y_proba=_pooled_proba(results, labels, order),
+        conditions=conditions,
+        uar_by_condition=(
+            None if conditions is None
+            else dict(zip(conditions["condition"], conditions["uar"].astype(float)))
+        ),
+        y_pred_by_condition=by_condition,
     )
+
+
+def _condition_tables(results, order, y_true, y_pred):
+    """Pooled figures of the clean and each noisy test condition (None without test_snr)."""
+    names = list(results[0].get("noisy_pred", {})) if results else []
+    if not names:
+        return None, None
+    by_condition = {
+        name: np.concatenate([r["noisy_pred"][name] for r in results])[order] for name in names
+    }
+    rows = []
+    for name, pred in [("clean", y_pred), *by_condition.items()]:
+        rows.append(
+            {
+                "condition": name,
+                "snr_db": math.inf if name == "clean" else float(name[3:]),
+                "uar": unweighted_average_recall(y_true, pred),
+                "wa": float(accuracy_score(y_true, pred)),
+                "macro_f1": float(
+                    f1_score(y_true, pred, labels=np.unique(y_true), average="macro",
+                             zero_division=0.0)
+                ),
+            }
+        )
+    return pd.DataFrame(rows), by_condition
 
 
 def _per_fold_table(results, splits, y, groups):

@@ -1,0 +1,332 @@
+"""Prosody and voice quality: F0, voicing, energy, jitter, shimmer, HNR and speaking rate.
+
+The pitch tracker is YIN (de Cheveigne & Kawahara, 2002) run over all frames of all clips at
+once: one FFT cross-correlation per frame gives the difference function at every lag, and the
+cumulative-mean normalisation, threshold search and parabolic refinement are array operations.
+No per-frame loop and no Viterbi decoding (pYIN is far too slow for a default feature).
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.fft
+
+from .._validation import check_clips
+from ..exceptions import AudioWarning
+from ..utils._compat import Interval
+from ._base import _PooledFrameExtractor
+from ._framing import frame_clips, segment_ids, segment_starts
+from ._pooling import deltas as frame_deltas
+from ._pooling import pad_sequences, pool, split_frames
+
+_EPS = 1e-10
+#: Per-frame contours of :func:`prosody_frames`, in column order.
+CONTOURS = ("f0", "voiced", "periodicity", "loudness", "hnr")
+#: Clip-level measures appended after the contour functionals.
+# Contours pooled over voiced frames, then over all frames (column indices into CONTOURS order).
+_POOLED_GROUPS = (("f0", "hnr"), ("loudness", "periodicity"))
+CLIP_MEASURES = (
+    "voiced_fraction", "jitter_local", "shimmer_local_db", "voiced_segments_per_s",
+    "mean_voiced_segment_s", "pause_fraction",
+)
+
+
+def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
+    """YIN pitch of each frame.
+
+    Parameters
+    ----------
+    frames : ndarray of shape (n_frames, window + ceil(sr / fmin) + 1)
+        Time-domain frames.
+    sr : int
+        Sample rate.
+    fmin, fmax : float
+        Pitch search range in Hz.
+    window : int
+        Integration window of the difference function, in samples.
+    threshold : float, default=0.15
+        Absolute threshold on the cumulative-mean-normalised difference.
+
+    Returns
+    -------
+    f0 : ndarray of shape (n_frames,)
+        Pitch estimate in Hz (also for unvoiced frames; use ``aperiodicity`` to gate it).
+    aperiodicity : ndarray of shape (n_frames,)
+        Normalised difference at the chosen lag: near 0 for periodic frames.
+    correlation : ndarray of shape (n_frames,)
+        Normalised autocorrelation at the chosen lag, for the harmonics-to-noise ratio.
+    """
+    tau_min = max(2, int(np.floor(sr / fmax)))
+    tau_max = int(np.ceil(sr / fmin))
+    x = frames.astype(np.float64)
+    n = scipy.fft.next_fast_len(x.shape[1], real=True)
+    head = scipy.fft.rfft(x[:, :window], n=n, axis=1, workers=-1)
+    full = scipy.fft.rfft(x, n=n, axis=1, workers=-1)
+    r = scipy.fft.irfft(np.conj(head) * full, n=n, axis=1, workers=-1)[:, : tau_max + 1]
+    squares = np.concatenate([np.zeros((len(x), 1)), np.cumsum(x**2, axis=1)], axis=1)
+    lags = np.arange(tau_max + 1)
+    energy0 = squares[:, window][:, None]
+    energy_tau = squares[:, lags + window] - squares[:, lags]
+    diff = np.maximum(energy0 + energy_tau - 2.0 * r, 0.0)
+    cmnd = np.ones_like(diff)
+    running = np.cumsum(diff[:, 1:], axis=1)
+    cmnd[:, 1:] = diff[:, 1:] * lags[1:] / np.maximum(running, _EPS)
+    tau = _first_dip(cmnd, tau_min, tau_max, threshold)
+    rows = np.arange(len(x))
+    aperiodicity = cmnd[rows, tau]
+    refined = tau + _parabolic_offset(cmnd, rows, tau, tau_max)
+    correlation = r[rows, tau] / np.sqrt(energy0[:, 0] * energy_tau[rows, tau] + _EPS)
+    return sr / refined, aperiodicity, np.clip(correlation, 0.0, 1.0)
+
+
+def _first_dip(cmnd, tau_min, tau_max, threshold):
+    """First local minimum below the threshold in [tau_min, tau_max), else the global minimum."""
+    d = cmnd[:, tau_min - 1 : tau_max + 1]
+    centre = d[:, 1:-1]
+    is_dip = (centre < threshold) & (centre <= d[:, :-2]) & (centre <= d[:, 2:])
+    has_dip = is_dip.any(axis=1)
+    first = np.argmax(is_dip, axis=1)
+    best = np.argmin(centre, axis=1)
+    return tau_min + np.where(has_dip, first, best)
+
+
+def _parabolic_offset(cmnd, rows, tau, tau_max):
+    inner = (tau > 1) & (tau < tau_max)
+    t = np.clip(tau, 1, tau_max - 1)
+    left, mid, right = cmnd[rows, t - 1], cmnd[rows, t], cmnd[rows, t + 1]
+    curvature = left - 2 * mid + right
+    offset = np.where(np.abs(curvature) > _EPS, 0.5 * (left - right) / curvature, 0.0)
+    return np.where(inner, np.clip(offset, -0.5, 0.5), 0.0)
+
+
+def prosody_frames(clips, *, sr, fmin=60.0, fmax=500.0, hop_length=160, threshold=0.15,
+                   voicing_threshold=0.3, silence_db=40.0):
+    """Per-frame prosodic contours of every clip, stacked, and the frame counts.
+
+    Columns are ``CONTOURS``: f0 (semitones above 27.5 Hz, 0 where unvoiced), voiced (0/1),
+    periodicity (1 - YIN aperiodicity), loudness (frame RMS in dB) and hnr (harmonics-to-noise
+    ratio in dB from the normalised autocorrelation at the pitch lag, 0 where unvoiced).
+    A frame is voiced when its aperiodicity is below ``voicing_threshold`` and its loudness is
+    within ``silence_db`` of the clip's loudest frame.
+    """
+    window = max(int(np.ceil(sr / fmin)), int(0.025 * sr))
+    frame_length = window + int(np.ceil(sr / fmin)) + 1
+    frames, counts = frame_clips(clips, n_fft=frame_length, hop_length=hop_length)
+    f0, aperiodicity, correlation = yin_frames(
+        frames, sr=sr, fmin=fmin, fmax=fmax, window=window, threshold=threshold
+    )
+    centre = frames[:, (frame_length - window) // 2 : (frame_length + window) // 2]
+    loudness = 10.0 * np.log10(np.mean(centre.astype(np.float64) ** 2, axis=1) + _EPS)
+    peak = np.maximum.reduceat(loudness, segment_starts(counts))[segment_ids(counts)]
+    voiced = (aperiodicity < voicing_threshold) & (loudness > peak - silence_db)
+    voiced &= loudness > 10.0 * np.log10(_EPS) + 10.0  # digital silence is never voiced
+    semitones = np.where(voiced, 12.0 * np.log2(np.maximum(f0, _EPS) / 27.5), 0.0)
+    hnr = np.where(voiced, 10.0 * np.log10((correlation + _EPS) / (1.0 - correlation + 1e-3)),
+                   0.0)
+    columns = [semitones, voiced.astype(np.float64), 1.0 - np.minimum(aperiodicity, 1.0),
+               loudness, hnr]
+    return np.column_stack(columns), counts
+
+
+def pitch(clips, *, sr=16000, fmin=60.0, fmax=500.0, hop_length=160):
+    """F0 contour of each clip in Hz (NaN where unvoiced), as a list of 1-D arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import pitch
+    >>> t = np.arange(16000) / 16000
+    >>> f0 = pitch([np.sin(2 * np.pi * 150 * t).astype(np.float32)])[0]
+    >>> round(float(np.nanmedian(f0)))
+    150
+    """
+    clips = check_clips(clips)
+    values, counts = prosody_frames(clips, sr=sr, fmin=fmin, fmax=fmax, hop_length=hop_length)
+    hz = np.where(values[:, 1] > 0, 27.5 * 2.0 ** (values[:, 0] / 12.0), np.nan)
+    return split_frames(hz, counts)
+
+
+def _clip_measures(values, counts, hop_seconds):
+    """Voice-quality and timing measures per clip from the stacked contours."""
+    out = np.zeros((len(counts), len(CLIP_MEASURES)))
+    for i, (start, count) in enumerate(zip(segment_starts(counts), counts)):
+        clip = values[start : start + count]
+        voiced = clip[:, 1] > 0
+        onsets = np.count_nonzero(np.diff(np.concatenate(([0], voiced.astype(int)))) == 1)
+        duration = count * hop_seconds
+        out[i, 0] = voiced.mean()
+        out[i, 3] = onsets / duration
+        out[i, 4] = voiced.sum() * hop_seconds / max(onsets, 1)
+        out[i, 5] = np.mean(clip[:, 3] < clip[:, 3].max() - 30.0)
+        pairs = voiced[1:] & voiced[:-1]
+        if pairs.any():
+            # Frame-level approximations of the cycle-level measures.
+            period = 1.0 / (27.5 * 2.0 ** (clip[:, 0] / 12.0))
+            out[i, 1] = np.mean(np.abs(np.diff(period))[pairs]) / np.mean(period[voiced])
+            out[i, 2] = np.mean(np.abs(np.diff(clip[:, 3]))[pairs])
+    return out
+
+
+class ProsodyExtractor(_PooledFrameExtractor):
+    """Pooled prosody and voice quality: F0, voicing, energy, HNR, jitter, shimmer, rate.
+
+    F0 comes from a batched YIN tracker. Pitch and HNR functionals are taken over voiced frames
+    only, loudness and periodicity over all frames. Clip-level measures follow: voiced
+    fraction, local jitter and shimmer (frame-level approximations of Praat's cycle-level
+    measures), voiced segments per second (a speaking-rate proxy), mean voiced segment
+    duration and pause fraction.
+
+    Parameters
+    ----------
+    sr : int, default=16000
+        Sample rate of the clips.
+    fmin, fmax : float, default=60.0, 500.0
+        Pitch search range in Hz.
+    hop_length : int, default=160
+        Samples between frames.
+    threshold : float, default=0.15
+        YIN's absolute threshold.
+    voicing_threshold : float, default=0.3
+        Frames with a YIN aperiodicity below this (and not silent) are voiced.
+    deltas : {0, 1, 2}, default=1
+        Add deltas of the contours before pooling.
+    functionals : {"basic", "standard", "full"} or list of str, default="standard"
+        Statistics taken over each contour.
+    pooling : {"stats", None}, default="stats"
+        ``"stats"``: functionals per clip; None: NaN-padded contour sequences.
+    max_frames : int or None, default=None
+        Frames per sequence when ``pooling=None``; None takes the longest training clip.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Output names such as ``f0_mean``, ``loudness_d1_std`` or ``jitter_local``.
+    n_features_out_ : int
+        Number of output columns.
+    max_frames_ : int
+        Frames per output sequence; set only when ``pooling=None``.
+
+    Notes
+    -----
+    A clip without any voiced frame (silence, noise) gets pitch and HNR features of 0 and an
+    ``AudioWarning`` naming it, never NaN. ``n_features_in_`` is not defined for waveforms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import ProsodyExtractor
+    >>> t = np.arange(16000) / 16000
+    >>> tone = (0.5 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    >>> est = ProsodyExtractor(functionals=["mean"], deltas=0).fit([tone])
+    >>> X = est.transform([tone])
+    >>> f0_mean = X[0, list(est.get_feature_names_out()).index("f0_mean")]
+    >>> round(float(27.5 * 2 ** (f0_mean / 12)))
+    200
+    """
+
+    _parameter_constraints = {
+        **_PooledFrameExtractor._parameter_constraints,
+        "fmin": [Interval(Real, 0, None, closed="neither")],
+        "fmax": [Interval(Real, 0, None, closed="neither")],
+        "threshold": [Interval(Real, 0, 1, closed="neither")],
+        "voicing_threshold": [Interval(Real, 0, 1, closed="right")],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=16000,
+        fmin=60.0,
+        fmax=500.0,
+        hop_length=160,
+        threshold=0.15,
+        voicing_threshold=0.3,
+        deltas=1,
+        functionals="standard",
+        pooling="stats",
+        max_frames=None,
+    ):
+        self.sr = sr
+        self.fmin = fmin
+        self.fmax = fmax
+        self.hop_length = hop_length
+        self.threshold = threshold
+        self.voicing_threshold = voicing_threshold
+        self.deltas = deltas
+        self.functionals = functionals
+        self.pooling = pooling
+        self.max_frames = max_frames
+
+    def _check_parameters(self):
+        if not self.fmin < self.fmax < self.sr / 2:
+            raise ValueError(
+                f"ProsodyExtractor: need fmin < fmax < sr / 2; got fmin={self.fmin}, "
+                f"fmax={self.fmax}, sr={self.sr}."
+            )
+
+    def _frame_length(self):
+        return max(int(np.ceil(self.sr / self.fmin)), int(0.025 * self.sr))
+
+    def _coefficient_names(self):
+        return list(CONTOURS)
+
+    def _build_feature_names(self):
+        if self.pooling is None:
+            return super()._build_feature_names()
+        names = []
+        for suffix in [""] + [f"_d{k}" for k in range(1, self.deltas + 1)]:
+            for group in _POOLED_GROUPS:
+                names += [f"{c}{suffix}_{func}" for func in self._functionals for c in group]
+        return np.asarray(names + list(CLIP_MEASURES), dtype=object)
+
+    def _frame_features(self, clips):
+        return prosody_frames(clips, sr=self.sr, fmin=self.fmin, fmax=self.fmax,
+                              hop_length=self.hop_length, threshold=self.threshold,
+                              voicing_threshold=self.voicing_threshold)
+
+    def _sequence_chunk(self, clips):
+        values, counts = self._frame_features(clips)
+        streams = [values] + [frame_deltas(values, counts, order=k)
+                              for k in range(1, self.deltas + 1)]
+        return pad_sequences(np.concatenate(streams, axis=1), counts, self.max_frames_)
+
+    def _pooled_chunk(self, clips):
+        values, counts = self._frame_features(clips)
+        voiced = values[:, 1] > 0
+        voiced_counts = np.bincount(segment_ids(counts), weights=voiced,
+                                    minlength=len(counts)).astype(np.int64)
+        _warn_unvoiced(np.flatnonzero(voiced_counts == 0))
+        # Pitch and HNR are pooled over voiced frames (a clip without any gets one row of 0),
+        # loudness and periodicity over all frames.
+        tonal = _voiced_stack(values[:, [0, 4]], voiced, counts, voiced_counts)
+        groups = [(tonal, np.maximum(voiced_counts, 1)), (values[:, [3, 2]], counts)]
+        blocks = []
+        for order in range(self.deltas + 1):
+            for contours, group_counts in groups:
+                level = frame_deltas(contours, group_counts, order=order) if order else contours
+                blocks.append(pool(level, group_counts, self._functionals))
+        blocks.append(_clip_measures(values, counts, self.hop_length / self.sr))
+        return np.concatenate(blocks, axis=1)
+
+
+def _voiced_stack(contours, voiced, counts, voiced_counts):
+    """Voiced frames of each clip, stacked; unvoiced clips contribute one row of zeros."""
+    pieces = []
+    for i, (start, count) in enumerate(zip(segment_starts(counts), counts)):
+        if voiced_counts[i]:
+            pieces.append(contours[start : start + count][voiced[start : start + count]])
+        else:
+            pieces.append(np.zeros((1, contours.shape[1])))
+    return np.concatenate(pieces, axis=0)
+
+
+def _warn_unvoiced(indices):
+    if len(indices):
+        shown = ", ".join(str(i) for i in indices[:10])
+        warnings.warn(
+            f"{len(indices)} clip(s) have no voiced frame (silence or noise): X[{shown}]. "
+            "Their pitch and HNR features are set to 0.",
+            AudioWarning,
+            stacklevel=4,
+        )

@@ -1,0 +1,203 @@
+"""Spectral shape descriptors on the shared framing kernel."""
+
+from numbers import Integral
+
+import numpy as np
+
+from .._validation import check_clips
+from ..utils._compat import Interval
+from ._base import _PooledFrameExtractor
+from ._framing import frame_clips, power_spectrum, segment_starts
+from ._pooling import split_frames
+
+_EPS = 1e-10
+
+#: Frame descriptors of :func:`spectral_frames`, in column order (before the contrast bands).
+SPECTRAL_DESCRIPTORS = (
+    "centroid", "bandwidth", "rolloff", "flatness", "flux", "slope", "alpha_ratio",
+    "hammarberg", "zcr", "rms_db",
+)
+
+
+def _band_edges(sr, n_fft, n_bands, fmin=200.0):
+    """FFT-bin edges of octave bands above ``fmin`` for spectral contrast (librosa's layout)."""
+    freqs = np.linspace(0, sr / 2, 1 + n_fft // 2)
+    octaves = np.concatenate(([0.0], fmin * 2.0 ** np.arange(n_bands)))
+    edges = [np.searchsorted(freqs, f) for f in octaves] + [len(freqs)]
+    return [(lo, max(hi, lo + 1)) for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def _contrast(power, sr, n_fft, n_bands, quantile=0.02):
+    """Peak-to-valley ratio (dB) of each octave band, per frame (librosa's definition)."""
+    out = []
+    for lo, hi in _band_edges(sr, n_fft, n_bands):
+        band = np.sort(power[:, lo:hi], axis=1)
+        k = max(1, int(round(quantile * band.shape[1])))
+        valley = band[:, :k].mean(axis=1)
+        peak = band[:, -k:].mean(axis=1)
+        out.append(10.0 * np.log10((peak + _EPS) / (valley + _EPS)))
+    return np.stack(out, axis=1)
+
+
+def _flux(magnitude, counts):
+    """L2 change of the sum-normalised magnitude spectrum from the previous frame of the clip."""
+    norm = magnitude / (magnitude.sum(axis=1, keepdims=True) + _EPS)
+    diff = np.zeros(len(norm))
+    diff[1:] = np.sqrt(np.sum((norm[1:] - norm[:-1]) ** 2, axis=1))
+    diff[segment_starts(counts)] = 0.0  # a clip's first frame has no predecessor
+    return diff
+
+
+def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, rolloff=0.85,
+                    n_bands=6):
+    """Spectral descriptors of every frame of every clip, stacked, and the frame counts.
+
+    Columns are ``SPECTRAL_DESCRIPTORS`` followed by ``n_bands + 1`` contrast bands:
+    centroid and bandwidth (Hz), roll-off frequency (Hz), flatness (geometric / arithmetic mean
+    power), flux, slope of the log-power spectrum up to 5 kHz (dB/kHz), alpha ratio (dB, energy
+    50-1000 Hz over 1-5 kHz), Hammarberg index (dB, peak 0-2 kHz over 2-5 kHz), zero-crossing
+    rate, and frame RMS (dB).
+    """
+    frames, counts = frame_clips(clips, n_fft=n_fft, hop_length=hop_length)
+    power = power_spectrum(frames, n_fft=n_fft, win_length=win_length).astype(np.float64)
+    freqs = np.linspace(0, sr / 2, power.shape[1])
+    total = power.sum(axis=1) + _EPS
+    centroid = power @ freqs / total
+    bandwidth = np.sqrt(np.maximum(power @ freqs**2 / total - centroid**2, 0.0))
+    cumulative = np.cumsum(power, axis=1)
+    roll = freqs[np.argmax(cumulative >= rolloff * cumulative[:, -1:], axis=1)]
+    log_power = np.log(power + _EPS)
+    flatness = np.exp(log_power.mean(axis=1)) / (power.mean(axis=1) + _EPS)
+    flux = _flux(np.sqrt(power), counts)
+    slope = _log_spectral_slope(log_power, freqs)
+    alpha = _band_ratio_db(power, freqs, (50, 1000), (1000, 5000), np.sum)
+    hammarberg = _band_ratio_db(power, freqs, (0, 2000), (2000, 5000), np.max)
+    signs = np.signbit(frames)
+    zcr = np.mean(signs[:, 1:] != signs[:, :-1], axis=1)
+    rms_db = 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + _EPS)
+    columns = [centroid, bandwidth, roll, flatness, flux, slope, alpha, hammarberg, zcr, rms_db]
+    contrast = _contrast(power, sr, n_fft, n_bands)
+    return np.column_stack(columns + [contrast]), counts
+
+
+def _log_spectral_slope(log_power, freqs, fmax=5000.0):
+    keep = freqs <= fmax
+    f = freqs[keep] / 1000.0
+    f_centred = f - f.mean()
+    db = log_power[:, keep] * (10.0 / np.log(10.0))
+    return db @ f_centred / np.sum(f_centred**2)
+
+
+def _band_ratio_db(power, freqs, low, high, reduce):
+    lo = (freqs >= low[0]) & (freqs < low[1])
+    hi = (freqs >= high[0]) & (freqs < high[1])
+    return 10.0 * np.log10((reduce(power[:, lo], axis=1) + _EPS) /
+                           (reduce(power[:, hi], axis=1) + _EPS))
+
+
+def spectral(clips, *, sr=16000, n_fft=512, hop_length=160, win_length=None, rolloff=0.85,
+             n_bands=6):
+    """Spectral descriptors of each clip, as a list of ``(n_frames_i, n_descriptors)`` arrays.
+
+    See :func:`spectral_frames` for the columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import spectral
+    >>> t = np.arange(16000) / 16000
+    >>> frames = spectral([np.sin(2 * np.pi * 1000 * t).astype(np.float32)])[0]
+    >>> round(float(np.median(frames[:, 0])))  # centroid of a 1 kHz tone, in Hz
+    1000
+    """
+    clips = check_clips(clips)
+    values, counts = spectral_frames(clips, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                                     win_length=win_length, rolloff=rolloff, n_bands=n_bands)
+    return split_frames(values, counts)
+
+
+class SpectralExtractor(_PooledFrameExtractor):
+    """Pooled spectral shape descriptors: centroid, bandwidth, roll-off, flatness, flux,
+    slope, alpha ratio, Hammarberg index, contrast, zero-crossing rate and RMS energy.
+
+    Parameters
+    ----------
+    sr : int, default=16000
+        Sample rate of the clips.
+    n_fft : int, default=512
+        FFT size in samples.
+    win_length : int or None, default=400
+        Window length in samples, centred in ``n_fft``.
+    hop_length : int, default=160
+        Samples between frames.
+    n_bands : int, default=6
+        Octave bands of spectral contrast above 200 Hz (plus the band below).
+    deltas : {0, 1, 2}, default=1
+        Add deltas (1) and delta-deltas (2) before pooling.
+    functionals : {"basic", "standard", "full"} or list of str, default="standard"
+        Statistics taken over each clip's frames.
+    pooling : {"stats", None}, default="stats"
+        ``"stats"``: functionals per clip; None: NaN-padded frame sequences.
+    max_frames : int or None, default=None
+        Frames per sequence when ``pooling=None``; None takes the longest training clip.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Output column names such as ``spectral_centroid_mean`` or ``spectral_contrast2_std``.
+    n_features_out_ : int
+        Number of output columns.
+    max_frames_ : int
+        Frames per output sequence; set only when ``pooling=None``.
+
+    Notes
+    -----
+    ``n_features_in_`` is not defined for waveform input.
+    """
+
+    _parameter_constraints = {
+        **_PooledFrameExtractor._parameter_constraints,
+        "n_fft": [Interval(Integral, 16, None, closed="left")],
+        "win_length": [Interval(Integral, 1, None, closed="left"), None],
+        "n_bands": [Interval(Integral, 1, 10, closed="both")],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=16000,
+        n_fft=512,
+        win_length=400,
+        hop_length=160,
+        n_bands=6,
+        deltas=1,
+        functionals="standard",
+        pooling="stats",
+        max_frames=None,
+    ):
+        self.sr = sr
+        self.n_fft = n_fft
+        self.win_length = win_length
+        self.hop_length = hop_length
+        self.n_bands = n_bands
+        self.deltas = deltas
+        self.functionals = functionals
+        self.pooling = pooling
+        self.max_frames = max_frames
+
+    def _check_parameters(self):
+        if self.win_length is not None and self.win_length > self.n_fft:
+            raise ValueError(
+                f"SpectralExtractor: win_length={self.win_length} exceeds n_fft={self.n_fft}."
+            )
+
+    def _frame_length(self):
+        return self.n_fft
+
+    def _coefficient_names(self):
+        names = [f"spectral_{d}" for d in SPECTRAL_DESCRIPTORS]
+        return names + [f"spectral_contrast{k}" for k in range(self.n_bands + 1)]
+
+    def _frame_features(self, clips):
+        return spectral_frames(clips, sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
+                               win_length=self.win_length, n_bands=self.n_bands)
