@@ -91,8 +91,9 @@ def pool(features, counts, functionals):
     n = counts.astype(np.float64)[:, None]
     mean = np.add.reduceat(x, starts, axis=0) / n
     centred = x - mean[segment_ids(counts)]
-    m2 = np.add.reduceat(centred**2, starts, axis=0) / n
-    cache = {"mean": mean, "_m2": m2, "_centred": centred}
+    squared = centred * centred  # products, not float powers: several times faster
+    m2 = np.add.reduceat(squared, starts, axis=0) / n
+    cache = {"mean": mean, "_m2": m2, "_centred": centred, "_squared": squared}
     columns = [_functional(name, x, counts, starts, cache) for name in functionals]
     return np.concatenate(columns, axis=1)
 
@@ -115,10 +116,10 @@ def _functional(name, x, counts, starts, cache):
     # A constant clip has no spread: its shape statistics are defined as 0, not NaN.
     safe_m2 = np.where(m2 > 1e-12, m2, np.inf)
     if name == "skew":
-        m3 = np.add.reduceat(centred**3, starts, axis=0) / n
+        m3 = np.add.reduceat(cache["_squared"] * centred, starts, axis=0) / n
         return m3 / safe_m2**1.5
     if name == "kurtosis":
-        m4 = np.add.reduceat(centred**4, starts, axis=0) / n
+        m4 = np.add.reduceat(cache["_squared"] ** 2, starts, axis=0) / n
         return np.where(m2 > 1e-12, m4 / safe_m2**2 - 3.0, 0.0)
     if name == "slope":
         return _slope(centred, counts, starts)

@@ -31,10 +31,12 @@ def _contrast(power, sr, n_fft, n_bands, quantile=0.02):
     """Peak-to-valley ratio (dB) of each octave band, per frame (librosa's definition)."""
     out = []
     for lo, hi in _band_edges(sr, n_fft, n_bands):
-        band = np.sort(power[:, lo:hi], axis=1)
-        k = max(1, int(round(quantile * band.shape[1])))
-        valley = band[:, :k].mean(axis=1)
-        peak = band[:, -k:].mean(axis=1)
+        band = power[:, lo:hi]
+        width = band.shape[1]
+        k = max(1, int(round(quantile * width)))
+        # Partial partitions find the k smallest and largest bins without a full sort.
+        valley = np.partition(band, k - 1, axis=1)[:, :k].mean(axis=1)
+        peak = np.partition(band, width - k, axis=1)[:, width - k :].mean(axis=1)
         out.append(10.0 * np.log10((peak + _EPS) / (valley + _EPS)))
     return np.stack(out, axis=1)
 
@@ -59,22 +61,24 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     rate, and frame RMS (dB).
     """
     frames, counts = frame_clips(clips, n_fft=n_fft, hop_length=hop_length)
-    power = power_spectrum(frames, n_fft=n_fft, win_length=win_length).astype(np.float64)
-    freqs = np.linspace(0, sr / 2, power.shape[1])
-    total = power.sum(axis=1) + _EPS
-    centroid = power @ freqs / total
-    bandwidth = np.sqrt(np.maximum(power @ freqs**2 / total - centroid**2, 0.0))
+    power = power_spectrum(frames, n_fft=n_fft, win_length=win_length)
+    freqs = np.linspace(0, sr / 2, power.shape[1]).astype(np.float32)
+    total = power.sum(axis=1, dtype=np.float64) + _EPS
+    # Row-wise reductions (not matmuls) keep each clip's values independent of the batch.
+    centroid = np.sum(power * freqs, axis=1, dtype=np.float64) / total
+    second = np.sum(power * (freqs * freqs), axis=1, dtype=np.float64) / total
+    bandwidth = np.sqrt(np.maximum(second - centroid**2, 0.0))
     cumulative = np.cumsum(power, axis=1)
     roll = freqs[np.argmax(cumulative >= rolloff * cumulative[:, -1:], axis=1)]
-    log_power = np.log(power + _EPS)
-    flatness = np.exp(log_power.mean(axis=1)) / (power.mean(axis=1) + _EPS)
+    log_power = np.log(power + np.float32(_EPS))
+    flatness = np.exp(log_power.mean(axis=1, dtype=np.float64)) / (total / power.shape[1])
     flux = _flux(np.sqrt(power), counts)
     slope = _log_spectral_slope(log_power, freqs)
     alpha = _band_ratio_db(power, freqs, (50, 1000), (1000, 5000), np.sum)
     hammarberg = _band_ratio_db(power, freqs, (0, 2000), (2000, 5000), np.max)
     signs = np.signbit(frames)
     zcr = np.mean(signs[:, 1:] != signs[:, :-1], axis=1)
-    rms_db = 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + _EPS)
+    rms_db = 10.0 * np.log10(np.mean(frames * frames, axis=1, dtype=np.float64) + _EPS)
     columns = [centroid, bandwidth, roll, flatness, flux, slope, alpha, hammarberg, zcr, rms_db]
     contrast = _contrast(power, sr, n_fft, n_bands)
     return np.column_stack(columns + [contrast]), counts
@@ -84,8 +88,8 @@ def _log_spectral_slope(log_power, freqs, fmax=5000.0):
     keep = freqs <= fmax
     f = freqs[keep] / 1000.0
     f_centred = f - f.mean()
-    db = log_power[:, keep] * (10.0 / np.log(10.0))
-    return db @ f_centred / np.sum(f_centred**2)
+    weights = (f_centred * (10.0 / np.log(10.0)) / np.sum(f_centred**2)).astype(np.float32)
+    return np.sum(log_power[:, keep] * weights, axis=1, dtype=np.float64)
 
 
 def _band_ratio_db(power, freqs, low, high, reduce):

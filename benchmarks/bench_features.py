@@ -1,0 +1,195 @@
+"""Feature extraction speed against per-clip librosa, and peak memory on long corpora.
+
+Every ratio compares two timings taken in the same run, interleaved repeat by repeat (the
+median of ``--repeats``), because this shared 2-core machine is noisy:
+
+* ``mfcc``: sklearn_ser's batched ``mfcc`` against ``librosa.feature.mfcc`` called per clip
+  with the same parameters (25 ms Hann window, 10 ms hop, 40 mel bands, 20 coefficients);
+* ``lpcc``: sklearn_ser's ``lpcc`` (LPC order 16 + cepstra, every frame) against
+  ``librosa.lpc`` per clip over the same Hamming-windowed frames (LPC only; warmed up first,
+  so its one-off numba compilation is not counted);
+* ``full_classic``: the default classic feature step (MFCC, LPCC, spectral and prosodic
+  functionals, 1,468 features per clip) against a per-clip librosa equivalent (MFCC + deltas,
+  spectral centroid, bandwidth, roll-off, flatness, contrast, ZCR, RMS, YIN pitch).
+
+``rtf`` is the real-time factor: seconds of audio processed per second of compute.
+Peak memory runs the default feature step over 10 hours of audio in a subprocess and reports
+its peak resident memory (the clips are 3-s views of one buffer, so the figure is the
+extraction's own footprint plus the output, not the audio).
+
+Usage: python benchmarks/bench_features.py [--n-clips 500] [--json PATH] [--skip-memory]
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+
+
+def make_clips(n_clips, seconds, sr, seed=0):
+    from sklearn_ser.datasets import make_emotional_speech
+
+    corpus = make_emotional_speech(n_clips, n_speakers=10, sr=sr, duration=seconds,
+                                   random_state=seed)
+    return list(corpus.data)
+
+
+def time_median(functions, repeats):
+    """Median seconds of each function, running them interleaved ``repeats`` times."""
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def librosa_mfcc(clips, sr):
+    import librosa
+
+    return [librosa.feature.mfcc(y=c, sr=sr, n_mfcc=20, n_fft=512, hop_length=160,
+                                 win_length=400, n_mels=40) for c in clips]
+
+
+def librosa_lpc(clips):
+    import librosa
+
+    window = np.hamming(400).astype(np.float32)[:, None]
+    out = []
+    for c in clips:
+        frames = librosa.util.frame(np.pad(c, 200), frame_length=400, hop_length=160)
+        out.append(librosa.lpc(np.ascontiguousarray(frames * window), order=16, axis=0))
+    return out
+
+
+def librosa_classic(clips, sr):
+    import librosa
+
+    rows = []
+    for y in clips:
+        kw = dict(n_fft=512, hop_length=160, win_length=400)
+        S = np.abs(librosa.stft(y, **kw)) ** 2
+        mf = librosa.feature.mfcc(S=librosa.power_to_db(
+            librosa.feature.melspectrogram(S=S, sr=sr, n_mels=40)), n_mfcc=20)
+        parts = [mf, librosa.feature.delta(mf, mode="nearest"),
+                 librosa.feature.spectral_centroid(S=S, sr=sr),
+                 librosa.feature.spectral_bandwidth(S=S, sr=sr),
+                 librosa.feature.spectral_rolloff(S=S, sr=sr),
+                 librosa.feature.spectral_flatness(S=S),
+                 librosa.feature.spectral_contrast(S=S, sr=sr, fmin=200.0),
+                 librosa.feature.zero_crossing_rate(y, frame_length=400, hop_length=160),
+                 librosa.feature.rms(y=y, frame_length=400, hop_length=160)]
+        n = min(p.shape[1] for p in parts)
+        frames = np.vstack([p[:, :n] for p in parts])
+        f0 = librosa.yin(y, fmin=60, fmax=500, sr=sr, frame_length=1024, hop_length=320)
+        rows.append(np.concatenate([frames.mean(1), frames.std(1), [f0.mean(), f0.std()]]))
+    return np.array(rows)
+
+
+def measure_speed(clips, sr, repeats):
+    from sklearn_ser.features import lpcc, mfcc
+    from sklearn_ser.pipelines import make_features
+
+    audio_seconds = sum(len(c) for c in clips) / sr
+    _, feature_step = make_features(sr=sr)
+    feature_step.fit(clips[:4])
+    librosa_lpc(clips[:2])  # numba compiles on first call: keep that out of the timing
+    pairs = {
+        "mfcc": {
+            "ours": lambda: mfcc(clips, sr=sr, n_mfcc=20, n_fft=512, hop_length=160,
+                                 win_length=400, n_mels=40),
+            "reference": lambda: librosa_mfcc(clips, sr),
+        },
+        "lpcc": {
+            "ours": lambda: lpcc(clips, sr=sr, order=16),
+            "reference": lambda: librosa_lpc(clips),
+        },
+        "full_classic": {
+            "ours": lambda: feature_step.transform(clips),
+            "reference": lambda: librosa_classic(clips, sr),
+        },
+    }
+    figures = {}
+    for name, fns in pairs.items():
+        times = time_median(fns, repeats)
+        figures[name] = {
+            "seconds": round(times["ours"], 4),
+            "reference_seconds": round(times["reference"], 4),
+            "rtf": round(audio_seconds / times["ours"], 1),
+            "reference_rtf": round(audio_seconds / times["reference"], 1),
+            "ratio": round(times["reference"] / times["ours"], 2),
+        }
+    return audio_seconds, figures
+
+
+_MEMORY_SCRIPT = """
+import resource, sys, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+from sklearn_ser.pipelines import make_features
+hours, sr = float(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(0)
+base = (0.1 * rng.standard_normal(3 * sr)).astype(np.float32)
+clips = [base] * int(hours * 3600 / 3)
+_, step = make_features(sr=sr)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+X = step.fit(clips[:2]).transform(clips)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before / 1024, peak / 1024, seconds, X.shape[0], X.shape[1])
+"""
+
+
+def measure_memory(hours, sr):
+    out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(hours), str(sr)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    before, peak, seconds, n_clips, n_features = map(float, out)
+    return {"hours": hours, "clips": int(n_clips), "features": int(n_features),
+            "peak_mb": round(peak, 1), "baseline_mb": round(before, 1),
+            "seconds": round(seconds, 1), "rtf": round(hours * 3600 / seconds, 1)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-clips", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--sr", type=int, default=16000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-hours", type=float, default=10.0)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--json", default=None, help="write the figures to this file")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+
+    clips = make_clips(args.n_clips, args.seconds, args.sr)
+    audio_seconds, figures = measure_speed(clips, args.sr, args.repeats)
+    print(f"{args.n_clips} clips x {args.seconds:g} s = {audio_seconds:.0f} s of audio at "
+          f"{args.sr} Hz; median of {args.repeats} interleaved repeats\n")
+    print(f"{'feature':<14}{'ours s':>9}{'ours RTF':>10}{'ref s':>9}{'ref RTF':>9}"
+          f"{'ratio':>8}  target")
+    targets = {"mfcc": "ratio >= 5", "lpcc": "ratio >= 5", "full_classic": "RTF >= 1000"}
+    for name, f in figures.items():
+        print(f"{name:<14}{f['seconds']:>9.3f}{f['rtf']:>10.0f}{f['reference_seconds']:>9.3f}"
+              f"{f['reference_rtf']:>9.0f}{f['ratio']:>8.2f}  {targets[name]}")
+    if not args.skip_memory:
+        memory = measure_memory(args.memory_hours, args.sr)
+        figures["memory"] = memory
+        print(f"\n{memory['hours']:g} h of audio ({memory['clips']} clips, "
+              f"{memory['features']} features each): peak RSS {memory['peak_mb']:.0f} MB "
+              f"(process before extraction: {memory['baseline_mb']:.0f} MB), "
+              f"{memory['seconds']:.0f} s, RTF {memory['rtf']:.0f}; target < 2048 MB")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(figures, fh, indent=2)
+            fh.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
