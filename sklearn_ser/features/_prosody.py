@@ -100,7 +100,8 @@ def _parabolic_offset(cmnd, rows, tau, tau_max):
     t = np.clip(tau, 1, tau_max - 1)
     left, mid, right = cmnd[rows, t - 1], cmnd[rows, t], cmnd[rows, t + 1]
     curvature = left - 2 * mid + right
-    offset = np.where(np.abs(curvature) > _EPS, 0.5 * (left - right) / curvature, 0.0)
+    offset = np.divide(0.5 * (left - right), curvature, out=np.zeros_like(curvature),
+                       where=np.abs(curvature) > _EPS)
     return np.where(inner, np.clip(offset, -0.5, 0.5), 0.0)
 
 
