@@ -69,7 +69,8 @@ def lpc_to_cepstrum(a, error, n_ceps):
     """
     order = a.shape[1] - 1
     c = np.zeros((a.shape[0], n_ceps))
-    c[:, 0] = np.log(error)
+    # Rounding can leave a tiny or negative error on (near-)silent frames: floor it.
+    c[:, 0] = np.log(np.maximum(error, 1e-20))
     for n in range(1, n_ceps):
         total = -a[:, n] if n <= order else np.zeros(a.shape[0])
         for k in range(max(1, n - order), n):
@@ -92,11 +93,11 @@ def lpcc_frames(
         frames = np.concatenate(
             [frames[:, :1], frames[:, 1:] - pre_emphasis * frames[:, :-1]], axis=1
         )
-    windowed = frames * analysis_window(frame_length, window="hamming")
+    # float64: a float32 autocorrelation can lose positive definiteness on near-silent frames.
+    windowed = frames.astype(np.float64) * analysis_window(frame_length, window="hamming")
     n_fft = scipy.fft.next_fast_len(frame_length + order + 1, real=True)
     spec = scipy.fft.rfft(windowed, n=n_fft, axis=1, workers=-1)
     r = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=1, workers=-1)[:, : order + 1]
-    r = r.astype(np.float64)
     # A tiny floor keeps silent frames finite (their predictor is then all zeros).
     r[:, 0] = r[:, 0] * (1.0 + 1e-9) + 1e-12
     a, error = levinson_durbin(r, order)
