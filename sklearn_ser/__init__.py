@@ -26,11 +26,16 @@ _PUBLIC = {
         "uar_confidence_interval", "plot_confusion_matrix",
     ),
     "pipelines": ("make_classic_pipeline",),
+    "preprocessing": (
+        "Denoiser", "BandpassFilter", "LoudnessNormalizer", "SilenceTrimmer", "FixedDuration",
+        "split_windows",
+    ),
+    "augmentation": ("Augmenter",),
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 _SUBPACKAGES = (
     "io", "datasets", "features", "model_selection", "metrics", "pipelines", "cli", "utils",
-    "exceptions",
+    "exceptions", "preprocessing", "augmentation",
 )
 
 __all__ = sorted(_WHERE) + list(_SUBPACKAGES) + ["__version__"]

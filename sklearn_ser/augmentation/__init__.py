@@ -1,0 +1,32 @@
+"""Data augmentation for training only: the :class:`Augmenter` sampler and its audio effects.
+
+The Augmenter is an imbalanced-learn sampler (``fit_resample``, no ``transform``), so in an
+:class:`imblearn.pipeline.Pipeline` it changes the training clips and is skipped at predict
+time. The effects are plain keyword-only functions on one clip, also used by
+:func:`sklearn_ser.model_selection.evaluate` to corrupt test clips (``test_snr``).
+"""
+
+from ._augmenter import Augmenter, augment_clip
+from ._effects import (
+    NOISE_COLORS,
+    add_noise,
+    apply_gain,
+    change_speed,
+    colored_noise,
+    pitch_shift,
+    reverberate,
+    room_impulse_response,
+)
+
+__all__ = [
+    "NOISE_COLORS",
+    "Augmenter",
+    "add_noise",
+    "apply_gain",
+    "augment_clip",
+    "change_speed",
+    "colored_noise",
+    "pitch_shift",
+    "reverberate",
+    "room_impulse_response",
+]

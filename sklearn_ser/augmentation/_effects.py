@@ -1,0 +1,227 @@
+"""Audio effects used for augmentation and for noisy test conditions.
+
+Each is a keyword-only function on one clip that returns a new float array; randomness comes
+only from an explicit ``random_state``.
+"""
+
+import numpy as np
+import scipy.fft
+import scipy.signal
+from sklearn.utils import check_random_state
+
+#: Built-in noise colours of :func:`add_noise`.
+NOISE_COLORS = ("white", "pink")
+
+
+def _rng(random_state):
+    """A numpy Generator from an int, a Generator, a RandomState or None."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, (int, np.integer)) or random_state is None:
+        return np.random.default_rng(random_state)
+    return np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
+
+
+def colored_noise(n_samples, *, color="white", random_state=None):
+    """Gaussian noise with a flat (white) or 1/f (pink) power spectrum, unit variance.
+
+    Parameters
+    ----------
+    n_samples : int
+        Length.
+    color : {"white", "pink"}, default="white"
+        Spectrum shape.
+    random_state : int, Generator, RandomState or None, default=None
+        Seed.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+    """
+    rng = _rng(random_state)
+    white = rng.standard_normal(n_samples)
+    if color == "white" or n_samples < 4:
+        noise = white
+    elif color == "pink":
+        spec = scipy.fft.rfft(white)
+        freqs = np.arange(len(spec), dtype=np.float64)
+        freqs[0] = 1.0  # keep the DC bin finite; it is zeroed below
+        spec /= np.sqrt(freqs)
+        spec[0] = 0.0
+        noise = scipy.fft.irfft(spec, n=n_samples)
+    else:
+        raise ValueError(f"Unknown noise color {color!r}; choose from {NOISE_COLORS}.")
+    std = noise.std()
+    return noise / std if std > 0 else noise
+
+
+def add_noise(y, *, snr, noise="white", random_state=None):
+    """Add noise to one clip at a given signal-to-noise ratio.
+
+    The SNR is the ratio, in dB, of the mean power of ``y`` over the whole clip to the mean
+    power of the added noise, so ``10 * log10(sum(y**2) / sum(noise**2)) == snr`` exactly.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Mono clip.
+    snr : float
+        Signal-to-noise ratio in dB.
+    noise : {"white", "pink"} or ndarray of shape (n_noise,), default="white"
+        A colour, or a noise recording: a random excerpt of it is used, tiled when it is
+        shorter than the clip.
+    random_state : int, Generator, RandomState or None, default=None
+        Seed of the noise (or of the excerpt position).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+        ``y`` plus the scaled noise. A silent clip is returned unchanged (its SNR is
+        undefined).
+    """
+    x = np.asarray(y, dtype=np.float64)
+    n = len(x)
+    rng = _rng(random_state)
+    if isinstance(noise, str):
+        raw = colored_noise(n, color=noise, random_state=rng)
+    else:
+        recording = np.asarray(noise, dtype=np.float64).ravel()
+        if recording.size == 0:
+            raise ValueError("add_noise: the noise recording is empty.")
+        reps = int(np.ceil((n + len(recording)) / len(recording)))
+        tiled = np.tile(recording, reps)
+        start = int(rng.integers(0, len(recording)))
+        raw = tiled[start : start + n]
+    signal_power = np.mean(x**2)
+    noise_power = np.mean(raw**2)
+    if signal_power == 0 or noise_power == 0:
+        return x.copy()
+    scale = np.sqrt(signal_power / (noise_power * 10.0 ** (snr / 10.0)))
+    return x + scale * raw
+
+
+def room_impulse_response(*, sr=16000, rt60=0.5, drr_db=3.0, random_state=None):
+    """A synthetic room impulse response: a direct path plus an exponentially decaying tail.
+
+    The tail is Gaussian noise under an envelope that falls by 60 dB in ``rt60`` seconds
+    (Polack's statistical model of late reverberation), starting 2.5 ms after the direct
+    path; its energy is ``drr_db`` below the direct path's.
+
+    Parameters
+    ----------
+    sr : int, default=16000
+        Sample rate.
+    rt60 : float, default=0.5
+        Reverberation time in seconds.
+    drr_db : float, default=3.0
+        Direct-to-reverberant energy ratio in dB.
+    random_state : int, Generator, RandomState or None, default=None
+        Seed of the tail.
+
+    Returns
+    -------
+    ndarray of shape (n_taps,), float64
+        ``h[0] == 1`` (the direct path).
+    """
+    rng = _rng(random_state)
+    n_taps = max(2, int(round(rt60 * sr)))
+    t = np.arange(n_taps) / sr
+    tail = rng.standard_normal(n_taps) * np.exp(-np.log(1000.0) * t / rt60)
+    tail[: max(1, int(0.0025 * sr))] = 0.0
+    energy = np.sum(tail**2)
+    if energy > 0:
+        tail *= np.sqrt(10.0 ** (-drr_db / 10.0) / energy)
+    tail[0] = 1.0
+    return tail
+
+
+def reverberate(y, *, sr=16000, rt60=0.5, drr_db=3.0, random_state=None):
+    """Convolve one clip with a synthetic room response, keeping its length and RMS.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Mono clip.
+    sr : int, default=16000
+        Sample rate.
+    rt60 : float, default=0.5
+        Reverberation time in seconds.
+    drr_db : float, default=3.0
+        Direct-to-reverberant ratio in dB.
+    random_state : int, Generator, RandomState or None, default=None
+        Seed of the room response.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+    """
+    x = np.asarray(y, dtype=np.float64)
+    h = room_impulse_response(sr=sr, rt60=rt60, drr_db=drr_db, random_state=random_state)
+    wet = scipy.signal.fftconvolve(x, h)[: len(x)]
+    rms_in, rms_out = np.sqrt(np.mean(x**2)), np.sqrt(np.mean(wet**2))
+    return wet * (rms_in / rms_out) if rms_out > 0 else wet
+
+
+def change_speed(y, *, sr=16000, rate=1.0):
+    """Play one clip ``rate`` times faster, like a tape: duration / rate, pitch * rate.
+
+    Resampling with soxr (band-limited), so the length becomes ``ceil(n_samples / rate)``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Mono clip.
+    sr : int, default=16000
+        Sample rate.
+    rate : float, default=1.0
+        Speed factor; > 1 is faster and shorter.
+
+    Returns
+    -------
+    ndarray of shape (ceil(n_samples / rate),), float64
+    """
+    import librosa
+
+    x = np.asarray(y, dtype=np.float64)
+    if rate == 1.0 or len(x) < 2:
+        return x.copy()
+    return librosa.resample(x, orig_sr=sr * rate, target_sr=sr, res_type="soxr_hq")
+
+
+def pitch_shift(y, *, sr=16000, n_steps=0.0):
+    """Shift the pitch of one clip by ``n_steps`` semitones, keeping its duration.
+
+    librosa's phase-vocoder time stretch followed by soxr resampling, with an STFT size
+    suited to the clip (clips under 32 samples are returned unchanged).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Mono clip.
+    sr : int, default=16000
+        Sample rate.
+    n_steps : float, default=0.0
+        Semitones; positive is higher.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+    """
+    import librosa
+
+    x = np.asarray(y, dtype=np.float64)
+    if n_steps == 0 or len(x) < 32:
+        return x.copy()
+    n_fft = int(min(1024, 2 ** np.floor(np.log2(len(x)))))
+    try:
+        return librosa.effects.pitch_shift(
+            x, sr=sr, n_steps=float(n_steps), res_type="soxr_hq", n_fft=n_fft,
+            hop_length=n_fft // 4,
+        )
+    except librosa.ParameterError as exc:  # never let librosa's error type escape
+        raise ValueError(f"pitch_shift failed on a clip of {len(x)} samples: {exc}") from exc
+
+
+def apply_gain(y, *, gain_db=0.0):
+    """Scale one clip by ``gain_db`` decibels; returns float64."""
+    return np.asarray(y, dtype=np.float64) * 10.0 ** (gain_db / 20.0)

@@ -1,0 +1,362 @@
+"""Augmenter and its effects: measured effects, sampling, and no augmentation of test folds."""
+
+import hashlib
+
+import numpy as np
+import pytest
+from imblearn.over_sampling import SMOTE, RandomOverSampler
+from imblearn.pipeline import Pipeline
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_ser.augmentation import (
+    Augmenter,
+    add_noise,
+    change_speed,
+    colored_noise,
+    pitch_shift,
+    reverberate,
+    room_impulse_response,
+)
+from sklearn_ser.utils._compat import InvalidParameterError
+
+SR = 16000
+
+
+# -- a step that records the clips it sees, to prove what reaches fit and predict -----------
+
+#: log name -> list of (phase, [clip hashes]); phase is "fit" or "predict".
+LOGS = {}
+
+
+def clip_hash(clip):
+    return hashlib.sha1(np.ascontiguousarray(clip, dtype=np.float32).tobytes()).hexdigest()
+
+
+def band_features(clips, n_bands=6):
+    """Log energy in a few FFT bands plus zero-crossing rate: a cheap pooled feature."""
+    rows = []
+    for clip in clips:
+        x = np.asarray(clip, dtype=np.float64)
+        spec = np.abs(np.fft.rfft(x)) ** 2
+        bands = np.array_split(spec, n_bands)
+        energy = [np.log(b.sum() / max(len(x), 1) + 1e-10) for b in bands]
+        zcr = np.mean(np.abs(np.diff(np.signbit(x).astype(int)))) if len(x) > 1 else 0.0
+        rows.append(energy + [zcr])
+    return np.asarray(rows)
+
+
+class RecordingFeatures(TransformerMixin, BaseEstimator):
+    """Log the identity of every clip seen in fit and in transform; output band features."""
+
+    def __init__(self, log="default"):
+        self.log = log
+
+    def _record(self, phase, X):
+        LOGS.setdefault(self.log, []).append((phase, [clip_hash(c) for c in X]))
+
+    def fit(self, X, y=None):
+        self._record("fit", X)
+        self.fitted_ = True
+        return self
+
+    def fit_transform(self, X, y=None):
+        self.fit(X, y)
+        return band_features(X)
+
+    def transform(self, X):
+        self._record("predict", X)
+        return band_features(X)
+
+
+def tone(f0, seconds=1.0, sr=SR, amp=0.3):
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
+
+
+def peak_frequency(y, sr=SR):
+    """Frequency of the spectral peak, refined by parabolic interpolation."""
+    spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    k = int(np.argmax(spec[1:-1])) + 1
+    a, b, c = np.log(spec[k - 1 : k + 2] + 1e-12)
+    offset = 0.5 * (a - c) / (a - 2 * b + c)
+    return (k + offset) * sr / len(y)
+
+
+def small_corpus(n_per_class=(8, 8, 4), n_speakers=4, seed=0):
+    """Tone clips of three classes (different pitches), spread over speakers."""
+    rng = np.random.default_rng(seed)
+    X, y, groups = [], [], []
+    for label, (f0, n) in enumerate(zip((150, 300, 600), n_per_class)):
+        for i in range(n):
+            n_samples = int(SR * rng.uniform(0.3, 0.6))
+            t = np.arange(n_samples) / SR
+            clip = 0.3 * np.sin(2 * np.pi * f0 * (1 + 0.05 * rng.standard_normal()) * t)
+            X.append((clip + 0.01 * rng.standard_normal(n_samples)).astype(np.float32))
+            y.append(f"c{label}")
+            groups.append(f"s{i % n_speakers}")
+    return X, np.asarray(y), np.asarray(groups)
+
+
+# -- measured effects ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("noise", ["white", "pink", "clip"])
+@pytest.mark.parametrize("snr", [20.0, 5.0, 0.0, -5.0])
+def test_add_noise_hits_the_requested_snr(noise, snr):
+    clean = tone(220).astype(np.float64)
+    source = colored_noise(3000, color="pink", random_state=3) if noise == "clip" else noise
+    noisy = add_noise(clean, snr=snr, noise=source, random_state=0)
+    measured = 10 * np.log10(np.sum(clean**2) / np.sum((noisy - clean) ** 2))
+    assert abs(measured - snr) < 0.5
+
+
+def test_pink_noise_falls_3db_per_octave():
+    noise = colored_noise(2**18, color="pink", random_state=0)
+    power = np.abs(np.fft.rfft(noise)) ** 2
+    freqs = np.fft.rfftfreq(len(noise), 1 / SR)
+    band = lambda lo: power[(freqs >= lo) & (freqs < 2 * lo)].mean()  # noqa: E731
+    slope = 10 * np.log10(band(2000) / band(1000))
+    assert -4.0 < slope < -2.0
+
+
+@pytest.mark.parametrize("n_steps", [-3.0, -1.0, 2.0, 4.0])
+def test_pitch_shift_moves_f0_by_the_requested_semitones(n_steps):
+    y = tone(220)
+    shifted = pitch_shift(y, sr=SR, n_steps=n_steps)
+    assert len(shifted) == len(y)
+    expected = 220 * 2 ** (n_steps / 12)
+    assert abs(peak_frequency(shifted) - expected) / expected < 0.02
+
+
+@pytest.mark.parametrize("rate", [0.8, 0.9, 1.1, 1.25])
+def test_speed_change_scales_duration_and_pitch(rate):
+    y = tone(200, seconds=1.0)
+    fast = change_speed(y, sr=SR, rate=rate)
+    assert abs(len(fast) - len(y) / rate) <= 1
+    assert abs(peak_frequency(fast) / (200 * rate) - 1) < 0.02
+
+
+def test_room_response_has_requested_drr_and_decay():
+    h = room_impulse_response(sr=SR, rt60=0.5, drr_db=6.0, random_state=0)
+    assert h[0] == 1.0
+    assert abs(10 * np.log10(1.0 / np.sum(h[1:] ** 2)) - 6.0) < 1e-6
+    # Energy falls by about 60 dB per rt60: compare two 50 ms windows 0.25 s apart.
+    e = lambda t: np.sum(h[int(t * SR) : int((t + 0.05) * SR)] ** 2)  # noqa: E731
+    assert abs(10 * np.log10(e(0.05) / e(0.30)) - 30.0) < 6.0
+
+
+def test_reverberate_keeps_length_and_level():
+    y = tone(300)
+    wet = reverberate(y, sr=SR, rt60=0.4, random_state=0)
+    assert wet.shape == y.shape
+    assert np.isclose(np.sqrt(np.mean(wet**2)), np.sqrt(np.mean(y.astype(float) ** 2)))
+
+
+# -- the sampler -----------------------------------------------------------------------------
+
+def test_augmenter_adds_copies_and_records_sources():
+    X, y, _ = small_corpus()
+    before = [c.copy() for c in X]
+    X_res, y_res = Augmenter(n_copies=2, random_state=0).fit_resample(X, y)
+    aug = Augmenter(n_copies=2, random_state=0)
+    aug.fit_resample(X, y)
+    assert len(X_res) == len(y_res) == 3 * len(X)
+    assert isinstance(X_res, list) and all(c.dtype == np.float32 for c in X_res)
+    np.testing.assert_array_equal(y_res, y[aug.sample_indices_])
+    assert aug.sample_indices_[: len(X)].tolist() == list(range(len(X)))
+    assert len(aug.augmentations_) == 2 * len(X)
+    assert all(np.array_equal(a, b) for a, b in zip(X, before))  # inputs untouched
+    assert all(np.max(np.abs(c)) <= 1.0 for c in X_res)
+
+
+def test_augmenter_is_seeded_in_fit_resample():
+    X, y, _ = small_corpus()
+    aug = Augmenter(n_copies=1, random_state=7)
+    first, _ = aug.fit_resample(X, y)
+    again, _ = aug.fit_resample(X, y)
+    other, _ = Augmenter(n_copies=1, random_state=8).fit_resample(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first[len(X):], other[len(X):]))
+
+
+def test_augmenter_parallel_matches_serial():
+    X, y, _ = small_corpus()
+    serial, _ = Augmenter(n_copies=1, random_state=0).fit_resample(X, y)
+    parallel, _ = Augmenter(n_copies=1, random_state=0, n_jobs=2).fit_resample(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
+
+
+@pytest.mark.parametrize("strategy", ["auto", "not majority", {"c2": 12}])
+def test_augmenter_balances_classes_like_imblearn(strategy):
+    X, y, _ = small_corpus(n_per_class=(8, 6, 4))
+    aug = Augmenter(n_copies=0, sampling_strategy=strategy, random_state=0)
+    _, y_res = aug.fit_resample(X, y)
+    counts = {c: int(np.sum(y_res == c)) for c in np.unique(y)}
+    if strategy == {"c2": 12}:
+        assert counts == {"c0": 8, "c1": 6, "c2": 12}
+    else:
+        assert counts == {"c0": 8, "c1": 8, "c2": 8}
+    # Balancing copies come from the class they are labelled with.
+    np.testing.assert_array_equal(y_res, y[aug.sample_indices_])
+
+
+def test_augmenter_balances_after_copies():
+    X, y, _ = small_corpus(n_per_class=(8, 6, 4))
+    _, y_res = Augmenter(n_copies=1, sampling_strategy="auto", random_state=0).fit_resample(X, y)
+    assert [int(np.sum(y_res == c)) for c in ("c0", "c1", "c2")] == [16, 16, 16]
+
+
+def test_augmenter_uses_noise_clips():
+    X, y, _ = small_corpus()
+    babble = [colored_noise(4000, random_state=1).astype(np.float32)]
+    aug = Augmenter(n_copies=1, p_noise=1.0, noise_types=["clips"], noise_clips=babble,
+                    random_state=0)
+    aug.fit_resample(X, y)
+    assert {log["noise"] for log in aug.augmentations_} == {"clips"}
+
+
+@pytest.mark.parametrize(
+    "params, error",
+    [
+        (dict(n_copies=-1), InvalidParameterError),
+        (dict(p_noise=1.5), InvalidParameterError),
+        (dict(snr_range=(10, 0)), ValueError),
+        (dict(speed_range=(0.1, 1.0)), ValueError),
+        (dict(noise_types=["clips"]), ValueError),
+        (dict(noise_types=["brown"]), ValueError),
+    ],
+)
+def test_augmenter_rejects_bad_parameters(params, error):
+    X, y, _ = small_corpus()
+    with pytest.raises(error):
+        Augmenter(**params).fit_resample(X, y)
+
+
+def test_augmenter_needs_labels():
+    X, _, _ = small_corpus()
+    with pytest.raises(ValueError, match="requires y"):
+        Augmenter().fit_resample(X, None)
+
+
+def test_augmenter_has_no_transform_and_sklearn_pipeline_refuses_it():
+    assert not hasattr(Augmenter(), "transform")
+    from sklearn.pipeline import Pipeline as SkPipeline
+
+    X, y, _ = small_corpus()
+    with pytest.raises(TypeError):
+        SkPipeline([("aug", Augmenter()), ("clf", LogisticRegression())]).fit(X, y)
+
+
+# -- the test fold is never augmented --------------------------------------------------------
+
+def _augmented_model(log, n_copies=2):
+    return Pipeline([
+        ("augmenter", Augmenter(n_copies=n_copies, p_noise=1.0, random_state=0)),
+        ("features", RecordingFeatures(log=log)),
+        ("scaler", StandardScaler()),
+        ("clf", LogisticRegression(max_iter=500)),
+    ])
+
+
+def _check_logs(entries, X, splits, n_copies):
+    """Every fit saw its training clips plus copies; every predict saw exactly a test fold."""
+    hashes = np.asarray([clip_hash(c) for c in X])
+    fits = [h for phase, h in entries if phase == "fit"]
+    predicts = [h for phase, h in entries if phase == "predict"]
+    assert len(fits) == len(splits)
+    # cross_validate predicts each test fold (scoring); it may also score the training part.
+    for (train, test), seen_fit in zip(splits, fits):
+        train_h, test_h = set(hashes[train]), set(hashes[test])
+        assert len(seen_fit) == len(train) * (1 + n_copies)
+        assert seen_fit[: len(train)] == hashes[train].tolist()  # originals, in order
+        copies = set(seen_fit[len(train):])
+        assert not copies & (train_h | test_h)  # copies are new clips
+        assert not set(seen_fit) & test_h  # no test clip, original or augmented
+        test_predicts = [p for p in predicts if set(p) == test_h]
+        assert test_predicts and all(p == hashes[test].tolist() for p in test_predicts)
+    all_copies = set().union(*(set(f[len(t):]) for f, (t, _) in zip(fits, splits)))
+    for seen in predicts:
+        assert not set(seen) & all_copies  # predict never sees an augmented clip
+        assert set(seen) <= set(hashes)
+
+
+def test_cross_validate_never_augments_the_test_fold():
+    X, y, groups = small_corpus()
+    LOGS.clear()
+    cv = GroupKFold(n_splits=4)
+    splits = list(cv.split(X, y, groups))
+    result = cross_validate(_augmented_model("cv"), X, y, groups=groups, cv=cv)
+    assert len(result["test_score"]) == 4
+    _check_logs(LOGS["cv"], X, splits, n_copies=2)
+    predicts = [h for phase, h in LOGS["cv"] if phase == "predict"]
+    assert [len(p) for p in predicts] == [len(test) for _, test in splits]
+
+
+def test_grid_search_never_augments_validation_or_test_folds():
+    X, y, groups = small_corpus(n_per_class=(8, 8, 8))
+    LOGS.clear()
+    inner = GroupKFold(n_splits=3)
+    search = GridSearchCV(_augmented_model("grid", n_copies=1), {"clf__C": [0.1, 1.0]},
+                          cv=inner, refit=True)
+    outer = GroupKFold(n_splits=4)
+    outer_splits = list(outer.split(X, y, groups))
+    cross_validate(search, X, y, groups=groups, cv=outer, params={"groups": groups})
+    entries = LOGS["grid"]
+    hashes = np.asarray([clip_hash(c) for c in X])
+    fits = [set(h) for phase, h in entries if phase == "fit"]
+    predicts = [h for phase, h in entries if phase == "predict"]
+    # Per outer fold: 2 candidates x 3 inner folds + 1 refit.
+    assert len(fits) == 4 * (2 * 3 + 1)
+    originals = set(hashes)
+    for seen in predicts:
+        assert set(seen) <= originals  # inner validation and outer test: never augmented
+    for train, test in outer_splits:
+        test_h = set(hashes[test])
+        assert any(set(p) == test_h and len(p) == len(test) for p in predicts)
+    # No fit ever saw a clip of the outer test fold it was fitted for.
+    per_outer = 2 * 3 + 1
+    for k, (train, test) in enumerate(outer_splits):
+        for seen in fits[k * per_outer : (k + 1) * per_outer]:
+            assert not seen & set(hashes[test])
+
+
+# -- class imbalance -------------------------------------------------------------------------
+
+class _CountingClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression that remembers the class counts it was trained on."""
+
+    def fit(self, X, y):
+        self.classes_, self.counts_ = np.unique(y, return_counts=True)
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y)
+        return self
+
+    def predict(self, X):
+        self.n_predicted_ = len(X)
+        return self.model_.predict(X)
+
+
+@pytest.mark.parametrize("sampler", [RandomOverSampler(random_state=0),
+                                     SMOTE(k_neighbors=2, random_state=0)])
+def test_imblearn_samplers_on_pooled_features_inside_a_pipeline(sampler):
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y, _ = small_corpus(n_per_class=(10, 6, 4))
+    model = Pipeline([
+        ("features", FunctionTransformer(band_features)),
+        ("scaler", StandardScaler()),
+        ("sampler", sampler),
+        ("clf", _CountingClassifier()),
+    ])
+    model.fit(X, y)
+    assert model["clf"].counts_.tolist() == [10, 10, 10]
+    model.predict(X[:5])
+    assert model["clf"].n_predicted_ == 5
+
+
+def test_class_weight_balanced_reaches_the_classifier():
+    from sklearn_ser.pipelines import make_classic_pipeline
+
+    pipe = make_classic_pipeline("svm", class_weight="balanced")
+    assert pipe.steps[-1][1].class_weight == "balanced"
