@@ -128,7 +128,7 @@ def measure_speed(clips, sr, repeats):
 
 
 _MEMORY_SCRIPT = """
-import resource, sys, time, warnings
+import sys, time, warnings
 import numpy as np
 warnings.simplefilter("ignore")
 from sklearn_ser.pipelines import make_features
@@ -137,12 +137,18 @@ rng = np.random.default_rng(0)
 base = (0.1 * rng.standard_normal(3 * sr)).astype(np.float32)
 clips = [base] * int(hours * 3600 / 3)
 _, step = make_features(sr=sr)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def high_water_mb():
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak over exec.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+before = high_water_mb()
 start = time.perf_counter()
 X = step.fit(clips[:2]).transform(clips)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before / 1024, peak / 1024, seconds, X.shape[0], X.shape[1])
+print(before, high_water_mb(), seconds, X.shape[0], X.shape[1])
 """
 
 
