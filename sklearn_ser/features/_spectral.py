@@ -61,17 +61,19 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     rate, and frame RMS (dB).
     """
     frames, counts = frame_clips(clips, n_fft=n_fft, hop_length=hop_length)
-    power = power_spectrum(frames, n_fft=n_fft, win_length=win_length)
-    freqs = np.linspace(0, sr / 2, power.shape[1]).astype(np.float32)
-    total = power.sum(axis=1, dtype=np.float64) + _EPS
+    # float64 from here: float32 row sums round differently with the rows' memory alignment,
+    # which would make a clip's features depend (at 1e-7) on the rest of its batch.
+    power = power_spectrum(frames, n_fft=n_fft, win_length=win_length).astype(np.float64)
+    freqs = np.linspace(0, sr / 2, power.shape[1])
+    total = power.sum(axis=1) + _EPS
     # Row-wise reductions (not matmuls) keep each clip's values independent of the batch.
-    centroid = np.sum(power * freqs, axis=1, dtype=np.float64) / total
-    second = np.sum(power * (freqs * freqs), axis=1, dtype=np.float64) / total
+    centroid = np.sum(power * freqs, axis=1) / total
+    second = np.sum(power * (freqs * freqs), axis=1) / total
     bandwidth = np.sqrt(np.maximum(second - centroid**2, 0.0))
     cumulative = np.cumsum(power, axis=1)
     roll = freqs[np.argmax(cumulative >= rolloff * cumulative[:, -1:], axis=1)]
-    log_power = np.log(power + np.float32(_EPS))
-    flatness = np.exp(log_power.mean(axis=1, dtype=np.float64)) / (total / power.shape[1])
+    log_power = np.log(power + _EPS)
+    flatness = np.exp(log_power.mean(axis=1)) / (total / power.shape[1])
     flux = _flux(np.sqrt(power), counts)
     slope = _log_spectral_slope(log_power, freqs)
     alpha = _band_ratio_db(power, freqs, (50, 1000), (1000, 5000), np.sum)
@@ -88,8 +90,8 @@ def _log_spectral_slope(log_power, freqs, fmax=5000.0):
     keep = freqs <= fmax
     f = freqs[keep] / 1000.0
     f_centred = f - f.mean()
-    weights = (f_centred * (10.0 / np.log(10.0)) / np.sum(f_centred**2)).astype(np.float32)
-    return np.sum(log_power[:, keep] * weights, axis=1, dtype=np.float64)
+    weights = f_centred * (10.0 / np.log(10.0)) / np.sum(f_centred**2)
+    return np.sum(log_power[:, keep] * weights, axis=1)
 
 
 def _band_ratio_db(power, freqs, low, high, reduce):
