@@ -25,7 +25,8 @@ _PUBLIC = {
         "unweighted_average_recall", "uar_scorer", "get_scorer", "emotion_report",
         "uar_confidence_interval", "plot_confusion_matrix",
     ),
-    "pipelines": ("make_classic_pipeline",),
+    "pipelines": ("make_classic_pipeline", "make_deep_pipeline"),
+    "neural": ("CNNClassifier", "LSTMClassifier", "CRNNClassifier"),
     "preprocessing": (
         "Denoiser", "BandpassFilter", "LoudnessNormalizer", "SilenceTrimmer", "FixedDuration",
         "split_windows",
@@ -35,7 +36,7 @@ _PUBLIC = {
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 _SUBPACKAGES = (
     "io", "datasets", "features", "model_selection", "metrics", "pipelines", "cli", "utils",
-    "exceptions", "preprocessing", "augmentation",
+    "exceptions", "preprocessing", "augmentation", "neural",
 )
 
 __all__ = sorted(_WHERE) + list(_SUBPACKAGES) + ["__version__"]

@@ -143,3 +143,50 @@ def _checked(results):
 def clip_lengths(clips):
     """Number of samples of each clip, as an int64 array."""
     return np.fromiter((len(c) for c in clips), dtype=np.int64, count=len(clips))
+
+
+def check_sequence_padding(X, *, owner):
+    """Check the padding of NaN-padded frame sequences; return the frame mask and lengths.
+
+    Padding frames are all-NaN and come after each clip's real frames (what the extractors
+    with ``pooling=None`` produce), so the lengths travel with the data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_clips, n_frames, n_coeffs)
+        Frame sequences.
+    owner : str
+        Name used in error messages.
+
+    Returns
+    -------
+    mask : ndarray of shape (n_clips, n_frames), bool
+        True for real frames.
+    lengths : ndarray of shape (n_clips,), int64
+        Real frames of each clip.
+    """
+    nan = np.isnan(X)
+    mask = ~nan.all(axis=2)
+    partial = nan.any(axis=2) & mask
+    if partial.any():
+        clip, frame = np.argwhere(partial)[0]
+        raise ValueError(
+            f"{owner}: Input X contains NaN in frame {frame} of clip {clip} besides real "
+            "values. Only whole padding frames may be NaN (all coefficients); check the "
+            "features for invalid values (NaN or inf)."
+        )
+    lengths = mask.sum(axis=1).astype(np.int64)
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(
+            f"{owner}: clip(s) {empty[:10].tolist()} have no real frame (every frame is NaN "
+            "padding). Remove them, or check the extractor's output for those clips."
+        )
+    leading = np.arange(X.shape[1])[None, :] < lengths[:, None]
+    if (leading != mask).any():
+        clip = int(np.flatnonzero((leading != mask).any(axis=1))[0])
+        raise ValueError(
+            f"{owner}: clip {clip} has a NaN padding frame before a real frame. Padding frames "
+            "must come after the clip's frames, as the extractors with pooling=None produce."
+        )
+    return mask, lengths

@@ -277,8 +277,8 @@ def test_framewise_lda_uses_clip_labels_on_every_frame(tone_clips):
     "X, match",
     [
         (np.zeros((3, 4)), "3-D frame sequences"),
-        (np.full((2, 3, 2), np.nan), "no frame"),
-        (np.array([[[1.0, np.nan]], [[1.0, 2.0]]]), "partly NaN"),
+        (np.full((2, 3, 2), np.nan), "no real frame"),
+        (np.array([[[1.0, np.nan]], [[1.0, 2.0]]]), "NaN in frame 0 of clip 0"),
     ],
 )
 def test_framewise_bad_input(X, match):

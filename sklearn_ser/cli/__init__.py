@@ -32,7 +32,8 @@ def _build_parser():
     bench.add_argument("--models", default=_DEFAULT_MODELS,
                        help=f"comma-separated model names (default: {_DEFAULT_MODELS}); "
                        "classic: svm, linear-svm, lr, nb, dt, rf, knn, each also with "
-                       "per-speaker standardisation as <name>-sn (svm-sn, ...)")
+                       "per-speaker standardisation as <name>-sn (svm-sn, ...); deep "
+                       "(PyTorch): cnn, lstm, crnn")
     bench.add_argument("--cv", default="loso",
                        help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
                        "stratified folds); default: loso")

@@ -49,14 +49,16 @@ def load_corpus(name, *, data_dir=None, sr=16000, n_samples=420, random_state=0,
 
 def build_model(name, *, sr, random_state):
     """The pipeline a benchmark model name stands for."""
-    from ..pipelines import CLASSIFIERS, make_classic_pipeline
+    from ..pipelines import CLASSIFIERS, NETWORKS, make_classic_pipeline, make_deep_pipeline
 
+    if name in NETWORKS:  # "cnn", "lstm", "crnn": frame sequences -> PyTorch network
+        return make_deep_pipeline(name, sr=sr, random_state=random_state)
     # "<kind>-sn" is the same classic pipeline with per-speaker standardisation.
     kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
     if kind in CLASSIFIERS:
         return make_classic_pipeline(kind, speaker_norm=speaker_norm, sr=sr,
                                      random_state=random_state)
-    known = sorted(CLASSIFIERS) + [f"{k}-sn" for k in sorted(CLASSIFIERS)]
+    known = sorted(CLASSIFIERS) + [f"{k}-sn" for k in sorted(CLASSIFIERS)] + sorted(NETWORKS)
     raise SystemExit(f"Unknown model {name!r}; choose from {', '.join(known)}.")
 
 

@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_sequence_padding
 from ..utils._compat import HasMethods, _fit_context
 
 
@@ -24,21 +25,7 @@ def check_sequences(X, *, owner="FrameWise"):
             f"{owner} expects 3-D frame sequences (n_clips, n_frames, n_coeffs); got shape "
             f"{X.shape}. Use an extractor with pooling=None, e.g. LogMelExtractor()."
         )
-    nan = np.isnan(X)
-    mask = ~nan.all(axis=2)
-    partial = nan.any(axis=2) & mask
-    if partial.any():
-        clip, frame = np.argwhere(partial)[0]
-        raise ValueError(
-            f"{owner}: frame {frame} of clip {clip} is partly NaN. Only whole padding frames "
-            "may be NaN; check the features for invalid values."
-        )
-    empty = np.flatnonzero(~mask.any(axis=1))
-    if empty.size:
-        raise ValueError(
-            f"{owner}: clip(s) {empty[:10].tolist()} have no frame (all padding). Remove them "
-            "or check how the sequences were made."
-        )
+    mask, _ = check_sequence_padding(X, owner=owner)
     return X, mask
 
 

@@ -1,0 +1,261 @@
+"""Sequence networks: masking, validation, early-stopping splits, persistence, search, pipelines.
+
+Everything runs on the CPU with tiny networks (a few seconds per network).
+"""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_ser.neural import CNNClassifier, CRNNClassifier, LSTMClassifier, NeuralWarning
+from sklearn_ser.neural._modules import _stack_frames, frame_mask
+from sklearn_ser.utils._compat import InvalidParameterError
+
+LABELS = np.array(["anger", "neutral", "sadness"])
+TINY = {
+    CNNClassifier: dict(channels=(4, 8), n_hidden=8),
+    LSTMClassifier: dict(n_units=8, n_attention=8),
+    CRNNClassifier: dict(channels=(4,), n_units=8, n_attention=8),
+}
+TRAIN = dict(max_epochs=12, lr=0.01, batch_size=16, patience=4, device="cpu", random_state=0)
+
+
+def make_sequences(n_clips=90, n_frames=40, n_coeffs=6, seed=0):
+    """NaN-padded sequences with class-dependent means, varying lengths and six speakers."""
+    rng = np.random.default_rng(seed)
+    codes = np.arange(n_clips) % 3
+    X = rng.normal(size=(n_clips, n_frames, n_coeffs)).astype(np.float32)
+    X += 1.5 * (codes[:, None, None] == np.arange(n_coeffs)[None, None, :] % 3)
+    lengths = rng.integers(5, n_frames + 1, n_clips)
+    for i, n in enumerate(lengths):
+        X[i, n:] = np.nan
+    groups = np.repeat([f"spk{k}" for k in range(6)], n_clips // 6)
+    return X, LABELS[codes], groups, lengths
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_sequences()
+
+
+@pytest.fixture(scope="module", params=list(TINY), ids=lambda c: c.__name__)
+def fitted(request, data):
+    X, y, groups, _ = data
+    cls = request.param
+    return cls(**TINY[cls], **TRAIN).fit(X, y, groups=groups)
+
+
+def test_fit_learns_and_keeps_history(fitted, data):
+    X, y, _, _ = data
+    assert set(fitted.classes_) == set(LABELS)
+    pred = fitted.predict(X)
+    assert pred.dtype == y.dtype and set(pred) <= set(LABELS)
+    assert np.mean(pred == y) > 0.6
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert 1 <= fitted.n_iter_ <= TRAIN["max_epochs"] == fitted.max_epochs
+    assert len(fitted.history_) == fitted.n_iter_
+    assert "valid_loss" in fitted.history_[-1]
+    assert 1 <= fitted.best_epoch_ <= fitted.n_iter_
+    assert fitted.n_features_in_ == X.shape[2]
+    assert fitted.device_ == "cpu"
+
+
+def test_padding_and_batch_do_not_change_predictions(fitted, data):
+    X, _, _, _ = data
+    proba = fitted.predict_proba(X)
+    more_padding = np.concatenate([X, np.full((len(X), 25, X.shape[2]), np.nan, np.float32)], 1)
+    np.testing.assert_allclose(fitted.predict_proba(more_padding), proba, atol=1e-5)
+    np.testing.assert_allclose(fitted.predict_proba(X[5:9]), proba[5:9], atol=1e-5)
+    # Each clip cut to its own length, one at a time: still the same.
+    lengths = (~np.isnan(X).all(axis=2)).sum(axis=1)
+    alone = np.vstack([fitted.predict_proba(X[i:i + 1, :lengths[i]]) for i in range(3)])
+    np.testing.assert_allclose(alone, proba[:3], atol=1e-5)
+
+
+def test_pickle_round_trip(fitted, data):
+    X, _, _, _ = data
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    np.testing.assert_allclose(restored.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
+    assert restored.device_ == "cpu"
+    # The early-stopping clips are not carried along with the model.
+    assert restored.net_.train_split is None
+
+
+def test_clone_and_set_params_rebuild_the_module(data):
+    X, y, _, _ = data
+    est = LSTMClassifier(n_units=4, n_attention=4, max_epochs=2, validation_fraction=None,
+                         device="cpu", random_state=0)
+    twin = clone(est).set_params(n_units=6)
+    assert twin.get_params()["n_units"] == 6 and est.n_units == 4
+    twin.fit(X, y)
+    assert twin.net_.module_.rnn.hidden_size == 6
+    assert not hasattr(est, "net_")
+
+
+def test_same_seed_same_model(data):
+    X, y, _, _ = data
+    params = dict(channels=(4,), n_hidden=8, max_epochs=3, crop_frames=20, time_masks=1,
+                  freq_masks=1, device="cpu", random_state=3)
+    a = CNNClassifier(**params).fit(X, y).predict_proba(X)
+    b = CNNClassifier(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_validation_split_holds_out_whole_speakers(data):
+    X, y, groups, _ = data
+    est = CNNClassifier(validation_fraction=0.3)
+    y_enc = np.unique(y, return_inverse=True)[1]
+    train, valid = est._split(y_enc, groups, seed=0)
+    assert set(groups[train]).isdisjoint(groups[valid])
+    assert len(train) + len(valid) == len(y)
+    # Without speakers: stratified, every class on both sides.
+    train, valid = est._split(y_enc, None, seed=0)
+    assert set(y_enc[valid]) == set(y_enc[train]) == {0, 1, 2}
+    with pytest.warns(NeuralWarning, match="single speaker"):
+        est._split(y_enc, np.zeros(len(y)), seed=0)
+
+
+def test_no_validation_trains_all_epochs(data):
+    X, y, _, _ = data
+    est = CRNNClassifier(channels=(4,), n_units=4, n_attention=4, max_epochs=3,
+                         validation_fraction=None, lr_schedule="cosine", device="cpu",
+                         random_state=0).fit(X, y)
+    assert est.n_iter_ == 3 and not hasattr(est, "best_epoch_")
+
+
+def test_class_weight_by_label(data):
+    X, y, _, _ = data
+    est = CNNClassifier(channels=(4,), n_hidden=4, max_epochs=2, validation_fraction=None,
+                        class_weight={"anger": 2.0, "neutral": 1.0, "sadness": 1.0},
+                        device="cpu", random_state=0).fit(X, y)
+    weight = est.net_.criterion_.weight.numpy()
+    np.testing.assert_allclose(weight, [2.0, 1.0, 1.0])
+
+
+def test_two_d_input_is_one_frame_per_sample():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 30)
+    X = rng.normal(size=(60, 5)) + 2.0 * y[:, None]
+    est = LSTMClassifier(n_units=4, n_attention=4, max_epochs=15, lr=0.05,
+                         validation_fraction=None, device="cpu", random_state=0).fit(X, y)
+    assert est.n_features_in_ == 5
+    assert np.mean(est.predict(X) == y) > 0.9
+    np.testing.assert_allclose(est.predict_proba(X[:4]),
+                               est.predict_proba(X[:4, None, :].astype(np.float32)), atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", list(TINY), ids=lambda c: c.__name__)
+def test_bad_sequences_are_refused(cls, data):
+    X, y, _, lengths = data
+    est = cls(**TINY[cls], max_epochs=1, validation_fraction=None, device="cpu")
+    empty = X.copy()
+    empty[7] = np.nan
+    with pytest.raises(ValueError, match=r"clip\(s\) \[7\] have no real frame"):
+        est.fit(empty, y)
+    partial = X.copy()
+    partial[3, 0, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN in frame 0 of clip 3"):
+        est.fit(partial, y)
+    gap = X.copy()
+    gap[2, 1] = np.nan
+    with pytest.raises(ValueError, match="clip 2 has a NaN padding frame before a real frame"):
+        est.fit(gap, y)
+    est.fit(X, y)
+    with pytest.raises(ValueError, match="X has 4 features, but .* expecting 6"):
+        est.predict(X[:, :, :4])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        clone(est).fit(X, np.full(len(X), "anger"))
+
+
+@pytest.mark.parametrize(
+    "params", [dict(optimizer="rmsprop"), dict(max_epochs=0), dict(dropout=1.0),
+               dict(validation_fraction=1.5), dict(lr_schedule="step")],
+)
+def test_bad_parameters(params, data):
+    X, y, _, _ = data
+    with pytest.raises(InvalidParameterError):
+        CNNClassifier(**params).fit(X, y)
+
+
+def test_devices(data):
+    X, y, _, _ = data
+    est = CNNClassifier(channels=(4,), n_hidden=4, max_epochs=1, validation_fraction=None,
+                        device="auto", random_state=0).fit(X, y)
+    assert est.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            clone(est).set_params(device="cuda").fit(X, y)
+    with pytest.raises(ValueError, match="not a torch device"):
+        clone(est).set_params(device="tpu-please").fit(X, y)
+
+
+def test_grid_search_over_module_parameters(data):
+    X, y, groups, _ = data
+    search = GridSearchCV(
+        CRNNClassifier(n_attention=4, max_epochs=3, lr=0.01, validation_fraction=None,
+                       device="cpu", random_state=0),
+        {"channels": [(2,), (4,)], "n_units": [4, 8]},
+        cv=2,
+    ).fit(X, y, groups=groups)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_estimator_.net_.module_.rnn.hidden_size == search.best_params_["n_units"]
+    assert search.predict(X[:3]).dtype == y.dtype
+
+
+def test_evaluate_passes_training_speakers(data):
+    from sklearn_ser.model_selection import evaluate
+
+    X, y, groups, _ = data
+    est = CNNClassifier(channels=(4,), n_hidden=4, max_epochs=2, patience=2,
+                        validation_fraction=0.25, device="cpu", random_state=0)
+    report = evaluate(est, X, y, groups=groups, cv="kfold:3", return_estimators=True)
+    assert report.n_folds == 3
+    assert all(hasattr(e, "best_epoch_") for e in report.estimators)
+
+
+def test_frame_helpers():
+    lengths = torch.tensor([3, 1])
+    np.testing.assert_array_equal(frame_mask(lengths, 4).numpy(),
+                                  [[1, 1, 1, 0], [1, 0, 0, 0]])
+    x = torch.arange(2 * 5 * 2, dtype=torch.float32).reshape(2, 5, 2)
+    stacked, new_lengths = _stack_frames(x, torch.tensor([5, 2]), 2)
+    assert stacked.shape == (2, 3, 4)
+    assert new_lengths.tolist() == [3, 1]
+    np.testing.assert_array_equal(stacked[0, 2].numpy(), [8, 9, 0, 0])
+
+
+def test_deep_pipeline_end_to_end():
+    from sklearn_ser.pipelines import make_deep_pipeline
+
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    y = np.repeat(["low", "high"], 12)
+    freq = np.where(y == "low", 200.0, 1500.0)
+    clips = [np.sin(2 * np.pi * f * t[: rng.integers(4000, 8000)]).astype(np.float32) * 0.3
+             + 0.01 * rng.standard_normal(1).astype(np.float32) for f in freq]
+    for kind in ("cnn", "lstm", "crnn"):
+        pipe = make_deep_pipeline(kind, n_mels=16, hop_length=160, max_frames=40, max_epochs=4,
+                                  validation_fraction=None, device="cpu", random_state=0,
+                                  **{"cnn": dict(channels=(4,)), "lstm": dict(n_units=8),
+                                     "crnn": dict(channels=(4,), n_units=8)}[kind])
+        pipe.fit(clips, y)
+        assert pipe.predict(clips[:3]).dtype == y.dtype
+        assert pipe.steps[-1][0] == f"{kind}classifier"
+    with pytest.raises(ValueError, match="Unknown deep model"):
+        make_deep_pipeline("transformer")
+
+
+def test_pipelines_import_without_torch():
+    code = ("import sys, sklearn_ser.pipelines, sklearn_ser.cli._benchmark; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
