@@ -13,7 +13,7 @@ import scipy.fft
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import analysis_window, frame_clips
+from ._framing import analysis_window, chunked_frames, frame_clips
 from ._pooling import split_frames
 
 
@@ -139,8 +139,8 @@ def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length
     (101, 13)
     """
     clips = check_clips(clips)
-    coeffs, counts = lpcc_frames(
-        clips, sr=sr, order=order, n_lpcc=n_lpcc, frame_length=frame_length,
+    coeffs, counts = chunked_frames(
+        lpcc_frames, clips, sr=sr, order=order, n_lpcc=n_lpcc, frame_length=frame_length,
         hop_length=hop_length, pre_emphasis=pre_emphasis,
     )
     return split_frames(coeffs, counts)

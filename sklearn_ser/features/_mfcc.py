@@ -8,7 +8,14 @@ import scipy.fft
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import frame_clips, mel_filterbank, power_spectrum, segment_ids, segment_starts
+from ._framing import (
+    chunked_frames,
+    frame_clips,
+    mel_filterbank,
+    power_spectrum,
+    segment_ids,
+    segment_starts,
+)
 from ._pooling import split_frames
 
 
@@ -101,9 +108,9 @@ def mfcc(
     (101, 13)
     """
     clips = check_clips(clips)
-    coeffs, counts = mfcc_frames(
-        clips, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-        n_mels=n_mels, fmin=fmin, fmax=fmax, lifter=lifter, top_db=top_db,
+    coeffs, counts = chunked_frames(
+        mfcc_frames, clips, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length,
+        win_length=win_length, n_mels=n_mels, fmin=fmin, fmax=fmax, lifter=lifter, top_db=top_db,
     )
     return split_frames(coeffs, counts)
 

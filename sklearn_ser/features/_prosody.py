@@ -16,7 +16,7 @@ from .._validation import check_clips
 from ..exceptions import AudioWarning
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import frame_clips, segment_ids, segment_starts
+from ._framing import chunked_frames, frame_clips, segment_ids, segment_starts
 from ._pooling import deltas as frame_deltas
 from ._pooling import pad_sequences, pool, split_frames
 
@@ -147,7 +147,7 @@ def pitch(clips, *, sr=16000, fmin=60.0, fmax=500.0, hop_length=160):
     150
     """
     clips = check_clips(clips)
-    values, counts = prosody_frames(clips, sr=sr, fmin=fmin, fmax=fmax, hop_length=hop_length)
+    values, counts = chunked_frames(prosody_frames, clips, sr=sr, fmin=fmin, fmax=fmax, hop_length=hop_length)
     hz = np.where(values[:, 1] > 0, 27.5 * 2.0 ** (values[:, 0] / 12.0), np.nan)
     return split_frames(hz, counts)
 

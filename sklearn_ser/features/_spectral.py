@@ -7,7 +7,7 @@ import numpy as np
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import frame_clips, power_spectrum, segment_starts
+from ._framing import chunked_frames, frame_clips, power_spectrum, segment_starts
 from ._pooling import split_frames
 
 _EPS = 1e-10
@@ -117,7 +117,7 @@ def spectral(clips, *, sr=16000, n_fft=512, hop_length=160, win_length=None, rol
     1000
     """
     clips = check_clips(clips)
-    values, counts = spectral_frames(clips, sr=sr, n_fft=n_fft, hop_length=hop_length,
+    values, counts = chunked_frames(spectral_frames, clips, sr=sr, n_fft=n_fft, hop_length=hop_length,
                                      win_length=win_length, rolloff=rolloff, n_bands=n_bands)
     return split_frames(values, counts)
 
