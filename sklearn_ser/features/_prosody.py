@@ -147,7 +147,8 @@ def pitch(clips, *, sr=16000, fmin=60.0, fmax=500.0, hop_length=160):
     150
     """
     clips = check_clips(clips)
-    values, counts = chunked_frames(prosody_frames, clips, sr=sr, fmin=fmin, fmax=fmax, hop_length=hop_length)
+    values, counts = chunked_frames(prosody_frames, clips, sr=sr, fmin=fmin, fmax=fmax,
+                                    hop_length=hop_length)
     hz = np.where(values[:, 1] > 0, 27.5 * 2.0 ** (values[:, 0] / 12.0), np.nan)
     return split_frames(hz, counts)
 

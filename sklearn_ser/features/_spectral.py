@@ -117,8 +117,9 @@ def spectral(clips, *, sr=16000, n_fft=512, hop_length=160, win_length=None, rol
     1000
     """
     clips = check_clips(clips)
-    values, counts = chunked_frames(spectral_frames, clips, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                                     win_length=win_length, rolloff=rolloff, n_bands=n_bands)
+    values, counts = chunked_frames(spectral_frames, clips, sr=sr, n_fft=n_fft,
+                                    hop_length=hop_length, win_length=win_length,
+                                    rolloff=rolloff, n_bands=n_bands)
     return split_frames(values, counts)
 
 
