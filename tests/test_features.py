@@ -440,3 +440,15 @@ def test_lpcc_stays_finite_on_near_silent_frames():
     clip = clip + 1e-9 * rng.standard_normal(len(t)) * rng.integers(0, 2, len(t))
     X = LPCCExtractor().fit_transform([clip.astype(np.float32)])
     assert np.isfinite(X).all()
+
+
+def test_unvoiced_warning_names_the_clip_index_in_x_not_in_its_chunk(monkeypatch):
+    from sklearn_ser.features import ProsodyExtractor
+
+    monkeypatch.setattr(_framing, "CHUNK_SAMPLES", 20000)  # one clip per chunk
+    t = np.arange(16000) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+    noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    est = ProsodyExtractor(functionals=["mean"], deltas=0).fit([tone])
+    with pytest.warns(AudioWarning, match=r"X\[3\]"):
+        est.transform([tone, tone, tone, noise])

@@ -108,7 +108,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
             return np.concatenate(
                 [self._sequence_chunk(clips[part]) for part in iter_chunks(clips)], axis=0
             )
-        rows = [self._pooled_chunk(clips[part]) for part in iter_chunks(clips)]
+        rows = [self._pooled_chunk(clips[part], offset=part.start) for part in iter_chunks(clips)]
         return np.vstack(rows)
 
     def get_feature_names_out(self, input_features=None):
@@ -133,7 +133,8 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         stacked = np.concatenate(streams, axis=1) if len(streams) > 1 else frames
         return stacked, counts
 
-    def _pooled_chunk(self, clips):
+    def _pooled_chunk(self, clips, offset=0):
+        """Pooled rows of one chunk; ``offset`` is the chunk's first clip index in X."""
         stacked, counts = self._frames_with_deltas(clips)
         return pool(stacked, counts, self._functionals)
 

@@ -298,12 +298,12 @@ class ProsodyExtractor(_PooledFrameExtractor):
                               for k in range(1, self.deltas + 1)]
         return pad_sequences(np.concatenate(streams, axis=1), counts, self.max_frames_)
 
-    def _pooled_chunk(self, clips):
+    def _pooled_chunk(self, clips, offset=0):
         values, counts = self._frame_features(clips)
         voiced = values[:, 1] > 0
         voiced_counts = np.bincount(segment_ids(counts), weights=voiced,
                                     minlength=len(counts)).astype(np.int64)
-        _warn_unvoiced(np.flatnonzero(voiced_counts == 0))
+        _warn_unvoiced(offset + np.flatnonzero(voiced_counts == 0))
         # Pitch and HNR are pooled over voiced frames (a clip without any gets one row of 0),
         # loudness and periodicity over all frames.
         tonal = _voiced_stack(values[:, [0, 4]], voiced, counts, voiced_counts)
