@@ -35,7 +35,8 @@ DEFAULT_FEATURES = ("mfcc", "lpcc", "spectral", "prosody")
 # Settings of each extractor inside the classic pipelines, chosen on EmoDB leave-one-speaker-out
 # with an RBF SVC. MFCC alone: all functionals 0.732 UAR vs 0.712 with the standard set; the
 # LPCC means and spreads add a little (0.738) where the full LPCC set dilutes the MFCCs (0.708).
-# The four sets fused reach 0.772, and 0.873 with speaker normalisation.
+# The four sets fused reach 0.764, and 0.875 with speaker normalisation (benchmarks/results/
+# emodb-classic).
 _PIPELINE_SETTINGS = {
     "mfcc": {"functionals": "full"},
     "lpcc": {"functionals": "basic", "deltas": 0},
