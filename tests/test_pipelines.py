@@ -80,3 +80,35 @@ def test_default_svm_learns_the_synthetic_corpus_speaker_independently():
                       groups=data.groups, cv="loso")
     chance = 1 / len(np.unique(data.target))
     assert 2 * chance < report.uar < 0.99
+
+
+def test_memory_extracts_each_folds_features_once_in_a_grid_search(corpus, tmp_path,
+                                                                  monkeypatch):
+    """Six C values x 2 folds: with a cache, features are extracted per fold, not per fit."""
+    from sklearn_ser.features import MFCCExtractor
+
+    calls = []
+    original = MFCCExtractor._frame_features
+
+    def counting(self, clips):
+        calls.append(len(clips))
+        return original(self, clips)
+
+    monkeypatch.setattr(MFCCExtractor, "_frame_features", counting)
+    grid = {"svc__C": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0]}
+
+    def fit_counting(memory):
+        calls.clear()
+        pipe = make_classic_pipeline("svm", features="mfcc", memory=memory)
+        GridSearchCV(pipe, grid, cv=GroupKFold(n_splits=2)).fit(
+            corpus.data, corpus.target, groups=corpus.groups)
+        return sum(calls)
+
+    uncached = fit_counting(None)
+    cached = fit_counting(str(tmp_path / "cache"))
+    n = len(corpus.data)
+    # Uncached: every candidate re-extracts its training half and its test half, then refit.
+    assert uncached == 6 * 2 * n + n
+    # Cached: training features once per fold, test features per candidate, refit once.
+    assert cached == 2 * (n // 2) + 6 * 2 * (n // 2) + n
+    assert cached < uncached

@@ -130,6 +130,7 @@ def make_classic_pipeline(
     n_components=None,
     sr=16000,
     class_weight=None,
+    memory=None,
     random_state=None,
 ):
     """A classic recogniser that starts from clips.
@@ -161,6 +162,10 @@ def make_classic_pipeline(
         Sample rate of the clips.
     class_weight : dict, "balanced" or None, default=None
         Passed to classifiers that support it.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the fitted feature steps (``sklearn.pipeline.Pipeline``'s ``memory``). With a
+        cache, a grid search over classifier parameters extracts each fold's training features
+        once, not once per candidate.
     random_state : int, RandomState instance or None, default=None
         Seed for classifiers that use randomness.
 
@@ -189,4 +194,4 @@ def make_classic_pipeline(
     elif reduce == "lda":
         steps.append(("lda", LinearDiscriminantAnalysis(n_components=n_components)))
     steps.append((_STEP_NAMES[kind], CLASSIFIERS[kind](random_state, class_weight)))
-    return Pipeline(steps)
+    return Pipeline(steps, memory=memory)

@@ -31,7 +31,8 @@ _TRAINING_SETTINGS = dict(lr=3e-3, max_epochs=100, patience=15, lr_schedule="pla
 
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
-                       hop_length=320, max_frames=300, random_state=None, **net_params):
+                       hop_length=320, max_frames=300, memory=None, random_state=None,
+                       **net_params):
     """A deep recogniser that starts from clips.
 
     The pipeline is ``extractor(pooling=None) -> FrameWise(StandardScaler()) -> network``: the
@@ -59,6 +60,9 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     max_frames : int or None, default=300
         Frames per sequence (longer clips are centre-cropped; 300 frames are 6 s at 20 ms).
         None takes the longest training clip.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the fitted feature steps (``sklearn.pipeline.Pipeline``'s ``memory``): a grid
+        search over network parameters then extracts each fold's features once.
     random_state : int, RandomState instance or None, default=None
         Seed of the network.
     **net_params
@@ -102,4 +106,4 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     params = {**_TRAINING_SETTINGS, **_NETWORK_SETTINGS[kind], **net_params}
     network = getattr(neural, class_name)(random_state=random_state, **params)
     return Pipeline([(features, extractor), ("framewise", FrameWise(StandardScaler())),
-                     (step, network)])
+                     (step, network)], memory=memory)
