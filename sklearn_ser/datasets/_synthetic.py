@@ -22,19 +22,10 @@ import pandas as pd
 from scipy.signal import sosfilt
 from sklearn.utils import Bunch, check_random_state
 
+from ._base import CANONICAL_EMOTIONS
+
 __all__ = ["make_emotional_speech"]
 
-CANONICAL_EMOTIONS = (
-    "anger",
-    "boredom",
-    "calm",
-    "disgust",
-    "fear",
-    "happiness",
-    "neutral",
-    "sadness",
-    "surprise",
-)
 EMODB_EMOTIONS = (
     "anger",
     "boredom",
