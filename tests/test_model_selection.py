@@ -415,3 +415,24 @@ def test_evaluate_verbose_shows_a_progress_bar(data, capsys):
     assert "2/2" in capsys.readouterr().err
     evaluate(DummyClassifier(), X, y, groups=groups, cv="kfold:2", verbose=0)
     assert capsys.readouterr().err == ""
+
+
+def test_evaluate_warns_when_a_search_does_not_split_by_speaker():
+    import warnings
+
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
+
+    from sklearn_ser.exceptions import SklearnSerWarning
+    from sklearn_ser.model_selection import evaluate
+
+    X, y = make_classification(n_samples=90, n_classes=3, n_informative=4, random_state=0)
+    speakers = np.repeat(np.arange(6), 15)
+    leaky = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=KFold(3))
+    with pytest.warns(SklearnSerWarning, match="does not split by speaker"):
+        evaluate(leaky, X, y, groups=speakers, cv="kfold:3")
+    grouped = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=GroupKFold(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SklearnSerWarning)
+        evaluate(grouped, X, y, groups=speakers, cv="kfold:3")

@@ -9,6 +9,7 @@ import copy
 import inspect
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +17,13 @@ import numpy as np
 import pandas as pd
 from sklearn import config_context, get_config
 from sklearn.base import clone
+from sklearn.model_selection import (
+    GroupKFold,
+    GroupShuffleSplit,
+    LeaveOneGroupOut,
+    LeavePGroupsOut,
+    StratifiedGroupKFold,
+)
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import get_routing_for_object
@@ -23,6 +31,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
 
+from ..exceptions import SklearnSerWarning
 from ..metrics import emotion_report, uar_confidence_interval, unweighted_average_recall
 from ..metrics import plot_confusion_matrix as _plot_confusion_matrix
 from ..metrics._scores import _confusion_by_group, _uar_from_confusion
@@ -390,6 +399,29 @@ def _check_estimator(estimator):
             f"{type(estimator).__name__}. Pass a classifier, a Pipeline ending in one, "
             "or a GridSearchCV."
         )
+    _warn_ungrouped_search(estimator)
+
+
+# Splitters that keep each group (speaker) on one side of every split.
+_GROUP_SPLITTERS = (GroupKFold, GroupShuffleSplit, LeaveOneGroupOut, LeavePGroupsOut,
+                    StratifiedGroupKFold)
+
+
+def _warn_ungrouped_search(estimator):
+    """Warn when a search's inner CV ignores speakers (its tuning then sees test speakers)."""
+    if not _is_search_cv(estimator):
+        return
+    inner = estimator.cv
+    if isinstance(inner, _GROUP_SPLITTERS):
+        return
+    warnings.warn(
+        f"The inner cv of {type(estimator).__name__} ({inner!r}) does not split by speaker, "
+        "so its tuning compares parameters on clips of speakers it trained on and favours "
+        "them optimistically. Use cv=SpeakerStratifiedKFold(...) or GroupKFold(...); "
+        "evaluate hands it the training speakers.",
+        SklearnSerWarning,
+        stacklevel=3,
+    )
 
 
 def _check_labels(y):
