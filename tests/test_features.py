@@ -12,8 +12,11 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn_ser.exceptions import AudioWarning
 from sklearn_ser.features import (
     FUNCTIONALS,
+    LogMelExtractor,
     LPCCExtractor,
     MFCCExtractor,
+    ProsodyExtractor,
+    SpectralExtractor,
     levinson_durbin,
     lpc_to_cepstrum,
     lpcc,
@@ -153,6 +156,38 @@ def test_extractor_does_not_modify_input(tone_clips):
     LPCCExtractor().fit_transform(tone_clips)
     for a, b in zip(copies, tone_clips):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Extractor", [MFCCExtractor, LPCCExtractor, SpectralExtractor,
+                                       ProsodyExtractor, LogMelExtractor])
+def test_memory_caches_features_on_clips_and_parameters(Extractor, tone_clips, tmp_path,
+                                                        monkeypatch):
+    calls = []
+    original = Extractor._extract
+
+    def counting(self, clips):
+        calls.append(len(clips))
+        return original(self, clips)
+
+    monkeypatch.setattr(Extractor, "_extract", counting)
+    plain = Extractor().fit(tone_clips).transform(tone_clips)
+    cache = str(tmp_path / "cache")
+    cached = Extractor(memory=cache).fit(tone_clips)
+    np.testing.assert_array_equal(cached.transform(tone_clips), plain)
+    np.testing.assert_array_equal(cached.transform(tone_clips), plain)  # a hit
+    assert calls == [len(tone_clips)] * 2  # the uncached run, then one miss
+    # Other clips or other parameters are other entries.
+    cached.transform(tone_clips[:2])
+    Extractor(memory=cache, functionals="basic").fit(tone_clips).transform(tone_clips)
+    assert calls == [len(tone_clips)] * 2 + [2, len(tone_clips)]
+
+
+def test_cache_hit_still_warns_about_bad_clips(tone_clips, tmp_path):
+    clips = tone_clips[:3] + [np.zeros(8000, dtype=np.float32)]
+    est = MFCCExtractor(memory=str(tmp_path)).fit(clips)
+    for _ in range(2):  # a miss, then a hit
+        with pytest.warns(AudioWarning, match=r"silent.*X\[3\]"):
+            est.transform(clips)
 
 
 # --- bad input -------------------------------------------------------------------------------

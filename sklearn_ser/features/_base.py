@@ -10,10 +10,10 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._validation import check_clips, clip_lengths
-from ..utils._compat import Interval, StrOptions, _fit_context
+from ..utils._compat import HasMethods, Interval, StrOptions, _fit_context
 from ._framing import frame_counts, iter_chunks, warn_unusual_clips
 from ._pooling import FUNCTIONALS, deltas, pad_sequences, pool
 
@@ -23,6 +23,15 @@ FUNCTIONAL_PRESETS = {
     "standard": ("mean", "std", "min", "max", "p10", "median", "p90", "skew", "kurtosis", "slope"),
     "full": FUNCTIONALS,
 }
+
+
+def _cached_extract(extractor, clips, key):
+    """Extraction of validated clips, cached by joblib.Memory on ``(clips, key)``.
+
+    Module-level so that joblib can name and store it; ``extractor`` is not hashed (``key``
+    stands for it).
+    """
+    return extractor._extract(clips)
 
 
 def resolve_functionals(functionals, owner):
@@ -53,6 +62,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         "functionals": [StrOptions(set(FUNCTIONAL_PRESETS)), list, tuple],
         "pooling": [StrOptions({"stats"}), None],
         "max_frames": [Interval(Integral, 1, None, closed="left"), None],
+        "memory": [None, str, HasMethods(["cache"])],
     }
 
     _prefix = "feature"
@@ -104,6 +114,26 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         clips = check_clips(X)
         warn_unusual_clips(clips, n_fft=self._frame_length(), sr=self.sr)
+        memory = check_memory(self.memory)
+        if memory.location is None:
+            return self._extract(clips)
+        # Validation and warnings stay outside the cached call, so a cache hit never hides them.
+        return memory.cache(_cached_extract, ignore=["extractor"])(self, clips, self._cache_key())
+
+    def _cache_key(self):
+        """What the features depend on: the class, the parameters and the fitted state.
+
+        Built explicitly because the estimator object also carries bookkeeping that differs
+        between equal fits (sklearn's callback context), which would defeat the cache.
+        """
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "memory"}
+        fitted = {k: v for k, v in vars(self).items()
+                  if k.endswith("_") and not k.startswith("__")}
+        return (type(self).__module__, type(self).__qualname__, params, fitted,
+                self._functionals)
+
+    def _extract(self, clips):
+        """Features of validated clips (the cached part of ``transform``)."""
         if self.pooling is None:
             return np.concatenate(
                 [self._sequence_chunk(clips[part]) for part in iter_chunks(clips)], axis=0

@@ -175,6 +175,10 @@ class LPCCExtractor(_PooledFrameExtractor):
         sequences ``(n_clips, max_frames_, n_coeffs)``.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
+        search or repeated cross-validation then extracts each distinct set of clips once, in
+        ``fit`` and in ``predict`` alike. None caches nothing.
 
     Attributes
     ----------
@@ -225,6 +229,7 @@ class LPCCExtractor(_PooledFrameExtractor):
         functionals="standard",
         pooling="stats",
         max_frames=None,
+        memory=None,
     ):
         self.sr = sr
         self.order = order
@@ -236,6 +241,7 @@ class LPCCExtractor(_PooledFrameExtractor):
         self.functionals = functionals
         self.pooling = pooling
         self.max_frames = max_frames
+        self.memory = memory
 
     def _check_parameters(self):
         if self.order >= self.frame_length:

@@ -168,6 +168,10 @@ class MFCCExtractor(_PooledFrameExtractor):
         ``(n_clips, max_frames_, n_coeffs)``, NaN-padded (see :class:`FrameWise`).
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
+        search or repeated cross-validation then extracts each distinct set of clips once, in
+        ``fit`` and in ``predict`` alike. None caches nothing.
 
     Attributes
     ----------
@@ -226,6 +230,7 @@ class MFCCExtractor(_PooledFrameExtractor):
         functionals="standard",
         pooling="stats",
         max_frames=None,
+        memory=None,
     ):
         self.sr = sr
         self.n_mfcc = n_mfcc
@@ -240,6 +245,7 @@ class MFCCExtractor(_PooledFrameExtractor):
         self.functionals = functionals
         self.pooling = pooling
         self.max_frames = max_frames
+        self.memory = memory
 
     def _check_parameters(self):
         if self.n_mfcc > self.n_mels:
@@ -295,6 +301,10 @@ class LogMelExtractor(_PooledFrameExtractor):
         None returns NaN-padded frame sequences; ``"stats"`` one row of functionals per clip.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
+        search or repeated cross-validation then extracts each distinct set of clips once, in
+        ``fit`` and in ``predict`` alike. None caches nothing.
 
     Attributes
     ----------
@@ -345,6 +355,7 @@ class LogMelExtractor(_PooledFrameExtractor):
         functionals="standard",
         pooling=None,
         max_frames=None,
+        memory=None,
     ):
         self.sr = sr
         self.n_fft = n_fft
@@ -358,6 +369,7 @@ class LogMelExtractor(_PooledFrameExtractor):
         self.functionals = functionals
         self.pooling = pooling
         self.max_frames = max_frames
+        self.memory = memory
 
     def _check_parameters(self):
         _check_spectral_parameters(self)

@@ -204,6 +204,10 @@ class ProsodyExtractor(_PooledFrameExtractor):
         ``"stats"``: functionals per clip; None: NaN-padded contour sequences.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
+        search or repeated cross-validation then extracts each distinct set of clips once, in
+        ``fit`` and in ``predict`` alike. None caches nothing.
 
     Attributes
     ----------
@@ -253,6 +257,7 @@ class ProsodyExtractor(_PooledFrameExtractor):
         functionals="standard",
         pooling="stats",
         max_frames=None,
+        memory=None,
     ):
         self.sr = sr
         self.fmin = fmin
@@ -264,6 +269,7 @@ class ProsodyExtractor(_PooledFrameExtractor):
         self.functionals = functionals
         self.pooling = pooling
         self.max_frames = max_frames
+        self.memory = memory
 
     def _check_parameters(self):
         if not self.fmin < self.fmax < self.sr / 2:

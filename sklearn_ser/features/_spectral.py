@@ -147,6 +147,10 @@ class SpectralExtractor(_PooledFrameExtractor):
         ``"stats"``: functionals per clip; None: NaN-padded frame sequences.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
+        search or repeated cross-validation then extracts each distinct set of clips once, in
+        ``fit`` and in ``predict`` alike. None caches nothing.
 
     Attributes
     ----------
@@ -181,6 +185,7 @@ class SpectralExtractor(_PooledFrameExtractor):
         functionals="standard",
         pooling="stats",
         max_frames=None,
+        memory=None,
     ):
         self.sr = sr
         self.n_fft = n_fft
@@ -191,6 +196,7 @@ class SpectralExtractor(_PooledFrameExtractor):
         self.functionals = functionals
         self.pooling = pooling
         self.max_frames = max_frames
+        self.memory = memory
 
     def _check_parameters(self):
         if self.win_length is not None and self.win_length > self.n_fft:

@@ -93,7 +93,7 @@ _STEP_NAMES = {
 }
 
 
-def make_features(features=DEFAULT_FEATURES, *, sr=16000):
+def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None):
     """Build the feature step: one extractor, or a ``FeatureUnion`` of several.
 
     Parameters
@@ -102,6 +102,8 @@ def make_features(features=DEFAULT_FEATURES, *, sr=16000):
         Names from ``EXTRACTORS``.
     sr : int, default=16000
         Sample rate handed to every extractor.
+    memory : str, joblib.Memory or None, default=None
+        Feature cache handed to every extractor.
 
     Returns
     -------
@@ -115,7 +117,8 @@ def make_features(features=DEFAULT_FEATURES, *, sr=16000):
         raise ValueError(
             f"Unknown feature set(s) {unknown or names!r}; choose from {sorted(EXTRACTORS)}."
         )
-    built = [(n, EXTRACTORS[n](sr=sr, **_PIPELINE_SETTINGS.get(n, {}))) for n in names]
+    built = [(n, EXTRACTORS[n](sr=sr, memory=memory, **_PIPELINE_SETTINGS.get(n, {})))
+             for n in names]
     if len(built) == 1:
         return built[0]
     return "features", FeatureUnion(built)
@@ -163,9 +166,9 @@ def make_classic_pipeline(
     class_weight : dict, "balanced" or None, default=None
         Passed to classifiers that support it.
     memory : str, joblib.Memory or None, default=None
-        Cache of the fitted feature steps (``sklearn.pipeline.Pipeline``'s ``memory``). With a
-        cache, a grid search over classifier parameters extracts each fold's training features
-        once, not once per candidate.
+        Feature cache handed to every extractor (their ``memory`` parameter): a grid search
+        over classifier parameters then extracts each fold's training and test features once,
+        not once per candidate, and so does a second cross-validation on the same clips.
     random_state : int, RandomState instance or None, default=None
         Seed for classifiers that use randomness.
 
@@ -185,7 +188,7 @@ def make_classic_pipeline(
         raise ValueError(f"Unknown classic model {kind!r}; choose from {sorted(CLASSIFIERS)}.")
     if reduce not in (None, "pca", "lda"):
         raise ValueError(f"reduce must be None, 'pca' or 'lda'; got {reduce!r}.")
-    steps = [make_features(features, sr=sr)]
+    steps = [make_features(features, sr=sr, memory=memory)]
     if speaker_norm:
         steps.append(("speakernormalizer", SpeakerNormalizer()))
     steps.append(("scaler", StandardScaler()))
@@ -194,4 +197,4 @@ def make_classic_pipeline(
     elif reduce == "lda":
         steps.append(("lda", LinearDiscriminantAnalysis(n_components=n_components)))
     steps.append((_STEP_NAMES[kind], CLASSIFIERS[kind](random_state, class_weight)))
-    return Pipeline(steps, memory=memory)
+    return Pipeline(steps)

@@ -61,8 +61,8 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         Frames per sequence (longer clips are centre-cropped; 300 frames are 6 s at 20 ms).
         None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
-        Cache of the fitted feature steps (``sklearn.pipeline.Pipeline``'s ``memory``): a grid
-        search over network parameters then extracts each fold's features once.
+        Feature cache of the extractor (its ``memory`` parameter): a grid search over network
+        parameters then extracts each fold's training and test features once.
     random_state : int, RandomState instance or None, default=None
         Seed of the network.
     **net_params
@@ -94,10 +94,10 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
                   n_fft=max(512, 1 << (2 * hop_length - 1).bit_length()))
     if features == "logmel":
         extractor = LogMelExtractor(sr=sr, n_mels=n_mels, pooling=None, max_frames=max_frames,
-                                    **window)
+                                    memory=memory, **window)
     elif features == "mfcc":
         extractor = MFCCExtractor(sr=sr, n_mfcc=n_mfcc, n_mels=n_mels, deltas=2, pooling=None,
-                                  max_frames=max_frames, **window)
+                                  max_frames=max_frames, memory=memory, **window)
     else:
         raise ValueError(f"features must be 'logmel' or 'mfcc'; got {features!r}.")
     from .. import neural  # torch is imported here, when a deep pipeline is built
@@ -106,4 +106,4 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     params = {**_TRAINING_SETTINGS, **_NETWORK_SETTINGS[kind], **net_params}
     network = getattr(neural, class_name)(random_state=random_state, **params)
     return Pipeline([(features, extractor), ("framewise", FrameWise(StandardScaler())),
-                     (step, network)], memory=memory)
+                     (step, network)])
