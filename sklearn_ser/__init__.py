@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 # Public name -> subpackage that defines it.
 _PUBLIC = {
-    "io": ("load_audio", "AudioLoader"),
+    "io": ("load_audio", "AudioLoader", "save_model", "load_model"),
     "datasets": (
         "load_emodb", "load_ravdess", "load_tess", "load_cremad", "load_folder",
         "fetch_emodb", "fetch_ravdess", "make_emotional_speech", "get_data_home",
@@ -26,17 +26,21 @@ _PUBLIC = {
         "uar_confidence_interval", "plot_confusion_matrix",
     ),
     "pipelines": ("make_classic_pipeline", "make_deep_pipeline"),
-    "neural": ("CNNClassifier", "LSTMClassifier", "CRNNClassifier"),
+    "neural": (
+        "CNNClassifier", "LSTMClassifier", "CRNNClassifier", "MultiTaskClassifier",
+        "AutoencoderReducer", "VAEOversampler",
+    ),
     "preprocessing": (
         "Denoiser", "BandpassFilter", "LoudnessNormalizer", "SilenceTrimmer", "FixedDuration",
         "split_windows",
     ),
     "augmentation": ("Augmenter",),
+    "streaming": ("StreamingRecognizer",),
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 _SUBPACKAGES = (
     "io", "datasets", "features", "model_selection", "metrics", "pipelines", "cli", "utils",
-    "exceptions", "preprocessing", "augmentation", "neural",
+    "exceptions", "preprocessing", "augmentation", "neural", "streaming",
 )
 
 __all__ = sorted(_WHERE) + list(_SUBPACKAGES) + ["__version__"]

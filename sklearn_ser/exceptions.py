@@ -25,10 +25,25 @@ class SpeakerLeakageError(ValueError):
     """A split puts one speaker on both the training and the test side."""
 
 
+class ModelVersionError(ValueError):
+    """A saved model was made with package versions that differ from the installed ones.
+
+    The message names each mismatched package with the saved and the installed version, and
+    how to proceed (install the saved versions, or ``load_model(...,
+    allow_version_mismatch=True)`` at your own risk).
+    """
+
+
+class ModelVersionWarning(SklearnSerWarning):
+    """A saved model was loaded despite package versions that differ from the installed ones."""
+
+
 __all__ = [
     "AudioLoadError",
     "AudioWarning",
     "DataWarning",
+    "ModelVersionError",
+    "ModelVersionWarning",
     "SklearnSerWarning",
     "SpeakerLeakageError",
 ]

@@ -1,0 +1,558 @@
+"""Emotion recognition over an audio stream: sliding windows, silence skipping, smoothing."""
+
+import math
+import os
+import queue
+import sys
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+
+from ..exceptions import SklearnSerWarning
+
+__all__ = ["StreamEvent", "StreamingRecognizer", "score_clips", "limit_threads"]
+
+# Windows shorter than this (only ever the last, partial window of a short stream) are not
+# scored: their features would be meaningless.
+_MIN_SCORED_SECONDS = 0.25
+
+
+class StreamingWarning(SklearnSerWarning):
+    """Streaming went on with a documented fallback (no probabilities, dropped input)."""
+
+
+@contextmanager
+def limit_threads(n_threads):
+    """Cap the native thread pools for the duration of a block.
+
+    On a machine with few cores, BLAS (OpenBLAS/MKL) and torch's OpenMP pools each start one
+    thread per core and spin while waiting; scoring a single clip then stalls on their
+    contention (a few ms median, tens of ms in the tail). Inside this block BLAS runs on one
+    thread and torch on ``n_threads`` (restored afterwards).
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads of torch's intra-op pool; None leaves every pool as it is.
+    """
+    if n_threads is None:
+        yield
+        return
+    torch = sys.modules.get("torch")  # never import torch just to cap it
+    previous = torch.get_num_threads() if torch is not None else None
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        if torch is not None and previous != n_threads:
+            torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            if torch is not None and previous != n_threads:
+                torch.set_num_threads(previous)
+
+
+_CONTROLLER = None
+
+
+def _blas_controller():
+    # Building a ThreadpoolController scans the loaded libraries (about a millisecond): once.
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+class _Scorer:
+    """Class probabilities of clips from a fitted pipeline, by the cheapest exact route.
+
+    * Deep pipelines (frame sequences -> a :mod:`sklearn_ser.neural` network) pad every clip to
+      the training frame count with NaN frames, which the network masks. The scorer cuts the
+      frames that are padding in every clip of the batch before the network, which gives the
+      same probabilities for a fraction of the work (a 2 s window is 100 of 300 frames).
+    * Pipelines without ``predict_proba`` (an ``SVC`` without ``probability=True``) give
+      one-hot probabilities of their prediction, with a warning.
+    * Speaker-normalised pipelines standardise each clip with the pooled training statistics
+      (no speaker enrolment in a stream), warned once here instead of at every call.
+    """
+
+    def __init__(self, pipeline):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(pipeline)
+        self.pipeline = pipeline
+        self.classes = np.asarray(pipeline.classes_)
+        self.has_proba = hasattr(pipeline, "predict_proba")
+        if not self.has_proba:
+            warnings.warn(
+                f"{type(_final(pipeline)).__name__} has no predict_proba (for an SVC, build it "
+                "with probability=True); probabilities are one-hot votes of predict.",
+                StreamingWarning, stacklevel=3)
+        steps = getattr(pipeline, "steps", None)
+        final = _final(pipeline)
+        self._trim = (steps is not None and len(steps) > 1 and self.has_proba
+                      and type(final).__module__.startswith("sklearn_ser.neural"))
+        self._features = pipeline[:-1] if self._trim else None
+        self.speaker_norm = _has_speaker_normalizer(pipeline)
+        if self.speaker_norm:
+            warnings.warn(
+                "The pipeline normalises features per speaker; a stream has no enrolment "
+                "clips, so each window is standardised with the pooled training statistics.",
+                StreamingWarning, stacklevel=3)
+
+    def __call__(self, clips):
+        with warnings.catch_warnings():
+            if self.speaker_norm:
+                warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
+            if self._trim:
+                Z = self._features.transform(clips)
+                if Z.ndim == 3:
+                    real = ~np.isnan(Z).all(axis=(0, 2))
+                    n = int(np.flatnonzero(real)[-1]) + 1 if real.any() else 1
+                    Z = Z[:, :n]
+                return _final(self.pipeline).predict_proba(Z)
+            if self.has_proba:
+                return self.pipeline.predict_proba(clips)
+            labels = self.pipeline.predict(clips)
+        return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
+
+
+def _final(estimator):
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
+def _has_speaker_normalizer(estimator):
+    from ..features import SpeakerNormalizer
+
+    if isinstance(estimator, SpeakerNormalizer):
+        return True
+    for _, step in getattr(estimator, "steps", None) or []:
+        if _has_speaker_normalizer(step):
+            return True
+    for _, part in getattr(estimator, "transformer_list", None) or []:
+        if _has_speaker_normalizer(part):
+            return True
+    return False
+
+
+def score_clips(pipeline, clips, *, n_threads=1):
+    """Class probabilities of clips, scored the way :class:`StreamingRecognizer` scores them.
+
+    Equal to ``pipeline.predict_proba(clips)``, but faster for deep pipelines (padding frames
+    are cut before the network) and with the thread pools capped (see ``n_threads``).
+
+    Parameters
+    ----------
+    pipeline : fitted classifier or Pipeline
+        Any fitted classifier of clips with ``classes_``. Without ``predict_proba``, the
+        probabilities are one-hot votes of ``predict`` (with a warning).
+    clips : list of ndarray of shape (n_samples_i,)
+        Mono float clips at the pipeline's sample rate.
+    n_threads : int or None, default=1
+        Threads of torch's pool while scoring (BLAS runs on one); None leaves the thread
+        pools alone. One thread gives the steadiest latency on small machines.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_clips, n_classes)
+        Columns in ``pipeline.classes_`` order.
+    """
+    scorer = _Scorer(pipeline)
+    with limit_threads(n_threads):
+        return scorer(clips)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """What the recogniser says about one window of the stream.
+
+    Attributes
+    ----------
+    start, end : float
+        Seconds from the start of the stream.
+    is_speech : bool
+        False when the window was silent (below ``silence_threshold_db``) or too short to
+        score; the model did not run and ``label`` / ``proba`` are None.
+    level_db : float
+        RMS level of the window in dB relative to full scale.
+    label : object or None
+        The class of highest (smoothed) probability.
+    proba : ndarray of shape (n_classes,) or None
+        Smoothed class probabilities (equal to ``raw_proba`` without smoothing).
+    raw_proba : ndarray of shape (n_classes,) or None
+        The window's own class probabilities.
+    classes : ndarray of shape (n_classes,)
+        The labels of the columns of ``proba``.
+    """
+
+    start: float
+    end: float
+    is_speech: bool
+    level_db: float
+    label: object = None
+    proba: np.ndarray = None
+    raw_proba: np.ndarray = None
+    classes: np.ndarray = None
+
+    @property
+    def probabilities(self):
+        """dict of label -> smoothed probability (empty for a skipped window)."""
+        if self.proba is None:
+            return {}
+        return {c: float(p) for c, p in zip(self.classes.tolist(), self.proba)}
+
+
+class StreamingRecognizer:
+    """Recognise emotions in an audio stream, window by window.
+
+    Audio arrives in chunks of any size (:meth:`process`); a ring buffer holds the last
+    ``window`` seconds, and every ``hop`` seconds the newest complete window is scored by the
+    fitted pipeline. Windows quieter than ``silence_threshold_db`` are not scored but reported
+    as events with ``is_speech=False``, so that a consumer sees every window and the time
+    line has no holes. Windows that complete within one chunk are scored in one batch.
+
+    Parameters
+    ----------
+    pipeline : fitted classifier or Pipeline
+        A fitted classifier of clips (from :func:`~sklearn_ser.pipelines.make_classic_pipeline`,
+        :func:`~sklearn_ser.pipelines.make_deep_pipeline` or
+        :func:`~sklearn_ser.io.load_model`) trained at sample rate ``sr``.
+    sr : int, default=16000
+        Sample rate of the stream and of the pipeline.
+    window : float, default=2.0
+        Seconds of audio per scored window.
+    hop : float, default=0.5
+        Seconds between the starts of consecutive windows.
+    silence_threshold_db : float or None, default=-45.0
+        Windows with an RMS level below this (dB re full scale) are skipped as silence;
+        None scores every window.
+    smoothing : {None, "ema"} or int, default=None
+        Smoothing of the probabilities over scored windows: None; ``"ema"`` (exponential
+        moving average with weight ``alpha`` on the newest window); or an int k (mean of the
+        last k scored windows). Silent windows leave the smoothing state unchanged.
+    alpha : float, default=0.5
+        Weight of the newest window with ``smoothing="ema"``.
+    n_threads : int or None, default=1
+        Threads of torch's pool while scoring, with BLAS capped at one thread; None leaves
+        the native thread pools alone. See :func:`limit_threads`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The pipeline's labels.
+    n_samples_seen_ : int
+        Samples received since the start or the last :meth:`reset`.
+
+    Notes
+    -----
+    Windows start at 0, ``hop``, ``2 * hop``, ... seconds; a window is scored once all its
+    samples have arrived. :meth:`flush` (called by :meth:`stream` at the end of a finite
+    source) scores the last ``window`` seconds once more if samples arrived after the last
+    full window, and the whole stream if it was shorter than one window. This is not a
+    scikit-learn estimator: it wraps one that is already fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn_ser.streaming import StreamingRecognizer
+    >>> model = DummyClassifier(strategy="prior").fit([[0]] * 3, ["calm", "anger", "calm"])
+    >>> recognizer = StreamingRecognizer(model, window=1.0, hop=0.5, n_threads=None)
+    >>> audio = np.r_[np.zeros(16000), 0.1 * np.random.default_rng(0).normal(size=16000)]
+    >>> for event in recognizer.stream(audio.astype(np.float32)):
+    ...     print(event.start, event.end, event.label)
+    0.0 1.0 None
+    0.5 1.5 calm
+    1.0 2.0 calm
+    """
+
+    def __init__(self, pipeline, *, sr=16000, window=2.0, hop=0.5, silence_threshold_db=-45.0,
+                 smoothing=None, alpha=0.5, n_threads=1):
+        if not isinstance(sr, Integral) or sr <= 0:
+            raise ValueError(f"sr must be a positive int; got {sr!r}.")
+        for name, value in (("window", window), ("hop", hop)):
+            if not isinstance(value, Real) or not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds; got {value!r}.")
+        if silence_threshold_db is not None and not isinstance(silence_threshold_db, Real):
+            raise ValueError("silence_threshold_db must be a number (dB re full scale) or "
+                             f"None; got {silence_threshold_db!r}.")
+        if smoothing is not None and smoothing != "ema" and not (
+                isinstance(smoothing, Integral) and not isinstance(smoothing, bool)
+                and smoothing >= 1):
+            raise ValueError(f"smoothing must be None, 'ema' or a positive int (windows to "
+                             f"average); got {smoothing!r}.")
+        if not isinstance(alpha, Real) or not 0 < alpha <= 1:
+            raise ValueError(f"alpha must be in (0, 1]; got {alpha!r}.")
+        if n_threads is not None and (not isinstance(n_threads, Integral) or n_threads < 1):
+            raise ValueError(f"n_threads must be a positive int or None; got {n_threads!r}.")
+        self.pipeline = pipeline
+        self.sr = sr
+        self.window = window
+        self.hop = hop
+        self.silence_threshold_db = silence_threshold_db
+        self.smoothing = smoothing
+        self.alpha = alpha
+        self.n_threads = n_threads
+        self._scorer = _Scorer(pipeline)
+        self.classes_ = self._scorer.classes
+        self._window_len = max(1, int(round(window * sr)))
+        self._hop_len = max(1, int(round(hop * sr)))
+        self.reset()
+
+    # -- state -----------------------------------------------------------------------------
+
+    def reset(self):
+        """Forget the buffered audio, the time line and the smoothing state.
+
+        Returns
+        -------
+        self : StreamingRecognizer
+        """
+        self._buffer = np.zeros(self._window_len, dtype=np.float32)
+        self.n_samples_seen_ = 0
+        self._next_start = 0  # first sample of the next window to score
+        self._last_end = 0  # last sample of the last window scored (or skipped)
+        self._ema = None
+        self._recent = []
+        return self
+
+    def _write(self, piece):
+        """Append at most one window of samples to the ring buffer."""
+        n, size = len(piece), self._window_len
+        index = self.n_samples_seen_ % size
+        first = min(n, size - index)
+        self._buffer[index:index + first] = piece[:first]
+        self._buffer[:n - first] = piece[first:]
+        self.n_samples_seen_ += n
+
+    def _latest(self, length):
+        """The last ``length`` samples received (``length`` <= window), as a new array."""
+        index = self.n_samples_seen_ % self._window_len
+        ordered = np.concatenate([self._buffer[index:], self._buffer[:index]])
+        return ordered[self._window_len - length:]
+
+    # -- input -----------------------------------------------------------------------------
+
+    def _check_chunk(self, chunk):
+        chunk = np.asarray(chunk)
+        if chunk.dtype.kind in "iu":  # integer PCM, e.g. int16 from a sound card
+            chunk = chunk / float(np.iinfo(chunk.dtype).max)
+        chunk = np.asarray(chunk, dtype=np.float32)
+        if chunk.ndim == 2:  # (n_samples, n_channels): mix down
+            chunk = chunk.mean(axis=1, dtype=np.float32)
+        if chunk.ndim != 1:
+            raise ValueError(f"A chunk must be 1-D (samples) or 2-D (samples, channels); got "
+                             f"shape {chunk.shape}.")
+        if not np.isfinite(chunk).all():
+            raise ValueError(f"The chunk starting at sample {self.n_samples_seen_} contains NaN "
+                             "or infinite values.")
+        return chunk
+
+    def process(self, chunk):
+        """Feed a chunk of audio; return the events of the windows it completes.
+
+        Parameters
+        ----------
+        chunk : ndarray of shape (n_samples,) or (n_samples, n_channels)
+            The next samples of the stream at ``sr`` (float in [-1, 1], or integer PCM).
+            Channels are averaged.
+
+        Returns
+        -------
+        events : list of StreamEvent
+            One per window completed by this chunk, in time order (possibly none).
+        """
+        chunk = self._check_chunk(chunk)
+        windows = []  # (start sample, samples)
+        pos = 0
+        while pos < len(chunk):
+            end_of_next = self._next_start + self._window_len
+            take = min(len(chunk) - pos, max(1, end_of_next - self.n_samples_seen_),
+                       self._window_len)
+            self._write(chunk[pos:pos + take])
+            pos += take
+            if self.n_samples_seen_ == end_of_next:
+                windows.append((self._next_start, self._latest(self._window_len)))
+                self._next_start += self._hop_len
+        return self._score(windows)
+
+    def flush(self):
+        """Score the end of a finite stream (see Notes of the class).
+
+        Returns
+        -------
+        events : list of StreamEvent
+            At most one event: the last ``window`` seconds (or the whole, shorter stream),
+            when samples arrived after the last scored window.
+        """
+        total = self.n_samples_seen_
+        if total == 0 or total <= self._last_end:
+            return []
+        length = min(total, self._window_len)
+        events = self._score([(total - length, self._latest(length))])
+        self._next_start = max(self._next_start, total)
+        return events
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _score(self, windows):
+        if not windows:
+            return []
+        levels = [_level_db(samples) for _, samples in windows]
+        threshold = self.silence_threshold_db
+        scored = [i for i, ((_, samples), level) in enumerate(zip(windows, levels))
+                  if len(samples) >= _MIN_SCORED_SECONDS * self.sr
+                  and (threshold is None or level >= threshold)]
+        proba = None
+        if scored:
+            with limit_threads(self.n_threads):
+                proba = self._scorer([windows[i][1] for i in scored])
+        rows = dict(zip(scored, range(len(scored))))
+        events = []
+        for i, ((start, samples), level) in enumerate(zip(windows, levels)):
+            end = start + len(samples)
+            self._last_end = max(self._last_end, end)
+            times = dict(start=start / self.sr, end=end / self.sr, level_db=level)
+            if i not in rows:
+                events.append(StreamEvent(is_speech=False, classes=self.classes_, **times))
+                continue
+            raw = proba[rows[i]]
+            smooth = self._smooth(raw)
+            events.append(StreamEvent(
+                is_speech=True, label=self.classes_[int(np.argmax(smooth))], proba=smooth,
+                raw_proba=raw, classes=self.classes_, **times))
+        return events
+
+    def _smooth(self, raw):
+        if self.smoothing is None:
+            return raw
+        if self.smoothing == "ema":
+            self._ema = raw if self._ema is None else self.alpha * raw + (1 - self.alpha) * self._ema
+            return self._ema
+        self._recent = (self._recent + [raw])[-int(self.smoothing):]
+        return np.mean(self._recent, axis=0)
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def stream(self, source, *, chunk=1.0):
+        """Recognise a whole source, yielding events as the windows complete.
+
+        Parameters
+        ----------
+        source : str, os.PathLike, ndarray or iterable of ndarray
+            An audio file (read block by block; resampled to ``sr`` if needed), a 1-D array
+            of samples at ``sr``, or an iterable of chunks (e.g. a generator from a socket).
+        chunk : float, default=1.0
+            Seconds per chunk when reading a file or cutting an array.
+
+        Yields
+        ------
+        event : StreamEvent
+            One per window, in time order; the stream ends with :meth:`flush`.
+        """
+        if not isinstance(chunk, Real) or chunk <= 0:
+            raise ValueError(f"chunk must be a positive number of seconds; got {chunk!r}.")
+        size = max(1, int(round(chunk * self.sr)))
+        if isinstance(source, (str, os.PathLike)):
+            chunks = _file_chunks(os.fspath(source), self.sr, size)
+        elif isinstance(source, np.ndarray):
+            if source.ndim not in (1, 2):
+                raise ValueError(f"An array source must be 1-D (samples) or 2-D (samples, "
+                                 f"channels); got shape {source.shape}.")
+            chunks = (source[i:i + size] for i in range(0, len(source), size))
+        elif hasattr(source, "__iter__"):
+            chunks = iter(source)
+        else:
+            raise TypeError(f"source must be a file path, an array or an iterable of chunks; "
+                            f"got {type(source).__name__}.")
+        for block in chunks:
+            yield from self.process(block)
+        yield from self.flush()
+
+    def from_microphone(self, *, duration=None, device=None, chunk=0.1):
+        """Recognise live audio from a microphone (needs the ``sounddevice`` package).
+
+        Parameters
+        ----------
+        duration : float or None, default=None
+            Seconds to listen; None listens until the consumer stops iterating
+            (or Ctrl-C).
+        device : int or str or None, default=None
+            Input device of ``sounddevice`` (None: the default input).
+        chunk : float, default=0.1
+            Seconds per block read from the sound card.
+
+        Yields
+        ------
+        event : StreamEvent
+            One per window, as soon as it is complete.
+
+        Raises
+        ------
+        ImportError
+            ``sounddevice`` is not installed (``pip install sounddevice``).
+        """
+        try:
+            import sounddevice
+        except ImportError as exc:
+            raise ImportError("Reading a microphone needs the optional package sounddevice "
+                              "(and the PortAudio library): pip install sounddevice") from exc
+        blocks = queue.Queue()
+        problems = []
+
+        def callback(indata, frames, time, status):  # runs on the audio thread: no scoring
+            if status:
+                problems.append(str(status))
+            blocks.put(np.array(indata, dtype=np.float32, copy=True))
+
+        limit = math.inf if duration is None else int(round(duration * self.sr))
+        received = 0
+        with sounddevice.InputStream(samplerate=self.sr, channels=1, dtype="float32",
+                                     blocksize=max(1, int(round(chunk * self.sr))),
+                                     device=device, callback=callback):
+            while received < limit:
+                block = blocks.get()
+                if np.ndim(block) == 2:
+                    block = block.mean(axis=1)
+                block = block[:max(0, min(len(block), limit - received))]
+                received += len(block)
+                if problems:
+                    warnings.warn(f"Audio input: {problems[-1]} (samples were lost).",
+                                  StreamingWarning, stacklevel=2)
+                    problems.clear()
+                yield from self.process(block)
+        yield from self.flush()
+
+
+def _level_db(samples):
+    power = float(np.mean(np.square(samples, dtype=np.float64))) if len(samples) else 0.0
+    return 10.0 * math.log10(power) if power > 0 else -math.inf
+
+
+def _file_chunks(path, sr, size):
+    """Blocks of a file at ``sr``: read incrementally when no resampling is needed."""
+    import soundfile as sf
+
+    from ..io import load_audio
+    from ..io._audio import _check_file
+
+    _check_file(path)
+    try:
+        info = sf.info(path)
+    except (sf.SoundFileError, RuntimeError):
+        info = None
+    if info is not None and info.samplerate == sr:
+        with sf.SoundFile(path) as handle:
+            while True:
+                block = handle.read(size, dtype="float32", always_2d=True)
+                if len(block) == 0:
+                    return
+                yield block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
+    else:  # another rate or format: decode and resample the whole file once
+        y = load_audio(path, sr=sr)
+        for i in range(0, len(y), size):
+            yield y[i:i + size]
