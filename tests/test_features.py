@@ -182,6 +182,14 @@ def test_memory_caches_features_on_clips_and_parameters(Extractor, tone_clips, t
     assert calls == [len(tone_clips)] * 2 + [2, len(tone_clips)]
 
 
+@pytest.mark.parametrize("pooling", ["stats", None])
+def test_parallel_chunks_give_the_serial_features(tone_clips, monkeypatch, pooling):
+    monkeypatch.setattr(_framing, "CHUNK_SAMPLES", 5000)  # several chunks to share out
+    serial = MFCCExtractor(pooling=pooling).fit(tone_clips).transform(tone_clips)
+    parallel = MFCCExtractor(pooling=pooling, n_jobs=2).fit(tone_clips).transform(tone_clips)
+    np.testing.assert_allclose(parallel, serial, rtol=1e-6, atol=1e-6)
+
+
 def test_cache_hit_still_warns_about_bad_clips(tone_clips, tmp_path):
     clips = tone_clips[:3] + [np.zeros(8000, dtype=np.float32)]
     est = MFCCExtractor(memory=str(tmp_path)).fit(clips)

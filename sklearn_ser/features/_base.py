@@ -10,6 +10,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._validation import check_clips, clip_lengths
@@ -63,6 +64,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         "pooling": [StrOptions({"stats"}), None],
         "max_frames": [Interval(Integral, 1, None, closed="left"), None],
         "memory": [None, str, HasMethods(["cache"])],
+        "n_jobs": [Integral, None],
     }
 
     _prefix = "feature"
@@ -126,20 +128,28 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         Built explicitly because the estimator object also carries bookkeeping that differs
         between equal fits (sklearn's callback context), which would defeat the cache.
         """
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "memory"}
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k not in ("memory", "n_jobs")}
         fitted = {k: v for k, v in vars(self).items()
                   if k.endswith("_") and not k.startswith("__")}
         return (type(self).__module__, type(self).__qualname__, params, fitted,
                 self._functionals)
 
     def _extract(self, clips):
-        """Features of validated clips (the cached part of ``transform``)."""
+        """Features of validated clips (the cached part of ``transform``).
+
+        Clips go in chunks of bounded total length; with ``n_jobs`` the chunks are spread over
+        joblib workers (whichever backend is active: loky, Dask, Ray). A clip's features do not
+        depend on its chunk, so the result is the same however the work is split.
+        """
+        chunks = list(iter_chunks(clips))
         if self.pooling is None:
-            return np.concatenate(
-                [self._sequence_chunk(clips[part]) for part in iter_chunks(clips)], axis=0
-            )
-        rows = [self._pooled_chunk(clips[part], offset=part.start) for part in iter_chunks(clips)]
-        return np.vstack(rows)
+            work = (delayed(self._sequence_chunk)(clips[part]) for part in chunks)
+        else:
+            work = (delayed(self._pooled_chunk)(clips[part], offset=part.start)
+                    for part in chunks)
+        n_jobs = self.n_jobs if len(chunks) > 1 else None
+        return np.concatenate(Parallel(n_jobs=n_jobs)(work), axis=0)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns, e.g. ``mfcc3_mean`` or ``mfcc3_d1_std``.

@@ -179,6 +179,10 @@ class LPCCExtractor(_PooledFrameExtractor):
         Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
         search or repeated cross-validation then extracts each distinct set of clips once, in
         ``fit`` and in ``predict`` alike. None caches nothing.
+    n_jobs : int or None, default=None
+        Chunks of clips extracted in parallel through joblib (-1: all cores; the active joblib
+        backend decides where, so a Dask or Ray backend spreads them over a cluster). None
+        means 1 unless in a ``joblib.parallel_config`` context.
 
     Attributes
     ----------
@@ -230,6 +234,7 @@ class LPCCExtractor(_PooledFrameExtractor):
         pooling="stats",
         max_frames=None,
         memory=None,
+        n_jobs=None,
     ):
         self.sr = sr
         self.order = order
@@ -242,6 +247,7 @@ class LPCCExtractor(_PooledFrameExtractor):
         self.pooling = pooling
         self.max_frames = max_frames
         self.memory = memory
+        self.n_jobs = n_jobs
 
     def _check_parameters(self):
         if self.order >= self.frame_length:

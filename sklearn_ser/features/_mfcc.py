@@ -172,6 +172,10 @@ class MFCCExtractor(_PooledFrameExtractor):
         Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
         search or repeated cross-validation then extracts each distinct set of clips once, in
         ``fit`` and in ``predict`` alike. None caches nothing.
+    n_jobs : int or None, default=None
+        Chunks of clips extracted in parallel through joblib (-1: all cores; the active joblib
+        backend decides where, so a Dask or Ray backend spreads them over a cluster). None
+        means 1 unless in a ``joblib.parallel_config`` context.
 
     Attributes
     ----------
@@ -231,6 +235,7 @@ class MFCCExtractor(_PooledFrameExtractor):
         pooling="stats",
         max_frames=None,
         memory=None,
+        n_jobs=None,
     ):
         self.sr = sr
         self.n_mfcc = n_mfcc
@@ -246,6 +251,7 @@ class MFCCExtractor(_PooledFrameExtractor):
         self.pooling = pooling
         self.max_frames = max_frames
         self.memory = memory
+        self.n_jobs = n_jobs
 
     def _check_parameters(self):
         if self.n_mfcc > self.n_mels:
@@ -305,6 +311,10 @@ class LogMelExtractor(_PooledFrameExtractor):
         Cache of the extracted features on disk, keyed on the clips and the parameters: a grid
         search or repeated cross-validation then extracts each distinct set of clips once, in
         ``fit`` and in ``predict`` alike. None caches nothing.
+    n_jobs : int or None, default=None
+        Chunks of clips extracted in parallel through joblib (-1: all cores; the active joblib
+        backend decides where, so a Dask or Ray backend spreads them over a cluster). None
+        means 1 unless in a ``joblib.parallel_config`` context.
 
     Attributes
     ----------
@@ -356,6 +366,7 @@ class LogMelExtractor(_PooledFrameExtractor):
         pooling=None,
         max_frames=None,
         memory=None,
+        n_jobs=None,
     ):
         self.sr = sr
         self.n_fft = n_fft
@@ -370,6 +381,7 @@ class LogMelExtractor(_PooledFrameExtractor):
         self.pooling = pooling
         self.max_frames = max_frames
         self.memory = memory
+        self.n_jobs = n_jobs
 
     def _check_parameters(self):
         _check_spectral_parameters(self)

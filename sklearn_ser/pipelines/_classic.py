@@ -93,7 +93,7 @@ _STEP_NAMES = {
 }
 
 
-def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None):
+def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None, n_jobs=None):
     """Build the feature step: one extractor, or a ``FeatureUnion`` of several.
 
     Parameters
@@ -104,6 +104,8 @@ def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None):
         Sample rate handed to every extractor.
     memory : str, joblib.Memory or None, default=None
         Feature cache handed to every extractor.
+    n_jobs : int or None, default=None
+        Parallel chunks of clips within each extractor (joblib).
 
     Returns
     -------
@@ -117,7 +119,8 @@ def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None):
         raise ValueError(
             f"Unknown feature set(s) {unknown or names!r}; choose from {sorted(EXTRACTORS)}."
         )
-    built = [(n, EXTRACTORS[n](sr=sr, memory=memory, **_PIPELINE_SETTINGS.get(n, {})))
+    built = [(n, EXTRACTORS[n](sr=sr, memory=memory, n_jobs=n_jobs,
+                               **_PIPELINE_SETTINGS.get(n, {})))
              for n in names]
     if len(built) == 1:
         return built[0]
@@ -134,6 +137,7 @@ def make_classic_pipeline(
     sr=16000,
     class_weight=None,
     memory=None,
+    n_jobs=None,
     random_state=None,
 ):
     """A classic recogniser that starts from clips.
@@ -169,6 +173,9 @@ def make_classic_pipeline(
         Feature cache handed to every extractor (their ``memory`` parameter): a grid search
         over classifier parameters then extracts each fold's training and test features once,
         not once per candidate, and so does a second cross-validation on the same clips.
+    n_jobs : int or None, default=None
+        Feature extraction in parallel over chunks of clips (each extractor's ``n_jobs``),
+        through joblib's active backend (loky, or Dask / Ray for a cluster).
     random_state : int, RandomState instance or None, default=None
         Seed for classifiers that use randomness.
 
@@ -188,7 +195,7 @@ def make_classic_pipeline(
         raise ValueError(f"Unknown classic model {kind!r}; choose from {sorted(CLASSIFIERS)}.")
     if reduce not in (None, "pca", "lda"):
         raise ValueError(f"reduce must be None, 'pca' or 'lda'; got {reduce!r}.")
-    steps = [make_features(features, sr=sr, memory=memory)]
+    steps = [make_features(features, sr=sr, memory=memory, n_jobs=n_jobs)]
     if speaker_norm:
         steps.append(("speakernormalizer", SpeakerNormalizer()))
     steps.append(("scaler", StandardScaler()))
