@@ -1,0 +1,221 @@
+"""StreamingRecognizer: windows, ring buffer, silence, smoothing, sources and the mic path."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+import soundfile as sf
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import NotFittedError
+
+from sklearn_ser.datasets import make_emotional_speech
+from sklearn_ser.pipelines import make_classic_pipeline, make_deep_pipeline
+from sklearn_ser.streaming import StreamingRecognizer, score_clips
+from sklearn_ser.streaming._recognizer import StreamingWarning
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_emotional_speech(24, n_speakers=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def model(corpus):
+    return make_classic_pipeline("lr", features="mfcc").fit(corpus.data, corpus.target)
+
+
+@pytest.fixture(scope="module")
+def audio(corpus):
+    return np.concatenate(corpus.data[:3])  # several seconds of "speech"
+
+
+class CountingClassifier(DummyClassifier):
+    """A prior classifier that counts the clips it scores and checks their length."""
+
+    def predict_proba(self, X):
+        self.scored_ = getattr(self, "scored_", 0) + len(X)
+        return super().predict_proba(X)
+
+
+def _counting(labels=("anger", "calm", "calm")):
+    return CountingClassifier(strategy="prior").fit([[0]] * len(labels), list(labels))
+
+
+def test_windows_tile_the_stream_and_the_tail_is_flushed():
+    rng = np.random.default_rng(0)
+    clf = _counting()
+    recognizer = StreamingRecognizer(clf, window=1.0, hop=0.5, n_threads=None)
+    audio = (0.1 * rng.normal(size=int(3.2 * SR))).astype(np.float32)
+    events = list(recognizer.stream(audio, chunk=0.3))
+    assert [(e.start, e.end) for e in events] == [
+        (0.0, 1.0), (0.5, 1.5), (1.0, 2.0), (1.5, 2.5), (2.0, 3.0), (2.2, 3.2)]
+    assert all(e.is_speech and e.label == "calm" for e in events)
+    assert events[0].probabilities == pytest.approx({"anger": 1 / 3, "calm": 2 / 3})
+    assert clf.scored_ == 6
+    # A stream shorter than one window is scored once as a whole; a tiny one is not scored.
+    assert [(e.start, e.end) for e in recognizer.reset().stream(audio[:8000])] == [(0.0, 0.5)]
+    (tiny,) = recognizer.reset().stream(audio[:1000])
+    assert not tiny.is_speech and tiny.proba is None
+
+
+@pytest.mark.parametrize("sizes", [[1], [37, 4001], [16000 * 5], [250, 1, 70000]])
+def test_any_chunking_gives_the_probabilities_of_the_windows_themselves(model, audio, sizes):
+    recognizer = StreamingRecognizer(model, window=1.5, hop=0.4)
+    expected = list(recognizer.stream(audio, chunk=1.0))
+    recognizer.reset()
+    events, pos, i = [], 0, 0
+    while pos < len(audio):
+        size = sizes[i % len(sizes)]
+        events += recognizer.process(audio[pos:pos + size])
+        pos, i = pos + size, i + 1
+    events += recognizer.flush()
+    assert [(e.start, e.end) for e in events] == [(e.start, e.end) for e in expected]
+    for event, reference in zip(events, expected):
+        assert_allclose(event.proba, reference.proba)
+    # The ring buffer hands each window's own samples to the pipeline.
+    for event in events[:: max(1, len(events) // 4)]:
+        window = audio[int(round(event.start * SR)):int(round(event.end * SR))]
+        assert_allclose(event.raw_proba, model.predict_proba([window])[0], rtol=1e-10)
+
+
+def test_silent_windows_are_reported_but_not_scored(audio):
+    clf = _counting()
+    silence = np.zeros(3 * SR, dtype=np.float32)
+    stream = np.concatenate([audio[:2 * SR], silence, audio[:2 * SR]])
+    events = list(StreamingRecognizer(clf, window=1.0, hop=0.5, n_threads=None).stream(stream))
+    ends = [e.end for e in events]
+    assert ends == [1.0 + 0.5 * k for k in range(len(events))]  # no hole in the time line
+    silent = [e for e in events if not e.is_speech]
+    assert [(e.start, e.end) for e in silent] == [(2.0, 3.0), (2.5, 3.5), (3.0, 4.0),
+                                                  (3.5, 4.5), (4.0, 5.0)]
+    assert all(e.label is None and e.proba is None and e.level_db == -np.inf for e in silent)
+    assert clf.scored_ == len(events) - len(silent)
+    # Without a threshold, silence is scored too.
+    clf = _counting()
+    list(StreamingRecognizer(clf, window=1.0, hop=0.5, silence_threshold_db=None,
+                             n_threads=None).stream(stream))
+    assert clf.scored_ == len(events)
+
+
+def test_smoothing(model, audio):
+    raw = list(StreamingRecognizer(model, window=1.0, hop=0.25).stream(audio))
+    probas = np.array([e.raw_proba for e in raw])
+    assert len(probas) > 5 and not np.allclose(probas, probas[0])
+    assert all(e.proba is e.raw_proba for e in raw)
+
+    ema = list(StreamingRecognizer(model, window=1.0, hop=0.25, smoothing="ema", alpha=0.3)
+               .stream(audio))
+    expected = probas[0]
+    for event, p in zip(ema, probas):
+        expected = p if event is ema[0] else 0.3 * p + 0.7 * expected
+        assert_allclose(event.raw_proba, p)
+        assert_allclose(event.proba, expected)
+        assert event.label == model.classes_[np.argmax(expected)]
+
+    mean3 = list(StreamingRecognizer(model, window=1.0, hop=0.25, smoothing=3).stream(audio))
+    for k, event in enumerate(mean3):
+        assert_allclose(event.proba, probas[max(0, k - 2):k + 1].mean(axis=0))
+
+
+def test_deep_pipeline_scores_equal_predict_proba(corpus):
+    pipe = make_deep_pipeline("cnn", channels=(4,), n_hidden=8, max_epochs=2,
+                              validation_fraction=None, device="cpu", random_state=0)
+    pipe.fit(corpus.data, corpus.target)
+    clips = [corpus.data[0][:SR], corpus.data[1][: SR // 2]]
+    # score_clips cuts the padding frames before the network: same numbers, less work.
+    assert_allclose(score_clips(pipe, clips), pipe.predict_proba(clips), rtol=1e-5, atol=1e-7)
+    events = list(StreamingRecognizer(pipe, window=1.0, hop=0.5).stream(corpus.data[2]))
+    window = corpus.data[2][SR // 2:SR // 2 + SR]
+    assert_allclose(events[1].raw_proba, pipe.predict_proba([window])[0], rtol=1e-5, atol=1e-7)
+
+
+def test_file_sources_at_the_stream_rate_and_another(model, audio, tmp_path):
+    recognizer = StreamingRecognizer(model, window=1.0, hop=0.5)
+    expected = list(recognizer.stream(audio))
+    sf.write(tmp_path / "same.wav", audio, SR, subtype="FLOAT")
+    events = list(recognizer.reset().stream(tmp_path / "same.wav", chunk=0.7))
+    assert len(events) == len(expected)
+    assert_allclose([e.proba for e in events], [e.proba for e in expected])
+    sf.write(tmp_path / "stereo8k.wav", np.c_[audio[::2], audio[::2]], SR // 2)
+    resampled = list(recognizer.reset().stream(str(tmp_path / "stereo8k.wav")))
+    # Same windows; the flushed tail may move by a sample (an odd length halved and doubled).
+    assert len(resampled) == len(expected)
+    assert [e.start for e in resampled[:-1]] == [e.start for e in expected[:-1]]
+    assert resampled[-1].end == pytest.approx(expected[-1].end, abs=1.5 / SR)
+    with pytest.raises(FileNotFoundError):
+        list(recognizer.stream(tmp_path / "missing.wav"))
+
+
+def test_chunk_iterables_stereo_and_integer_pcm(model, audio):
+    recognizer = StreamingRecognizer(model, window=1.0, hop=0.5)
+    expected = [e.proba for e in recognizer.stream(audio)]
+    chunks = (audio[i:i + 1234] for i in range(0, len(audio), 1234))
+    assert_allclose([e.proba for e in recognizer.reset().stream(chunks)], expected)
+    stereo = np.c_[audio, audio]
+    assert_allclose([e.proba for e in recognizer.reset().stream(stereo)], expected)
+    pcm = np.round(audio * 32767).astype(np.int16)
+    as_float = [e.proba for e in recognizer.reset().stream((pcm / 32767).astype(np.float32))]
+    assert_allclose([e.proba for e in recognizer.reset().stream(pcm)], as_float, rtol=1e-6)
+    with pytest.raises(ValueError, match="NaN"):
+        recognizer.process(np.full(10, np.nan))
+    with pytest.raises(TypeError, match="source"):
+        list(recognizer.stream(42))
+
+
+def test_microphone_path_with_a_fake_sounddevice(model, audio, monkeypatch):
+    fake = types.ModuleType("sounddevice")
+
+    class InputStream:
+        def __init__(self, *, samplerate, channels, dtype, blocksize, device, callback):
+            assert samplerate == SR and channels == 1 and dtype == "float32"
+            self.blocksize, self.callback = blocksize, callback
+
+        def __enter__(self):  # the sound card delivers the audio block by block
+            for i in range(0, len(audio), self.blocksize):
+                self.callback(audio[i:i + self.blocksize, None], self.blocksize, None, None)
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    fake.InputStream = InputStream
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    recognizer = StreamingRecognizer(model, window=1.0, hop=0.5)
+    live = list(recognizer.from_microphone(duration=2.0, chunk=0.1))
+    expected = list(recognizer.reset().stream(audio[:2 * SR]))
+    assert [(e.start, e.end) for e in live] == [(e.start, e.end) for e in expected]
+    assert_allclose([e.proba for e in live], [e.proba for e in expected])
+
+
+def test_microphone_without_sounddevice_says_what_to_install(model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    recognizer = StreamingRecognizer(model)
+    with pytest.raises(ImportError, match="pip install sounddevice"):
+        next(recognizer.from_microphone(duration=1.0))
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(window=0), "window"), (dict(hop=-1), "hop"), (dict(smoothing="median"), "smoothing"),
+    (dict(smoothing=0), "smoothing"), (dict(alpha=0), "alpha"), (dict(n_threads=0), "n_threads"),
+    (dict(silence_threshold_db="loud"), "silence_threshold_db"), (dict(sr=0), "sr"),
+])
+def test_bad_parameters(model, params, match):
+    with pytest.raises(ValueError, match=match):
+        StreamingRecognizer(model, **params)
+
+
+def test_unfitted_pipeline_and_models_without_probabilities(corpus, audio):
+    with pytest.raises(NotFittedError):
+        StreamingRecognizer(make_classic_pipeline("lr", features="mfcc"))
+    svm = make_classic_pipeline("svm", features="mfcc").fit(corpus.data, corpus.target)
+    with pytest.warns(StreamingWarning, match="probability=True"):
+        recognizer = StreamingRecognizer(svm, window=1.0, hop=0.5)
+    events = list(recognizer.stream(audio[:2 * SR]))
+    for event in events:
+        assert set(event.proba.tolist()) <= {0.0, 1.0} and event.proba.sum() == 1
+        assert_array_equal(event.label, svm.predict([audio[int(event.start * SR):
+                                                           int(event.end * SR)]])[0])
