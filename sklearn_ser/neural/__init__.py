@@ -1,8 +1,9 @@
-"""PyTorch recognisers over frame sequences, wrapped as scikit-learn classifiers via skorch.
+"""PyTorch recognisers (sequence and multi-task networks, wrapped via skorch), autoencoders.
 
 This is the only part of sklearn_ser that imports torch.
 """
 
+from ._autoencoder import AutoencoderReducer, VAEOversampler
 from ._classifiers import (
     CNNClassifier,
     CRNNClassifier,
@@ -10,11 +11,15 @@ from ._classifiers import (
     NeuralWarning,
     check_frame_sequences,
 )
+from ._multitask import MultiTaskClassifier
 
 __all__ = [
+    "AutoencoderReducer",
     "CNNClassifier",
     "CRNNClassifier",
     "LSTMClassifier",
+    "MultiTaskClassifier",
     "NeuralWarning",
+    "VAEOversampler",
     "check_frame_sequences",
 ]

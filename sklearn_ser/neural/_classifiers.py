@@ -26,6 +26,7 @@ from .._validation import check_sequence_padding
 from ..exceptions import SklearnSerWarning
 from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
 from ._modules import CNNModule, CRNNModule, LSTMModule
+from ._transfer import freeze_parameters, load_init_source, transfer_weights
 
 __all__ = ["CNNClassifier", "CRNNClassifier", "LSTMClassifier", "check_frame_sequences"]
 
@@ -75,6 +76,8 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
         "crop_frames": [Interval(Integral, 1, None, closed="left"), None],
         "time_masks": [Interval(Integral, 0, None, closed="left")],
         "freq_masks": [Interval(Integral, 0, None, closed="left")],
+        "init_from": "no_validation",
+        "freeze": [StrOptions({"none", "trunk"}), list, tuple, None],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -223,6 +226,8 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
                 compute_class_weight(self.class_weight, classes=self.classes_, y=y),
                 dtype=torch.float32)
 
+        source = load_init_source(self.init_from, owner=self)
+        self.__dict__.pop("transfer_", None)  # from an earlier fit with init_from
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         torch.manual_seed(seed)  # module initialisation, dropout, shuffling, crops
@@ -256,7 +261,16 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
             module__n_coeffs=self.n_features_in_,
             module__n_classes=len(self.classes_),
         )
-        self.net_.fit({"x": values[train], "lengths": lengths[train]}, y_enc[train])
+        # What net_.fit does, with the pre-trained weights and freezing between its two steps.
+        self.net_.initialize()
+        if source is not None:
+            self.transfer_ = transfer_weights(self.net_.module_, source.net_.module_,
+                                              classes=self.classes_,
+                                              source_classes=source.classes_, owner=name)
+        frozen = freeze_parameters(self.net_.module_, self.freeze, owner=name)
+        if source is not None:
+            self.transfer_["frozen"] = frozen
+        self.net_.partial_fit({"x": values[train], "lengths": lengths[train]}, y_enc[train])
         # The validation clips are not needed any more: do not pickle them with the model.
         self.net_.train_split = None
         self.history_ = self.net_.history
@@ -363,6 +377,17 @@ _COMMON_DOC = """
     time_masks, freq_masks : int, default=0
         SpecAugment stripes (up to 10% of the frames / coefficients each) zeroed during
         training.
+    init_from : estimator, str, os.PathLike or None, default=None
+        Fine-tune a pre-trained network instead of starting from random weights: a fitted
+        classifier of the same class (wrap it in :class:`sklearn.frozen.FrozenEstimator`
+        when the fine-tuner is cloned, as ``cross_validate`` and ``GridSearchCV`` do) or
+        the path of one saved with :func:`~sklearn_ser.io.save_model` or ``joblib.dump``
+        (a pipeline's last step is used). Layers are copied; the output layer is replaced
+        when the labels differ (rows of shared labels are kept). The architecture parameters
+        must match the source's.
+    freeze : "none", "trunk", list of str or None, default=None
+        Parameters not trained: ``"trunk"`` (all but ``head``) or parameter-name prefixes
+        (``["convs.blocks.0"]``). Batch-norm statistics of a frozen trunk still adapt.
     device : str, default="auto"
         "auto" uses CUDA when available, else the CPU; or any torch device ("cpu", "cuda:1").
     random_state : int, RandomState instance or None, default=None
@@ -389,6 +414,9 @@ _COMMON_DOC = """
         Epoch whose weights were kept (only with a validation split).
     device_ : str
         Device the network runs on.
+    transfer_ : dict
+        With ``init_from``: ``copied`` parameters, ``shared_classes`` (labels whose output
+        row was kept), ``new_classes`` and ``frozen`` parameters.
 
     Notes
     -----
@@ -443,8 +471,8 @@ class CNNClassifier(_SequenceClassifier):
     def __init__(self, *, channels=(16, 32, 64), n_hidden=64, dropout=0.3, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, max_epochs=60, batch_size=32,
                  class_weight=None, validation_fraction=0.1, patience=10, lr_schedule=None,
-                 crop_frames=None, time_masks=0, freq_masks=0, device="auto",
-                 random_state=None, verbose=0):
+                 crop_frames=None, time_masks=0, freq_masks=0, init_from=None, freeze=None,
+                 device="auto", random_state=None, verbose=0):
         self.channels = channels
         self.n_hidden = n_hidden
         self.dropout = dropout
@@ -460,6 +488,8 @@ class CNNClassifier(_SequenceClassifier):
         self.crop_frames = crop_frames
         self.time_masks = time_masks
         self.freq_masks = freq_masks
+        self.init_from = init_from
+        self.freeze = freeze
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -514,8 +544,8 @@ class LSTMClassifier(_SequenceClassifier):
     def __init__(self, *, n_units=64, n_layers=1, bidirectional=True, n_attention=64,
                  stack_frames=1, dropout=0.3, lr=1e-3, optimizer="adam", weight_decay=0.0, max_epochs=60,
                  batch_size=32, class_weight=None, validation_fraction=0.1, patience=10,
-                 lr_schedule=None, crop_frames=None, time_masks=0, freq_masks=0, device="auto",
-                 random_state=None, verbose=0):
+                 lr_schedule=None, crop_frames=None, time_masks=0, freq_masks=0, init_from=None,
+                 freeze=None, device="auto", random_state=None, verbose=0):
         self.n_units = n_units
         self.n_layers = n_layers
         self.bidirectional = bidirectional
@@ -534,6 +564,8 @@ class LSTMClassifier(_SequenceClassifier):
         self.crop_frames = crop_frames
         self.time_masks = time_masks
         self.freq_masks = freq_masks
+        self.init_from = init_from
+        self.freeze = freeze
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -595,7 +627,8 @@ class CRNNClassifier(_SequenceClassifier):
                  bidirectional=True, n_attention=64, dropout=0.3, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, max_epochs=60, batch_size=32, class_weight=None,
                  validation_fraction=0.1, patience=10, lr_schedule=None, crop_frames=None,
-                 time_masks=0, freq_masks=0, device="auto", random_state=None, verbose=0):
+                 time_masks=0, freq_masks=0, init_from=None, freeze=None, device="auto",
+                 random_state=None, verbose=0):
         self.channels = channels
         self.time_pools = time_pools
         self.n_units = n_units
@@ -615,6 +648,8 @@ class CRNNClassifier(_SequenceClassifier):
         self.crop_frames = crop_frames
         self.time_masks = time_masks
         self.freq_masks = freq_masks
+        self.init_from = init_from
+        self.freeze = freeze
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -1,0 +1,566 @@
+"""Multi-task recogniser: one shared trunk, an emotion head and auxiliary heads.
+
+The auxiliary targets (gender, speaker, intensity, arousal ...) are *metadata* passed to
+``fit(X, y, aux=...)``, not part of ``y``. ``y`` stays the 1-D emotion labels, so every scorer
+(``"balanced_accuracy"``, :func:`~sklearn_ser.metrics.uar_scorer`), stratified splitter,
+``cross_validate``, ``GridSearchCV`` and :func:`~sklearn_ser.model_selection.evaluate` work
+unchanged; ``aux`` is a per-sample fit argument, which scikit-learn cuts to each training fold.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from skorch import NeuralNet
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from torch import nn
+
+from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
+from ._classifiers import _OPTIMIZERS, _SequenceClassifier
+from ._modules import CNNModule, CRNNModule, LSTMModule
+from ._transfer import freeze_parameters, load_init_source, transfer_weights
+
+__all__ = ["MultiTaskClassifier"]
+
+_SEQUENCE_TRUNKS = {"cnn": CNNModule, "lstm": LSTMModule, "crnn": CRNNModule}
+_MISSING_CLASS = -100  # CrossEntropyLoss's ignore_index
+
+
+class _MLPTrunk(nn.Module):
+    """Dense layers over pooled features: (Linear, ReLU, Dropout) per hidden layer."""
+
+    def __init__(self, n_features, hidden_layer_sizes, dropout):
+        super().__init__()
+        layers, n_in = [], n_features
+        for n_out in hidden_layer_sizes:
+            layers += [nn.Linear(n_in, n_out), nn.ReLU(), nn.Dropout(dropout)]
+            n_in = n_out
+        self.layers = nn.Sequential(*layers)
+        self.n_outputs = n_in
+
+    def forward(self, x, lengths=None):
+        return self.layers(x)
+
+
+class _SequenceTrunk(nn.Module):
+    """A sequence recogniser of ``_modules`` without its output layer."""
+
+    def __init__(self, kind, n_coeffs, params):
+        super().__init__()
+        net = _SEQUENCE_TRUNKS[kind](n_coeffs=n_coeffs, n_classes=2, **params)
+        self.n_outputs = net.head[-1].in_features
+        net.head = net.head[:-1]  # keep its dropout / hidden layer, drop the class layer
+        self.net = net
+
+    def forward(self, x, lengths):
+        return self.net(x, lengths)
+
+
+class MultiTaskModule(nn.Module):
+    """Shared trunk, emotion ``head`` and one ``aux_heads[k]`` per auxiliary task.
+
+    ``forward`` returns a tuple: the emotion logits first, then each auxiliary output.
+    """
+
+    def __init__(self, n_features, n_classes, aux_sizes=(), trunk="mlp",
+                 hidden_layer_sizes=(256, 128), dropout=0.3, trunk_params=None):
+        super().__init__()
+        if trunk == "mlp":
+            self.trunk = _MLPTrunk(n_features, hidden_layer_sizes, dropout)
+        else:
+            self.trunk = _SequenceTrunk(trunk, n_features, dict(trunk_params or {}))
+        n_hidden = self.trunk.n_outputs
+        self.head = nn.Linear(n_hidden, n_classes)
+        self.aux_heads = nn.ModuleList([nn.Linear(n_hidden, k) for k in aux_sizes])
+
+    def forward(self, x, lengths=None):
+        h = self.trunk(x, lengths)
+        return (self.head(h), *(head(h) for head in self.aux_heads))
+
+
+class _MultiTaskLoss(nn.Module):
+    """Emotion cross-entropy plus weighted auxiliary losses (training only).
+
+    In eval mode (skorch's validation pass) the loss is the emotion cross-entropy alone, so
+    early stopping selects the epoch that is best for emotion, and auxiliary labels of held-out
+    speakers (a speaker head cannot know them) never enter it.
+    """
+
+    def __init__(self, kinds=(), weights=(), class_weight=None):
+        super().__init__()
+        self.kinds = list(kinds)
+        self.weights = list(weights)
+        self.emotion = nn.CrossEntropyLoss(weight=class_weight)
+
+    def forward(self, y_pred, y_true):
+        loss = self.emotion(y_pred[0], y_true["y"])
+        if not self.training:
+            return loss
+        for k, (kind, weight) in enumerate(zip(self.kinds, self.weights)):
+            if weight == 0:
+                continue
+            out, target = y_pred[k + 1], y_true[f"aux{k}"]
+            if kind == "classification":
+                known = target != _MISSING_CLASS
+                if known.any():
+                    loss = loss + weight * nn.functional.cross_entropy(out[known], target[known])
+            else:
+                known = ~torch.isnan(target)
+                if known.any():
+                    loss = loss + weight * nn.functional.mse_loss(out[known, 0], target[known])
+        return loss
+
+
+class MultiTaskClassifier(_SequenceClassifier):
+    """Emotion recogniser trained jointly on auxiliary tasks (gender, speaker, intensity ...).
+
+    One shared network (the trunk) feeds an emotion head and one head per auxiliary task; the
+    training loss is the emotion cross-entropy plus ``aux_weight`` times each auxiliary loss
+    (cross-entropy for label columns, mean squared error on standardised values for float
+    columns). Only the emotion matters after training: ``predict``, ``predict_proba`` and
+    ``score`` are those of the emotion head, so it is an ordinary classifier of ``y``.
+
+    Auxiliary targets are fit metadata, ``fit(X, y, aux=...)``; without them the network is a
+    single-task classifier with the same trunk (the natural baseline).
+
+    Parameters
+    ----------
+    trunk : {"mlp", "cnn", "lstm", "crnn"}, default="mlp"
+        Shared network. ``"mlp"`` takes pooled features ``(n_samples, n_features)``; the
+        others are the trunks of :class:`CNNClassifier`, :class:`LSTMClassifier` and
+        :class:`CRNNClassifier` over NaN-padded frame sequences ``(n_clips, n_frames,
+        n_coeffs)``, without their output layer.
+    hidden_layer_sizes : tuple of int, default=(256, 128)
+        Units of the dense layers of the ``"mlp"`` trunk (Linear, ReLU, dropout each).
+    trunk_params : dict or None, default=None
+        Keyword arguments of a sequence trunk's module (``channels``, ``n_units``,
+        ``n_attention``, ``crop_frames`` ...), e.g. ``{"n_units": 32}``. Ignored by
+        ``"mlp"``.
+    aux_weight : float or dict, default=0.3
+        Weight of each auxiliary loss relative to the emotion loss; a dict maps auxiliary
+        task names to weights (tasks not named get 0, i.e. are ignored).
+    dropout : float, default=0.3
+        Dropout rate.
+    lr : float, default=0.001
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for ``"adamw"``).
+    max_epochs : int, default=100
+        Upper bound on training epochs.
+    batch_size : int, default=32
+        Samples per mini-batch.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the emotion classes in the loss, keyed by label.
+    validation_fraction : float or None, default=0.1
+        Part of the training samples held out for early stopping (whole speakers when
+        ``groups`` is passed to ``fit``). The validation loss is the emotion loss alone.
+        None trains for ``max_epochs``.
+    patience : int or None, default=10
+        Epochs without improvement of the validation loss before stopping; the weights of
+        the best epoch are restored. None disables early stopping.
+    lr_schedule : {"plateau", "cosine"} or None, default=None
+        Learning-rate schedule.
+    init_from : MultiTaskClassifier, str, os.PathLike or None, default=None
+        Fine-tune a pre-trained network instead of starting from random weights: a fitted
+        ``MultiTaskClassifier`` (wrap it in :class:`sklearn.frozen.FrozenEstimator` when the
+        fine-tuner is cloned, as ``cross_validate`` and ``GridSearchCV`` do) or the path of
+        one saved with :func:`~sklearn_ser.io.save_model` or ``joblib.dump`` (a pipeline's
+        last step is used). Matching layers are copied; the emotion output layer
+        is replaced when the labels differ (rows of shared labels are kept), and auxiliary
+        heads are copied by task name. The architecture parameters must match the source's.
+    freeze : "none", "trunk", list of str or None, default=None
+        Parameters not trained: ``"trunk"`` (all but the heads) or parameter-name prefixes,
+        e.g. ``["trunk.layers.0"]`` for the first dense layer.
+    device : str, default="auto"
+        "auto" uses CUDA when available, else the CPU; or any torch device.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation split.
+    verbose : int, default=0
+        Print a line per epoch when > 0.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Emotion labels seen in ``fit``.
+    aux_names_ : list of str
+        Names of the auxiliary tasks (DataFrame columns, or ``aux0``, ``aux1`` ...).
+    aux_kinds_ : dict
+        ``"classification"`` or ``"regression"`` per task.
+    aux_classes_ : dict
+        Labels of each classification task.
+    n_features_in_ : int
+        Features (``"mlp"``) or coefficients per frame (sequence trunks).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame.
+    net_ : skorch.NeuralNet
+        The trained skorch net (``net_.module_`` is the :class:`MultiTaskModule`).
+    history_ : skorch.History
+        Per-epoch training log.
+    n_iter_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch whose weights were kept (only with a validation split).
+    transfer_ : dict
+        With ``init_from``: ``copied`` parameters, ``shared_classes``, ``new_classes`` and
+        ``frozen`` parameters.
+    device_ : str
+        Device the network runs on.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : Single-task dense network.
+
+    Notes
+    -----
+    **Auxiliary targets.** ``aux`` is a pandas DataFrame (one column per task, named), a 2-D
+    array (tasks ``aux0``, ``aux1`` ...) or a 1-D array / Series (one task), with one row per
+    sample of ``X``. A column of floats is a regression task (standardised, squared error);
+    any other column is a classification task. Missing values (None / NaN) are left out of
+    that task's loss. A dict is refused, because cross-validation cuts only array-likes to
+    the training fold. How to pass it:
+
+    * ``clf.fit(X, y, aux=meta[["gender"]])``;
+    * ``cross_validate(clf, X, y, groups=g, params={"aux": meta[["gender"]]})`` and
+      ``GridSearchCV(clf, ...).fit(X, y, groups=g, aux=...)``: sklearn cuts ``aux`` to each
+      training fold (without metadata routing, a Pipeline needs the step prefix,
+      ``params={"multitaskclassifier__aux": ...}``);
+    * with ``sklearn.set_config(enable_metadata_routing=True)``, request it once:
+      ``clf.set_fit_request(aux=True, groups=True)``.
+
+    Scoring needs nothing special: ``y`` is the emotion. The auxiliary tasks shape the trunk
+    only; :meth:`predict_aux` returns their predictions.
+
+    Early stopping holds out whole training speakers when ``groups`` is given. With a frozen
+    trunk, dropout still acts on it during training; a sequence trunk's batch-norm
+    statistics still adapt to the new data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_ser.neural import MultiTaskClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat(["anger", "sadness"], 30)
+    >>> aux = pd.DataFrame({"gender": np.tile(["f", "m"], 30)})
+    >>> X = rng.normal(size=(60, 10)) + (y == "anger")[:, None] + (aux.gender == "m").to_numpy()[:, None]
+    >>> clf = MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=20, random_state=0)
+    >>> clf = clf.fit(X, y, aux=aux)
+    >>> clf.predict(X[:2]).tolist()
+    ['anger', 'anger']
+    >>> clf.aux_names_, sorted(clf.predict_aux(X[:4])["gender"].tolist())
+    (['gender'], ['f', 'f', 'm', 'm'])
+    """
+
+    _parameter_constraints = {
+        "trunk": [StrOptions({"mlp", *_SEQUENCE_TRUNKS})],
+        "hidden_layer_sizes": [tuple, list],
+        "trunk_params": [dict, None],
+        "aux_weight": [Interval(Real, 0, None, closed="left"), dict],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
+        "init_from": "no_validation",
+        "freeze": [StrOptions({"none", "trunk"}), list, tuple, None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, trunk="mlp", hidden_layer_sizes=(256, 128), trunk_params=None,
+                 aux_weight=0.3, dropout=0.3, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 max_epochs=100, batch_size=32, class_weight=None, validation_fraction=0.1,
+                 patience=10, lr_schedule=None, init_from=None, freeze=None, device="auto",
+                 random_state=None, verbose=0):
+        self.trunk = trunk
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.trunk_params = trunk_params
+        self.aux_weight = aux_weight
+        self.dropout = dropout
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.init_from = init_from
+        self.freeze = freeze
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- input -----------------------------------------------------------------------------
+
+    def _validate_X(self, X, *, reset):
+        """``(inputs, lengths)``: a 2-D float32 array for ``"mlp"``, else padded sequences."""
+        if self.trunk != "mlp":
+            values, lengths = super()._validate_X(X, reset=reset)
+            return {"x": values, "lengths": lengths}
+        if getattr(X, "ndim", None) == 3:
+            raise ValueError(
+                "MultiTaskClassifier(trunk='mlp') takes pooled features of shape (n_samples, "
+                f"n_features); got a 3-D array {X.shape}. Use trunk='cnn', 'lstm' or 'crnn' "
+                "for frame sequences."
+            )
+        X = validate_data(self, X, reset=reset, dtype=np.float32)
+        return {"x": X}
+
+    def _encode_aux(self, aux, n_samples):
+        """Encode the auxiliary targets; set ``aux_*_`` attributes; return per-task arrays."""
+        if aux is None:
+            self.aux_names_, self.aux_kinds_, self.aux_classes_ = [], {}, {}
+            self._aux_scale = {}
+            return []
+        if isinstance(aux, dict):
+            raise TypeError(
+                "aux must be a pandas DataFrame, a Series or an array with one row per "
+                "sample; a dict is not cut to the training fold by cross-validation. Use "
+                "pd.DataFrame(aux_dict)."
+            )
+        if isinstance(aux, pd.Series):
+            aux = aux.to_frame(name=aux.name if aux.name is not None else "aux0")
+        if not isinstance(aux, pd.DataFrame):
+            values = np.asarray(aux)
+            if values.ndim == 1:
+                values = values[:, None]
+            if values.ndim != 2:
+                raise ValueError(f"aux must be 1-D or 2-D (n_samples, n_tasks); got shape "
+                                 f"{values.shape}.")
+            aux = pd.DataFrame({f"aux{k}": values[:, k] for k in range(values.shape[1])})
+        if len(aux) != n_samples:
+            raise ValueError(f"aux has {len(aux)} rows but X has {n_samples} samples; pass "
+                             "one row of auxiliary targets per sample.")
+        if aux.shape[1] == 0:
+            raise ValueError("aux has no columns; pass at least one auxiliary task or None.")
+        names = [str(c) for c in aux.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"aux has duplicate column names {names}.")
+        weights = self.aux_weight
+        if isinstance(weights, dict):
+            unknown = sorted(set(map(str, weights)) - set(names))
+            if unknown:
+                raise ValueError(f"aux_weight names tasks {unknown} that aux does not have "
+                                 f"(its columns: {names}).")
+        self.aux_names_, self.aux_kinds_, self.aux_classes_ = names, {}, {}
+        self._aux_scale = {}
+        encoded = []
+        for name, (_, column) in zip(names, aux.items()):
+            missing = pd.isna(column).to_numpy()
+            if pd.api.types.is_float_dtype(column.dtype):
+                values = column.to_numpy(dtype=np.float64)
+                known = values[~missing]
+                if len(known) == 0:
+                    raise ValueError(f"aux column {name!r} holds no values.")
+                mean, std = float(known.mean()), float(known.std())
+                std = std if std > 0 else 1.0
+                self.aux_kinds_[name] = "regression"
+                self._aux_scale[name] = (mean, std)
+                encoded.append(((values - mean) / std).astype(np.float32))
+            else:
+                known = column.to_numpy()[~missing]
+                if len(known) == 0:
+                    raise ValueError(f"aux column {name!r} holds no labels.")
+                encoder = LabelEncoder().fit(known)
+                codes = np.full(n_samples, _MISSING_CLASS, dtype=np.int64)
+                codes[~missing] = encoder.transform(known)
+                self.aux_kinds_[name] = "classification"
+                self.aux_classes_[name] = encoder.classes_
+                encoded.append(codes)
+        return encoded
+
+    def _aux_weights(self):
+        if isinstance(self.aux_weight, dict):
+            named = {str(k): float(v) for k, v in self.aux_weight.items()}
+            return [named.get(name, 0.0) for name in self.aux_names_]
+        return [float(self.aux_weight)] * len(self.aux_names_)
+
+    # -- fit -------------------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups=None, aux=None):
+        """Train the shared network on the emotion and the auxiliary tasks.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or (n_clips, n_frames, n_coeffs)
+            Pooled features (``trunk="mlp"``) or NaN-padded frame sequences.
+        y : array-like of shape (n_samples,)
+            Emotion labels of any type; ``predict`` returns them.
+        groups : array-like of shape (n_samples,), default=None
+            Speaker of each sample: the early-stopping split then holds out whole speakers.
+        aux : DataFrame, Series or array-like of shape (n_samples,) or (n_samples, n_tasks), \
+default=None
+            Auxiliary targets, one column per task (see Notes). None: emotion only.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None.")
+        inputs = self._validate_X(X, reset=True)
+        n_samples = len(inputs["x"])
+        y = column_or_1d(y, warn=True)
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        check_consistent_length(inputs["x"], y)
+        check_classification_targets(y)
+        if groups is not None:
+            groups = column_or_1d(groups)
+            check_consistent_length(inputs["x"], groups)
+        aux_codes = self._encode_aux(aux, n_samples)
+
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"{name} needs samples of at least 2 classes; got 1 class "
+                             f"({self.classes_[0]!r}).")
+        targets = {"y": encoder.transform(y).astype(np.int64)}
+        for k, codes in enumerate(aux_codes):
+            targets[f"aux{k}"] = codes
+        weight = None
+        if self.class_weight is not None:
+            weight = torch.as_tensor(
+                compute_class_weight(self.class_weight, classes=self.classes_, y=y),
+                dtype=torch.float32)
+
+        source = load_init_source(self.init_from, owner=self)
+        self.__dict__.pop("transfer_", None)  # from an earlier fit with init_from
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        torch.manual_seed(seed)
+        self.device_ = self._resolve_device()
+
+        split = self._split(targets["y"], groups, seed)
+        if split is None:
+            train, valid_ds = np.arange(n_samples), None
+        else:
+            train, valid = split
+            valid_ds = Dataset(_take(inputs, valid), _take(targets, valid))
+
+        aux_sizes = [len(self.aux_classes_[n]) if self.aux_kinds_[n] == "classification" else 1
+                     for n in self.aux_names_]
+        self.net_ = NeuralNet(
+            MultiTaskModule,
+            module__n_features=self.n_features_in_,
+            module__n_classes=len(self.classes_),
+            module__aux_sizes=aux_sizes,
+            module__trunk=self.trunk,
+            module__hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            module__dropout=self.dropout,
+            module__trunk_params=self.trunk_params,
+            criterion=_MultiTaskLoss,
+            criterion__kinds=[self.aux_kinds_[n] for n in self.aux_names_],
+            criterion__weights=self._aux_weights(),
+            criterion__class_weight=weight,
+            optimizer=_OPTIMIZERS[self.optimizer],
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            iterator_train__drop_last=len(train) > self.batch_size,
+            train_split=None if valid_ds is None else predefined_split(valid_ds),
+            callbacks=self._callbacks(valid_ds is not None),
+            predict_nonlinearity=None,
+            device=self.device_,
+            verbose=self.verbose,
+        )
+        self.net_.initialize()
+        if source is not None:
+            aux_map = {i: source.aux_names_.index(n) for i, n in enumerate(self.aux_names_)
+                       if n in source.aux_names_}
+            self.transfer_ = transfer_weights(
+                self.net_.module_, source.net_.module_, classes=self.classes_,
+                source_classes=source.classes_, owner=name, aux_map=aux_map)
+        frozen = freeze_parameters(self.net_.module_, self.freeze, owner=name)
+        if source is not None:
+            self.transfer_["frozen"] = frozen
+        # Dropout and shuffling draw from a stream that does not depend on how many heads
+        # were initialised: with aux_weight=0 the net trains exactly as the single-task one.
+        torch.manual_seed(seed + 1)
+        self.net_.partial_fit(_take(inputs, train), _take(targets, train))
+        self.net_.train_split = None  # do not pickle the validation samples
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        if valid_ds is not None:
+            self.best_epoch_ = int(np.argmin(self.history_[:, "valid_loss"])) + 1
+        return self
+
+    # -- predict ---------------------------------------------------------------------------
+
+    def _outputs(self, X):
+        inputs = self._validate_X(X, reset=False)
+        out = self.net_.forward(inputs, training=False)
+        return out if isinstance(out, tuple) else (out,)
+
+    def predict_proba(self, X):
+        """Emotion probabilities, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or (n_clips, n_frames, n_coeffs)
+            Pooled features or frame sequences, as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        logits = self._outputs(X)[0]
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict_aux(self, X):
+        """Predictions of the auxiliary heads.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or (n_clips, n_frames, n_coeffs)
+            Pooled features or frame sequences, as in ``fit``.
+
+        Returns
+        -------
+        predictions : dict
+            Task name -> ndarray of shape (n_samples,): labels for classification tasks,
+            values (in the original unit) for regression tasks.
+        """
+        check_is_fitted(self)
+        outputs = self._outputs(X)
+        predictions = {}
+        for k, name in enumerate(self.aux_names_):
+            out = outputs[k + 1].numpy()
+            if self.aux_kinds_[name] == "classification":
+                predictions[name] = self.aux_classes_[name][np.argmax(out, axis=1)]
+            else:
+                mean, std = self._aux_scale[name]
+                predictions[name] = out[:, 0].astype(np.float64) * std + mean
+        return predictions
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = self.trunk != "mlp"
+        return tags
+
+
+def _take(arrays, index):
+    return {key: value[index] for key, value in arrays.items()}
+
