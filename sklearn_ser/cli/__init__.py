@@ -14,7 +14,8 @@ def _build_parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-ser",
         description="Speech emotion recognition with scikit-learn: benchmark recognisers "
-        "speaker-independently.",
+        "speaker-independently, train and save one, label files, stream a file or the "
+        "microphone, check a corpus.",
     )
     parser.add_argument("--version", action="version", version=f"sklearn-ser {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +50,12 @@ def _build_parser():
                        "SNRs in dB, e.g. 20,10,0 (columns uar_snr20, ...); training clips stay "
                        "clean")
     bench.add_argument("--quiet", action="store_true", help="no progress output")
+
+    # train, predict, stream, datasets: each module registers its parser and its run().
+    from . import _datasets, _predict, _stream, _train
+
+    for command in (_train, _predict, _stream, _datasets):
+        command.add_parser(commands)
     return parser
 
 
@@ -91,6 +98,8 @@ def main(argv=None):
     try:
         if args.command == "benchmark":
             return _benchmark(args, argv)
+        if hasattr(args, "run"):
+            return args.run(args, argv)
     except (FileNotFoundError, ValueError) as exc:
         # Errors of the user's making get one clear line, not a traceback.
         print(f"sklearn-ser {args.command}: error: {exc}", file=sys.stderr)

@@ -1,0 +1,137 @@
+"""``sklearn-ser stream``: recognise emotions in a file or a microphone, printing as it goes."""
+
+import json
+import math
+import os
+import sys
+import warnings
+
+
+def _smoothing(text):
+    import argparse
+
+    if text in ("none", "ema"):
+        return None if text == "none" else "ema"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected none, ema or a number of windows to average (e.g. 4); got {text!r}")
+    return value
+
+
+def add_parser(commands):
+    """Register the ``stream`` subcommand."""
+    parser = commands.add_parser(
+        "stream",
+        help="recognise emotions live in an audio file or from the microphone",
+        description="Score sliding windows of a file or of the microphone with a saved model "
+        "and print each window's time, label and top class probabilities as soon as it is "
+        "complete. Silent windows are printed as such and not scored.",
+        epilog="The microphone needs the optional package sounddevice (pip install "
+        "sounddevice). Stop with Ctrl-C.",
+    )
+    parser.add_argument("model", help="model file (.sser)")
+    parser.add_argument("file", nargs="?", default=None, help="audio file to stream")
+    parser.add_argument("--mic", action="store_true", help="listen to the microphone instead")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="seconds to listen with --mic (default: until Ctrl-C)")
+    parser.add_argument("--device", default=None,
+                        help="sounddevice input device (index or name) for --mic")
+    parser.add_argument("--window", type=float, default=2.0,
+                        help="seconds per scored window (default: 2.0)")
+    parser.add_argument("--hop", type=float, default=0.5,
+                        help="seconds between windows (default: 0.5)")
+    parser.add_argument("--silence-db", type=float, default=-45.0,
+                        help="windows below this RMS level (dB re full scale) are skipped as "
+                        "silence (default: -45)")
+    parser.add_argument("--smoothing", type=_smoothing, default=None,
+                        help="none (default), ema, or N: mean of the last N windows")
+    parser.add_argument("--alpha", type=float, default=0.5,
+                        help="weight of the newest window with --smoothing ema (default: 0.5)")
+    parser.add_argument("--top", type=int, default=3,
+                        help="class probabilities printed per window (default: 3)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object per window instead of text")
+    parser.add_argument("--n-threads", type=int, default=1,
+                        help="torch threads while scoring, BLAS capped at one (default: 1; "
+                        "0 leaves the thread pools alone)")
+    parser.add_argument("--allow-version-mismatch", action="store_true",
+                        help="load a model saved with other package versions anyway")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def format_event(event, top=3):
+    """One line of text for a window."""
+    span = f"{event.start:7.2f}-{event.end:7.2f} s"
+    if not event.is_speech:
+        level = "-inf" if math.isinf(event.level_db) else f"{event.level_db:.0f}"
+        return f"{span}  (silence, {level} dB)"
+    ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:max(1, top)]
+    probs = "  ".join(f"{label} {p:.2f}" for label, p in ranked)
+    return f"{span}  {str(event.label):<12} {probs}"
+
+
+def event_json(event):
+    """A window as a JSON-serialisable dict."""
+    return {
+        "start": round(event.start, 4),
+        "end": round(event.end, 4),
+        "is_speech": event.is_speech,
+        "level_db": None if math.isinf(event.level_db) else round(event.level_db, 2),
+        "label": None if event.label is None else str(event.label),
+        "probabilities": {str(k): round(v, 6) for k, v in event.probabilities.items()},
+    }
+
+
+def run(args, argv):
+    """Run ``sklearn-ser stream``."""
+    from ..exceptions import SklearnSerWarning
+    from ..io import load_model, read_manifest
+    from ..streaming import StreamingRecognizer
+    from ._predict import model_sr
+
+    if (args.file is None) == (not args.mic):
+        raise ValueError("give either an audio FILE or --mic, e.g. sklearn-ser stream "
+                         "model.sser speech.wav")
+    if args.file is not None and not os.path.exists(args.file):
+        raise FileNotFoundError(f"No such audio file: '{args.file}'.")
+    manifest = read_manifest(args.model)
+    model = load_model(args.model, allow_version_mismatch=args.allow_version_mismatch)
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always", SklearnSerWarning)
+        recognizer = StreamingRecognizer(
+            model, sr=model_sr(model, manifest), window=args.window, hop=args.hop,
+            silence_threshold_db=args.silence_db, smoothing=args.smoothing, alpha=args.alpha,
+            n_threads=args.n_threads or None)
+    for note in notes:  # fallbacks of this model (no probabilities, speaker normalisation)
+        print(f"sklearn-ser stream: note: {note.message}", file=sys.stderr)
+    if args.mic:
+        device = int(args.device) if args.device and args.device.isdigit() else args.device
+        try:
+            events = recognizer.from_microphone(duration=args.duration, device=device)
+            first = next(events, None)
+        except ImportError as exc:
+            print(f"sklearn-ser stream: error: {exc}", file=sys.stderr)
+            return 2
+        events = _chain(first, events)
+    else:
+        events = recognizer.stream(args.file, chunk=min(args.hop, 1.0))
+    if not args.json:
+        print(f"{'window':>19}  {'label':<12} top classes", flush=True)
+    try:
+        for event in events:
+            text = json.dumps(event_json(event)) if args.json else format_event(event, args.top)
+            print(text, flush=True)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _chain(first, rest):
+    if first is not None:
+        yield first
+        yield from rest
