@@ -6,6 +6,7 @@ function chunk by chunk (bounded memory), adds deltas and pools each clip's fram
 functionals with feature names such as ``mfcc3_mean`` or ``lpcc2_d1_std``.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -30,9 +31,13 @@ def _cached_extract(extractor, clips, key):
     """Extraction of validated clips, cached by joblib.Memory on ``(clips, key)``.
 
     Module-level so that joblib can name and store it; ``extractor`` is not hashed (``key``
-    stands for it).
+    stands for it). Returns the features and the warnings raised on the way, as
+    ``(category, message)`` pairs, so that a cache hit can raise them again.
     """
-    return extractor._extract(clips)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        features = extractor._extract(clips)
+    return features, [(w.category, str(w.message)) for w in caught]
 
 
 def resolve_functionals(functionals, owner):
@@ -119,8 +124,13 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         memory = check_memory(self.memory)
         if memory.location is None:
             return self._extract(clips)
-        # Validation and warnings stay outside the cached call, so a cache hit never hides them.
-        return memory.cache(_cached_extract, ignore=["extractor"])(self, clips, self._cache_key())
+        # The warnings of an extraction are stored with its features and raised again on every
+        # hit, so that a cache never hides them.
+        cached = memory.cache(_cached_extract, ignore=["extractor"])
+        features, caught = cached(self, clips, self._cache_key())
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
+        return features
 
     def _cache_key(self):
         """What the features depend on: the class, the parameters and the fitted state.
