@@ -1,0 +1,188 @@
+"""sklearn-ser train, predict, stream and datasets."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+import sklearn
+import soundfile as sf
+from numpy.testing import assert_allclose
+
+from sklearn_ser.cli import main
+from sklearn_ser.datasets import make_emotional_speech
+from sklearn_ser.io import load_audio, load_model, read_manifest
+from sklearn_ser.streaming import StreamingRecognizer
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Eight clips in two speaker folders, plus one file that is not audio."""
+    root = tmp_path_factory.mktemp("clips")
+    bunch = make_emotional_speech(8, n_speakers=2, random_state=5)
+    for i, (clip, label) in enumerate(zip(bunch.data, bunch.target)):
+        speaker = root / ("spk_a" if i % 2 else "spk_b")
+        speaker.mkdir(exist_ok=True)
+        sf.write(speaker / f"{i}_{label}.wav", clip, SR)
+    (root / "spk_a" / "broken.wav").write_text("not audio")
+    return root
+
+
+@pytest.fixture(scope="module")
+def lr_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("models") / "lr.sser"
+    assert main(["train", "--model", "lr", "--n-samples", "40", "--output", str(path),
+                 "--quiet"]) == 0
+    return path
+
+
+def _read_csv(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_train_saves_a_model_with_its_story(lr_model, capsys):
+    manifest = read_manifest(lr_model)
+    meta = manifest["metadata"]
+    assert meta["model"] == "lr" and meta["dataset"] == "synthetic" and meta["n_clips"] == 40
+    assert sum(meta["class_counts"].values()) == 40 and meta["sr"] == SR
+    assert manifest["classes"] == sorted(meta["class_counts"])
+    assert "sklearn-ser train --model lr" in meta["command"]
+
+
+def test_predict_writes_labels_and_probabilities_and_reports_bad_files(lr_model, folder,
+                                                                       tmp_path, capsys):
+    out = tmp_path / "pred.csv"
+    code = main(["predict", str(lr_model), str(folder), "--output", str(out), "--quiet"])
+    assert code == 1  # one file could not be read; the others are labelled
+    err = capsys.readouterr().err
+    assert "skipped" in err and "broken.wav" in err
+    rows = _read_csv(out.read_text())
+    assert len(rows) == 8 and not any("broken" in r["file"] for r in rows)
+    model = load_model(lr_model)
+    classes = model.classes_.tolist()
+    assert list(rows[0]) == ["file", "label"] + [f"prob_{c}" for c in classes]
+    clips = [load_audio(r["file"]) for r in rows]
+    proba = model.predict_proba(clips)
+    assert_allclose([[float(r[f"prob_{c}"]) for c in classes] for r in rows], proba, atol=1e-6)
+    assert [r["label"] for r in rows] == model.predict(clips).tolist()
+    # Files given one by one, CSV to stdout.
+    first = sorted((folder / "spk_b").iterdir())[0]
+    assert main(["predict", str(lr_model), str(first), "--quiet"]) == 0
+    printed = _read_csv(capsys.readouterr().out)
+    assert [r["file"] for r in printed] == [str(first)]
+
+
+def test_speaker_normalised_model_groups_files_by_speaker_mode(folder, tmp_path, capsys):
+    path = tmp_path / "svm-sn.sser"
+    assert main(["train", "--model", "svm-sn", "--n-samples", "40", "--output", str(path),
+                 "--quiet"]) == 0
+    model = load_model(path)
+    files = sorted(str(p) for p in folder.rglob("*_*.wav"))
+    clips = [load_audio(f) for f in files]
+    for mode, groups in [("all", ["one"] * 8),
+                         ("dir", [f.split("/")[-2] for f in files])]:
+        out = tmp_path / f"{mode}.csv"
+        assert main(["predict", str(path), *files, "--speaker-mode", mode, "-o", str(out),
+                     "--quiet"]) == 0
+        rows = _read_csv(out.read_text())
+        with sklearn.config_context(enable_metadata_routing=True):
+            expected = model.predict_proba(clips, groups=np.array(groups))
+        got = [[float(r[f"prob_{c}"]) for c in model.classes_] for r in rows]
+        assert_allclose(got, expected, atol=1e-6)
+    assert "1 speaker(s)" not in capsys.readouterr().err  # --quiet
+
+
+def test_train_a_deep_model_with_speaker_grouped_early_stopping(tmp_path):
+    path = tmp_path / "cnn.sser"
+    assert main(["train", "--model", "cnn", "--n-samples", "30", "--max-epochs", "1",
+                 "--output", str(path), "--quiet"]) == 0
+    model = load_model(path)
+    assert model[-1].n_iter_ == 1
+    with sklearn.config_context(enable_metadata_routing=True):  # speakers reached the net
+        assert model[-1].get_metadata_routing().fit.requests["groups"] is True
+    assert read_manifest(path)["versions"]["torch"]
+
+
+def test_train_errors_are_one_line(tmp_path, capsys):
+    assert main(["train", "--model", "lr", "--max-epochs", "3", "--output",
+                 str(tmp_path / "m.sser")]) == 2
+    assert "--max-epochs applies to deep models" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="Unknown model 'gpt'"):
+        main(["train", "--model", "gpt", "--output", str(tmp_path / "m.sser")])
+    assert not (tmp_path / "m.sser").exists()
+
+
+def test_predict_refuses_a_model_of_other_versions_in_one_line(lr_model, folder, tmp_path,
+                                                               capsys):
+    path = tmp_path / "old.sser"
+    with zipfile.ZipFile(lr_model) as archive:
+        files = {n: archive.read(n) for n in archive.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    manifest["versions"]["sklearn"] = "1.0.0"
+    files["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    first = str(sorted((folder / "spk_b").iterdir())[0])
+    assert main(["predict", str(path), first, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sklearn-ser predict: error:") and "scikit-learn 1.0.0" in err
+    assert len(err.splitlines()) == 1
+    with pytest.warns(UserWarning, match="other package versions"):
+        assert main(["predict", str(path), first, "--quiet", "--allow-version-mismatch"]) == 0
+    assert main(["predict", str(lr_model), str(tmp_path / "nothing.wav")]) == 2
+    assert "nothing.wav" in capsys.readouterr().err
+
+
+def test_stream_prints_one_line_per_window(lr_model, folder, capsys):
+    path = str(sorted((folder / "spk_b").iterdir())[0])
+    assert main(["stream", str(lr_model), path, "--window", "1", "--hop", "0.5"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    events = list(StreamingRecognizer(load_model(lr_model), window=1, hop=0.5).stream(path))
+    assert len(lines) == 1 + len(events)  # a header, then the windows
+    assert lines[1].split()[0:2] == ["0.00-", "1.00"] and str(events[0].label) in lines[1]
+    assert main(["stream", str(lr_model), path, "--window", "1", "--hop", "0.5", "--json",
+                 "--smoothing", "ema"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == len(events)
+    assert records[0]["start"] == 0.0 and records[0]["is_speech"] is True
+    assert sum(records[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_stream_errors(lr_model, folder, capsys, monkeypatch):
+    assert main(["stream", str(lr_model)]) == 2
+    assert "FILE or --mic" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    assert main(["stream", str(lr_model), "--mic"]) == 2
+    assert "pip install sounddevice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["stream", str(lr_model), "x.wav", "--smoothing", "median"])
+    assert "expected none, ema or a number" in capsys.readouterr().err
+
+
+def test_datasets_lists_loaders_and_checks_a_folder(folder, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SKLEARN_SER_TESS", str(tmp_path))
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    for text in ("load_emodb", "SKLEARN_SER_RAVDESS", "fetch_emodb", "load_folder",
+                 str(tmp_path)):
+        assert text in out
+    assert main(["datasets", "--check", str(folder), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "8 clips" in out and "spk_a" in out and "broken.wav" in out
+    assert "need attention" in out
+    assert main(["datasets", "--check", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_every_new_command_has_help():
+    for command in ("train", "predict", "stream", "datasets"):
+        result = subprocess.run([sys.executable, "-m", "sklearn_ser", command, "--help"],
+                                capture_output=True, text=True, check=True)
+        assert "usage: sklearn-ser " + command in result.stdout
