@@ -39,8 +39,13 @@ _TEST_PARAMS = {
             ("CNNClassifier", dict(channels=(4,), n_hidden=8)),
             ("LSTMClassifier", dict(n_units=8, n_attention=8)),
             ("CRNNClassifier", dict(channels=(4,), n_units=8, n_attention=8)),
+            ("MultiTaskClassifier", dict(hidden_layer_sizes=(16,))),
         )
     },
+    "AutoencoderReducer": dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=5,
+                               device="cpu", random_state=0),
+    "VAEOversampler": dict(hidden_layer_sizes=(8,), n_latent=2, max_epochs=5, device="cpu",
+                           random_state=0),
 }
 
 _CLIP_LENGTH_IS_NOT_A_FEATURE_COUNT = (

@@ -64,7 +64,12 @@ class _AutoencoderModule(nn.Module):
 
 
 class _CVAEModule(nn.Module):
-    """Class-conditional VAE: ``q(z | x, c)`` and ``p(x | z, c)``, Gaussian with a unit prior."""
+    """Class-conditional VAE: ``q(z | x, c)`` and ``p(x | z, c)``, Gaussian with a unit prior.
+
+    The decoder's noise scale is learned (one per feature): with a fixed unit scale, class
+    structure finer than the features' spread is explained as noise, the latent code is
+    ignored and every generated row of a class comes out near the class mean.
+    """
 
     def __init__(self, n_features, n_classes, n_latent, hidden_layer_sizes):
         super().__init__()
@@ -76,6 +81,10 @@ class _CVAEModule(nn.Module):
         self.mu = nn.Linear(n_hidden, n_latent)
         self.logvar = nn.Linear(n_hidden, n_latent)
         self.decoder = _mlp([n_latent + n_classes, *hidden[::-1], n_features])
+        self.log_scale = nn.Parameter(torch.zeros(n_features))
+
+    def scale(self):
+        return self.log_scale.clamp(-5.0, 2.0).exp()
 
     def decode(self, z, onehot):
         return self.decoder(torch.cat([z, onehot], dim=1))
@@ -337,9 +346,10 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 class VAEOversampler(BaseSampler):
     """Over-sample chosen classes with feature vectors drawn from a class-conditional VAE.
 
-    ``fit_resample(X, y)`` trains a conditional variational autoencoder on the (internally
-    standardised) feature vectors and labels, then decodes latent draws from the unit
-    Gaussian prior, conditioned on a class, until each class reaches the count asked by
+    ``fit_resample(X, y)`` trains a conditional variational autoencoder (with a learned
+    per-feature noise scale) on the (internally standardised) feature vectors and labels,
+    then draws new rows from it: a latent draw from the unit Gaussian prior, decoded
+    conditioned on a class, plus the learned noise, until each class reaches the count asked by
     ``sampling_strategy`` (imblearn's over-sampling meaning). The generated rows are appended
     after the original ones. As an imblearn sampler it acts only while a
     :class:`imblearn.pipeline.Pipeline` is fitted, so test folds are never resampled.
@@ -358,7 +368,7 @@ class VAEOversampler(BaseSampler):
     beta : float, default=1.0
         Weight of the KL term (beta-VAE); smaller values trade diversity for fidelity.
     temperature : float, default=1.0
-        Standard deviation of the latent draws for generation (< 1: closer to the mode).
+        Scale of the latent and noise draws for generation (< 1: closer to the mode).
     lr : float, default=0.001
         Learning rate (Adam).
     max_epochs : int, default=200
@@ -385,7 +395,7 @@ class VAEOversampler(BaseSampler):
     module_ : torch.nn.Module
         The trained conditional VAE.
     loss_curve_ : list of float
-        Training loss (reconstruction + beta * KL, per sample) per epoch.
+        Training loss (Gaussian negative log-likelihood + beta * KL, per sample) per epoch.
 
     See Also
     --------
@@ -468,7 +478,9 @@ class VAEOversampler(BaseSampler):
 
         def loss_fn(module, x, c):
             recon, mu, logvar = module(x, c)
-            rec = ((recon - x) ** 2).sum(dim=1).mean()
+            scale = module.scale()
+            # Gaussian negative log-likelihood of x under p(x | z, c), up to a constant.
+            rec = (0.5 * ((recon - x) / scale) ** 2 + torch.log(scale)).sum(dim=1).mean()
             kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(dim=1)).mean()
             return rec + beta * kl
 
@@ -486,8 +498,12 @@ class VAEOversampler(BaseSampler):
                                 dtype=torch.float32, device=device)
             c = nn.functional.one_hot(torch.full((n_new,), index, device=device),
                                       n_classes).float()
+            noise = torch.as_tensor(rng.standard_normal((n_new, X.shape[1])) * self.temperature,
+                                    dtype=torch.float32, device=device)
             with torch.no_grad():
-                generated = self.module_.decode(z, c).cpu().numpy().astype(np.float64)
+                # A draw from p(x | z, c): the decoded mean plus the learned noise.
+                generated = self.module_.decode(z, c) + noise * self.module_.scale()
+                generated = generated.cpu().numpy().astype(np.float64)
             new_X.append((generated * scale + mean).astype(X.dtype))
             new_y.append(np.full(n_new, label, dtype=y.dtype))
         return np.concatenate(new_X), np.concatenate(new_y)

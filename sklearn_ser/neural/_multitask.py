@@ -251,13 +251,18 @@ class MultiTaskClassifier(_SequenceClassifier):
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat(["anger", "sadness"], 30)
     >>> aux = pd.DataFrame({"gender": np.tile(["f", "m"], 30)})
-    >>> X = rng.normal(size=(60, 10)) + (y == "anger")[:, None] + (aux.gender == "m").to_numpy()[:, None]
-    >>> clf = MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=20, random_state=0)
-    >>> clf = clf.fit(X, y, aux=aux)
-    >>> clf.predict(X[:2]).tolist()
+    >>> X = rng.normal(size=(60, 10))
+    >>> X[:, 0] += 3 * (y == "anger")
+    >>> X[:, 1] += 3 * (aux["gender"] == "m")
+    >>> clf = MultiTaskClassifier(hidden_layer_sizes=(16,), lr=0.01, max_epochs=30,
+    ...                           random_state=0)
+    >>> clf = clf.fit(X, y, aux=aux)                  # emotion + gender
+    >>> clf.predict(X[:2]).tolist()                   # the emotion labels of y
     ['anger', 'anger']
-    >>> clf.aux_names_, sorted(clf.predict_aux(X[:4])["gender"].tolist())
-    (['gender'], ['f', 'f', 'm', 'm'])
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> clf.aux_names_, clf.predict_aux(X[:4])["gender"].tolist()
+    (['gender'], ['f', 'm', 'f', 'm'])
     """
 
     _parameter_constraints = {
