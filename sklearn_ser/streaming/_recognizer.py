@@ -113,11 +113,34 @@ class _Scorer:
                     real = ~np.isnan(Z).all(axis=(0, 2))
                     n = int(np.flatnonzero(real)[-1]) + 1 if real.any() else 1
                     Z = Z[:, :n]
-                return _final(self.pipeline).predict_proba(Z)
+                return _network_proba(_final(self.pipeline), Z)
             if self.has_proba:
                 return self.pipeline.predict_proba(clips)
             labels = self.pipeline.predict(clips)
         return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
+
+
+def _network_proba(network, Z):
+    """``network.predict_proba(Z)`` of a fitted :mod:`sklearn_ser.neural` classifier.
+
+    One forward pass of the module under ``torch.inference_mode``, without skorch's
+    per-call data loader (about a millisecond of a 4 ms budget on one clip); the same numbers
+    as ``predict_proba``, which is the fallback for anything else.
+    """
+    net = getattr(network, "net_", None)
+    module = getattr(net, "module_", None)
+    if module is None or not hasattr(network, "_validate_X"):
+        return network.predict_proba(Z)
+    import torch  # already imported: the network is a torch model
+
+    values, lengths = network._validate_X(Z, reset=False)
+    if module.training:
+        module.train(False)  # what skorch does before every prediction
+    with torch.inference_mode():
+        logits = module(x=torch.as_tensor(values, device=net.device),
+                        lengths=torch.as_tensor(lengths, device=net.device))
+        proba = torch.softmax(logits, dim=-1).cpu().numpy().astype(np.float64)
+    return proba / proba.sum(axis=1, keepdims=True)
 
 
 def _final(estimator):
