@@ -454,7 +454,8 @@ class StreamingRecognizer:
         if self.smoothing is None:
             return raw
         if self.smoothing == "ema":
-            self._ema = raw if self._ema is None else self.alpha * raw + (1 - self.alpha) * self._ema
+            previous = raw if self._ema is None else self._ema
+            self._ema = self.alpha * raw + (1 - self.alpha) * previous
             return self._ema
         self._recent = (self._recent + [raw])[-int(self.smoothing):]
         return np.mean(self._recent, axis=0)
