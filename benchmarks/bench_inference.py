@@ -123,6 +123,9 @@ def streaming(pipe, seconds, repeats, seed):
 
 
 def main(argv=None):
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=400, help="calls per configuration")
     parser.add_argument("--rounds", type=int, default=20, help="alternating rounds")
@@ -132,6 +135,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")
+    parser.add_argument("--md", default=None, help="write the report to this Markdown file")
     args = parser.parse_args(argv)
 
     load_before = _load()
@@ -183,6 +187,11 @@ def main(argv=None):
         f"torch {env['torch']}; pools at start {', '.join(pools)}",
     ]
     print("\n".join(lines))
+    if args.md:
+        command = "python benchmarks/bench_inference.py " + " ".join(argv or [])
+        with open(args.md, "w") as fh:
+            fh.write(f"# bench_inference ({env['date']})\n\n`{command.strip()}`\n\n```\n"
+                     + "\n".join(lines) + "\n```\n\n" + __doc__.split("\n\n", 2)[2])
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"summary": summary, "latency": lat, "streaming": stream, "env": env,
