@@ -34,7 +34,8 @@ def _build_parser():
                        help=f"comma-separated model names (default: {_DEFAULT_MODELS}); "
                        "classic: svm, linear-svm, lr, nb, dt, rf, knn, each also with "
                        "per-speaker standardisation as <name>-sn (svm-sn, ...); deep "
-                       "(PyTorch): cnn, lstm, crnn")
+                       "(PyTorch): cnn, lstm, crnn; fusion (stacking of svm-sn, linear-svm-sn and "
+                       "lr-sn, inner folds split by speaker)")
     bench.add_argument("--cv", default="loso",
                        help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
                        "stratified folds); default: loso")
@@ -49,6 +50,12 @@ def _build_parser():
                        help="also test every model on its test clips with white noise at these "
                        "SNRs in dB, e.g. 20,10,0 (columns uar_snr20, ...); training clips stay "
                        "clean")
+    bench.add_argument("--cache-dir", default=None,
+                       help="feature cache shared by the models, kept after the run (default: "
+                       "a temporary folder, removed at the end)")
+    bench.add_argument("--no-cache", action="store_true",
+                       help="extract features anew for every model and fit (fit times then "
+                       "include extraction for every model)")
     bench.add_argument("--quiet", action="store_true", help="no progress output")
 
     # train, predict, stream, datasets: each module registers its parser and its run().
@@ -83,7 +90,8 @@ def _benchmark(args, argv):
                          random_state=args.random_state, n_jobs=args.n_jobs, verbose=verbose)
     records, reports = run_benchmark(corpus, models, cv=args.cv, n_jobs=args.n_jobs,
                                      random_state=args.random_state, verbose=verbose,
-                                     test_snr=args.test_snr)
+                                     test_snr=args.test_snr,
+                                     cache_dir=False if args.no_cache else args.cache_dir)
     command = "sklearn-ser " + " ".join(shlex.quote(a) for a in argv)
     output = write_outputs(args.output, corpus, records, reports, command=command)
     print(format_leaderboard(records))

@@ -1,7 +1,9 @@
 """``sklearn-ser benchmark``: a speaker-independent comparison of recognisers on one corpus."""
 
+import contextlib
 import json
 import platform
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,24 +49,24 @@ def load_corpus(name, *, data_dir=None, sr=16000, n_samples=420, random_state=0,
     return Corpus(name, list(bunch.data), np.asarray(bunch.target), np.asarray(bunch.groups), sr)
 
 
-def build_model(name, *, sr, random_state):
-    """The pipeline a benchmark model name stands for."""
-    from ..pipelines import CLASSIFIERS, NETWORKS, make_classic_pipeline, make_deep_pipeline
+def build_model(name, *, sr, random_state, memory=None):
+    """The pipeline a benchmark model name stands for (see ``make_named_pipeline``)."""
+    from ..pipelines import make_named_pipeline
 
-    if name in NETWORKS:  # "cnn", "lstm", "crnn": frame sequences -> PyTorch network
-        return make_deep_pipeline(name, sr=sr, random_state=random_state)
-    # "<kind>-sn" is the same classic pipeline with per-speaker standardisation.
-    kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
-    if kind in CLASSIFIERS:
-        return make_classic_pipeline(kind, speaker_norm=speaker_norm, sr=sr,
-                                     random_state=random_state)
-    known = sorted(CLASSIFIERS) + [f"{k}-sn" for k in sorted(CLASSIFIERS)] + sorted(NETWORKS)
-    raise SystemExit(f"Unknown model {name!r}; choose from {', '.join(known)}.")
+    try:
+        return make_named_pipeline(name, sr=sr, memory=memory, random_state=random_state)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, verbose=1,
-                  test_snr=None):
+                  test_snr=None, cache_dir=None):
     """Evaluate each model on the same speaker-independent folds.
+
+    The models share one feature cache (``cache_dir``, or a temporary folder removed at the
+    end; ``cache_dir=False`` for none): models with the same extractors, and a fusion's
+    members and inner folds, extract each fold's features once. A model's ``fit_seconds``
+    then leaves out the extraction that an earlier model already did.
 
     Returns
     -------
@@ -74,12 +76,25 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
     reports : dict of str to EvaluationReport
         The full report of each model.
     """
-    from ..model_selection import evaluate, make_cv
+    from ..model_selection import make_cv
 
     splitter = make_cv(cv)
+    with contextlib.ExitStack() as stack:
+        if cache_dir is None:  # a private cache for this run; False turns caching off
+
+            cache_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="sklearn-ser-"))
+        return _run_models(corpus, models, splitter, cv=cv, n_jobs=n_jobs,
+                           random_state=random_state, verbose=verbose, test_snr=test_snr,
+                           cache_dir=cache_dir or None)
+
+
+def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, test_snr,
+                cache_dir):
+    from ..model_selection import evaluate
+
     records, reports = [], {}
     for name in models:
-        model = build_model(name, sr=corpus.sr, random_state=random_state)
+        model = build_model(name, sr=corpus.sr, random_state=random_state, memory=cache_dir)
         if verbose:
             print(f"[{name}] evaluating on {corpus.name} ({cv}) ...", flush=True)
         start = time.perf_counter()

@@ -8,13 +8,25 @@ from ._classic import (
     make_features,
 )
 from ._deep import NETWORKS, make_deep_pipeline
+from ._fusion import (
+    DEFAULT_FUSION_MEMBERS,
+    SpeakerStackingClassifier,
+    SpeakerVotingClassifier,
+    make_fusion_pipeline,
+    make_named_pipeline,
+)
 
 __all__ = [
     "CLASSIFIERS",
     "DEFAULT_FEATURES",
+    "DEFAULT_FUSION_MEMBERS",
     "EXTRACTORS",
     "NETWORKS",
+    "SpeakerStackingClassifier",
+    "SpeakerVotingClassifier",
     "make_classic_pipeline",
     "make_deep_pipeline",
     "make_features",
+    "make_fusion_pipeline",
+    "make_named_pipeline",
 ]

@@ -1,0 +1,201 @@
+"""Fusion: stacking and voting over whole pipelines, speaker-aware; feature fusion."""
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.naive_bayes import GaussianNB
+
+from sklearn_ser.datasets import make_emotional_speech
+from sklearn_ser.exceptions import SklearnSerWarning
+from sklearn_ser.model_selection import LeaveOneSpeakerOut, SpeakerStratifiedKFold, evaluate
+from sklearn_ser.pipelines import (
+    SpeakerStackingClassifier,
+    SpeakerVotingClassifier,
+    make_classic_pipeline,
+    make_fusion_pipeline,
+    make_named_pipeline,
+)
+
+
+@pytest.fixture(scope="module")
+def member(tmp_path_factory):
+    """Quick members: MFCC functionals only, one feature cache shared by all tests."""
+    cache = str(tmp_path_factory.mktemp("features"))
+
+    def build(name):
+        kind, sn = (name[:-3], True) if name.endswith("-sn") else (name, False)
+        return name, make_classic_pipeline(kind, features="mfcc", speaker_norm=sn,
+                                           memory=cache, random_state=0)
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_emotional_speech(72, n_speakers=4, emotions=["anger", "sadness", "neutral"],
+                                 duration=(0.8, 1.2), random_state=3)
+
+
+class SpeakerLog(ClassifierMixin, BaseEstimator):
+    """A classifier that records the speakers it is fitted on and asked to predict."""
+
+    log = []
+
+    def fit(self, X, y, groups=None):
+        self.classes_ = np.unique(y)
+        self.fit_speakers_ = None if groups is None else set(groups)
+        type(self).log.append(("fit", self.fit_speakers_))
+        return self
+
+    def predict_proba(self, X, groups=None):
+        type(self).log.append(("predict", self.fit_speakers_, None if groups is None
+                               else set(groups)))
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+    def predict(self, X, groups=None):
+        return self.classes_[np.zeros(len(X), dtype=int)]
+
+
+def _numeric(n_speakers=5, per_speaker=12, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.tile(np.repeat(["anger", "sadness", "neutral"], per_speaker // 3), n_speakers)
+    X = rng.normal(size=(len(y), 6)) + 2 * (y == "anger")[:, None] - 2 * (y == "sadness")[:, None]
+    groups = np.repeat([f"s{k}" for k in range(n_speakers)], per_speaker)
+    return X, y, groups
+
+
+def test_stacking_inner_folds_never_share_a_speaker():
+    X, y, groups = _numeric()
+    SpeakerLog.log = []
+    stack = SpeakerStackingClassifier([("log", SpeakerLog())], cv=5)
+    stack.fit(X, y, groups=groups)
+    predictions = [entry for entry in SpeakerLog.log if entry[0] == "predict"]
+    assert len(predictions) == 5  # one out-of-fold block per inner fold
+    for _, trained_on, predicted in predictions:
+        assert trained_on and predicted and not trained_on & predicted
+    # Together the out-of-fold blocks cover every speaker; the full fit sees them all.
+    assert set().union(*(p[2] for p in predictions)) == set(groups)
+    assert ("fit", set(groups)) in SpeakerLog.log
+    # At prediction time the test speakers reach the member.
+    SpeakerLog.log = []
+    stack.predict_proba(X[:4], groups=["new"] * 4)
+    assert SpeakerLog.log == [("predict", set(groups), {"new"})]
+
+
+def test_speaker_normalised_members_get_the_speakers_everywhere(corpus, member):
+    fusion = make_fusion_pipeline([member("svm-sn"), member("nb-sn")], cv=2)
+    with warnings.catch_warnings():
+        # SpeakerNormalizer warns when it gets no groups: here it always must get them.
+        warnings.filterwarnings("error", message=".*got no groups", category=SklearnSerWarning)
+        fusion.fit(corpus.data, corpus.target, groups=corpus.groups)
+        proba = fusion.predict_proba(corpus.data, groups=corpus.groups)
+    assert proba.shape == (len(corpus.data), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    with pytest.warns(SklearnSerWarning, match="got no groups"):
+        fusion.predict(corpus.data[:10])
+
+
+def test_stacking_beats_chance_in_speaker_independent_evaluation(corpus, member):
+    fusion = make_fusion_pipeline([member("svm-sn"), member("lr-sn")], cv=3)
+    report = evaluate(fusion, corpus.data, corpus.target, groups=corpus.groups, cv="loso")
+    assert report.uar > 0.5  # chance is 1/3
+
+
+def test_grid_search_reaches_member_parameters(corpus, member):
+    fusion = make_fusion_pipeline([member("svm-sn"), member("nb")], cv=2)
+    search = GridSearchCV(fusion, {"svm-sn__svc__C": [0.1, 10.0],
+                                   "final_estimator__C": [0.1, 1.0]},
+                          cv=SpeakerStratifiedKFold(2))
+    # With metadata routing the speakers reach both the search's split and the fusion.
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*no groups", category=SklearnSerWarning)
+        search.fit(corpus.data, corpus.target, groups=corpus.groups)
+        pred = search.best_estimator_.predict(corpus.data, groups=corpus.groups)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert len(search.cv_results_["params"]) == 4
+    assert set(pred) <= set(corpus.target)
+
+
+def test_voting_averages_the_members_probabilities(corpus):
+    X, y, groups = _numeric()
+    vote = SpeakerVotingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())],
+                                   weights=[3, 1]).fit(X, y, groups=groups)
+    lr = LogisticRegression().fit(X, y)
+    nb = GaussianNB().fit(X, y)
+    expected = (3 * lr.predict_proba(X) + nb.predict_proba(X)) / 4
+    np.testing.assert_allclose(vote.predict_proba(X), expected)
+    np.testing.assert_array_equal(vote.predict(X), lr.classes_[expected.argmax(axis=1)])
+    hard = SpeakerVotingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())],
+                                   voting="hard").fit(X, y)
+    assert set(hard.predict(X)) <= set(y)
+
+
+def test_voting_over_clip_pipelines_in_evaluate(corpus, member):
+    fusion = make_fusion_pipeline([member("svm-sn"), member("nb-sn")], method="voting")
+    # The SVM has no predict_proba: the vote falls back to hard voting.
+    assert fusion.voting == "hard" and not hasattr(fusion, "predict_proba")
+    report = evaluate(fusion, corpus.data, corpus.target, groups=corpus.groups,
+                      cv=LeaveOneSpeakerOut())
+    assert report.uar > 0.5
+
+
+def test_classic_and_deep_members_mix(corpus, member, monkeypatch):
+    from sklearn_ser.neural import CNNClassifier
+
+    seen = []
+    original = CNNClassifier.fit
+
+    @functools.wraps(original)
+    def recording(self, X, y, groups=None):
+        seen.append(None if groups is None else len(set(groups)))
+        return original(self, X, y, groups=groups)
+
+    monkeypatch.setattr(CNNClassifier, "fit", recording)
+    cnn = make_named_pipeline("cnn", random_state=0)
+    cnn.set_params(cnnclassifier__max_epochs=3, cnnclassifier__channels=(4,),
+                   cnnclassifier__n_hidden=8, cnnclassifier__device="cpu",
+                   cnnclassifier__crop_frames=None)
+    fusion = make_fusion_pipeline([("cnn", cnn), member("lr-sn")], cv=2, random_state=0)
+    fusion.fit(corpus.data, corpus.target, groups=corpus.groups)
+    # The network got the speakers for its early-stopping split, in every fit (2 inner + 1).
+    assert seen == [4, 2, 2] or sorted(seen) == [2, 2, 4]
+    pred = fusion.predict(corpus.data[:6], groups=corpus.groups[:6])
+    assert set(pred) <= set(corpus.target)
+
+
+def test_feature_fusion_joins_every_extractor():
+    pipe = make_fusion_pipeline(["svm-sn"], method="features")
+    names = [name for name, _ in pipe.named_steps["features"].transformer_list]
+    assert names == ["mfcc", "lpcc", "spectral", "prosody", "logmel"]
+    assert "speakernormalizer" in pipe.named_steps
+    with pytest.raises(ValueError, match="one classic model"):
+        make_fusion_pipeline(["svm", "nb"], method="features")
+
+
+def test_stacking_without_speakers_warns():
+    X, y, _ = _numeric()
+    with pytest.warns(SklearnSerWarning, match="no groups"):
+        SpeakerStackingClassifier([("lr", LogisticRegression())]).fit(X, y)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(method="bagging"), "method must be"),
+    (dict(members=[]), "at least one member"),
+    (dict(members=["svm", "gpt"]), "Unknown model 'gpt'"),
+])
+def test_bad_fusion_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_fusion_pipeline(**kwargs)
+
+
+def test_named_pipeline_matches_the_classic_factory():
+    a = make_named_pipeline("lr-sn", random_state=0)
+    b = make_classic_pipeline("lr", speaker_norm=True, random_state=0)
+    assert [n for n, _ in a.steps] == [n for n, _ in b.steps]
+    assert a.get_params()["logisticregression__C"] == b.get_params()["logisticregression__C"]
