@@ -131,6 +131,19 @@ def test_deep_pipeline_scores_equal_predict_proba(corpus):
     events = list(StreamingRecognizer(pipe, window=1.0, hop=0.5).stream(corpus.data[2]))
     window = corpus.data[2][SR // 2:SR // 2 + SR]
     assert_allclose(events[1].raw_proba, pipe.predict_proba([window])[0], rtol=1e-5, atol=1e-7)
+    # The fast path runs a channels-last copy: the fitted module keeps its own layout, and a
+    # change of its weights in place reaches the copy.
+    import torch
+
+    conv = next(p for p in pipe[-1].net_.module_.parameters() if p.ndim == 4)
+    assert conv.is_contiguous()
+    before = score_clips(pipe, clips)
+    with torch.no_grad():
+        for param in pipe[-1].net_.module_.parameters():
+            param.mul_(1.5)
+    after = score_clips(pipe, clips)
+    assert not np.allclose(after, before)
+    assert_allclose(after, pipe.predict_proba(clips), rtol=1e-5, atol=1e-7)
 
 
 def test_file_sources_at_the_stream_rate_and_another(model, audio, tmp_path):
