@@ -232,3 +232,20 @@ def test_unfitted_pipeline_and_models_without_probabilities(corpus, audio):
         assert set(event.proba.tolist()) <= {0.0, 1.0} and event.proba.sum() == 1
         assert_array_equal(event.label, svm.predict([audio[int(event.start * SR):
                                                            int(event.end * SR)]])[0])
+
+
+def test_limit_threads_caps_blas_and_torch_and_restores_them():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from sklearn_ser.streaming import limit_threads
+
+    def blas():
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    before_torch, before_blas = torch.get_num_threads(), blas()
+    with limit_threads(1):
+        assert torch.get_num_threads() == 1 and blas() <= {1}
+    assert torch.get_num_threads() == before_torch and blas() == before_blas
+    with limit_threads(None):  # leaves everything alone
+        assert torch.get_num_threads() == before_torch and blas() == before_blas
