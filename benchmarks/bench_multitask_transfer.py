@@ -267,15 +267,31 @@ def main(argv=None):
     parser.add_argument("--k", type=int, nargs="+", default=[1, 3],
                         help="labelled clips per emotion and speaker in part B")
     parser.add_argument("--quick", action="store_true", help="one seed, one repeat, k=3")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1: these small nets gain nothing from more, and "
+                             "oversubscribe a shared machine)")
     parser.add_argument("--skip", choices=["multitask", "transfer"], default=None)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--markdown", type=Path, default=None, help="write the table here")
     parser.add_argument("--reading", type=Path, default=None,
                         help="a text file whose content is the report's 'Reading' section")
+    parser.add_argument("--render", type=Path, default=None,
+                        help="re-render the Markdown of a --json file (with --reading), "
+                             "without running anything")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        result = json.loads(args.render.read_text())
+        if args.reading is not None:
+            result["reading"] = args.reading.read_text()
+            args.render.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        text = markdown(result)
+        print(text)
+        if args.markdown is not None:
+            args.markdown.write_text(text)
+        return
     if args.quick:
         args.seeds, args.repeats, args.k = 1, 1, [3]
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
     X, y, groups, frame = features(args.data_dir, args.cache)

@@ -241,7 +241,9 @@ class MultiTaskClassifier(_SequenceClassifier):
 
     Early stopping holds out whole training speakers when ``groups`` is given. With a frozen
     trunk, dropout still acts on it during training; a sequence trunk's batch-norm
-    statistics still adapt to the new data.
+    statistics still adapt to the new data. A fine-tuned model keeps ``init_from`` among its
+    parameters, so pickling it pickles the source too; ``set_params(init_from=None)`` after
+    ``fit`` drops it without touching the fitted weights.
 
     Examples
     --------
