@@ -49,10 +49,8 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import pandas as pd
 import sklearn
 import torch
-from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler

@@ -1,7 +1,8 @@
 """Fine-tuning support shared by the neural classifiers: ``init_from=`` and ``freeze=``.
 
 A classifier given ``init_from`` (a fitted classifier of the same kind, or the path of one saved
-with :func:`sklearn_ser.io.save_model` or ``joblib.dump``) starts from its weights instead of a random initialisation:
+with :func:`sklearn_ser.io.save_model` or ``joblib.dump``) starts from its weights instead of a
+random initialisation:
 
 * every parameter and buffer whose name and shape match is copied;
 * the output layer (the last ``Linear`` of the module's ``head``) is copied whole when the label
