@@ -3,6 +3,8 @@
 Inside Pipelines, cross_validate with speaker groups and GridSearchCV; tiny networks.
 """
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,6 +67,10 @@ def test_reducer_names_dtype_pandas_and_determinism():
     assert reducer.transform(X.astype(np.float32)).dtype == np.float32
     again = AutoencoderReducer(n_components=2, **{**AE, "max_epochs": 5}).fit(X)
     np.testing.assert_allclose(again.transform(X), reducer.transform(X), atol=1e-6)
+    unpickled = pickle.loads(pickle.dumps(reducer))
+    np.testing.assert_allclose(unpickled.transform(X), reducer.transform(X))
+    # A row's code does not depend on the rest of the batch.
+    np.testing.assert_allclose(reducer.transform(X[3:4]), reducer.transform(X)[3:4], atol=1e-6)
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
     out = make_pipeline(StandardScaler(), AutoencoderReducer(n_components=2, max_epochs=2,
                                                              device="cpu", random_state=0))

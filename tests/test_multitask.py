@@ -128,6 +128,9 @@ def test_bad_parameters_and_inputs(data):
         MultiTaskClassifier(**TINY).fit(np.zeros((6, 4, 2)), y[:6])
     with pytest.raises(ValueError, match="trunk"):
         MultiTaskClassifier(trunk="transformer").fit(X, y)
+    with pytest.raises(ValueError, match="its parameters are .*n_units"):
+        MultiTaskClassifier(trunk="lstm", trunk_params={"channels": (4,)}).fit(
+            np.zeros((6, 4, 2), np.float32), y[:6])
 
 
 def test_cross_validate_with_speaker_groups_and_aux(data):

@@ -189,6 +189,8 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Validation reconstruction error per epoch (empty without validation).
     n_iter_ : int
         Epochs run.
+    device_ : str
+        Device the autoencoder was trained on (``module_`` is moved to the CPU afterwards).
 
     See Also
     --------
@@ -288,11 +290,14 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             verbose=self.verbose, owner="AutoencoderReducer")
         self.n_iter_ = len(self.loss_curve_)
         self._n_features_out = self.n_components
+        # Kept on the CPU after training: transform is cheap there, and the pickle loads on
+        # machines without the training GPU.
+        self.module_ = self.module_.cpu()
         return self
 
     def _run(self, X, part):
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        Z = torch.as_tensor(X.astype(np.float32), device=self.device_)
+        Z = torch.as_tensor(X.astype(np.float32))
         with torch.no_grad():
             out = part(Z).cpu().numpy()
         return out.astype(dtype)
@@ -506,6 +511,7 @@ class VAEOversampler(BaseSampler):
                 generated = generated.cpu().numpy().astype(np.float64)
             new_X.append((generated * scale + mean).astype(X.dtype))
             new_y.append(np.full(n_new, label, dtype=y.dtype))
+        self.module_ = self.module_.cpu()  # a pickle that loads without the training GPU
         return np.concatenate(new_X), np.concatenate(new_y)
 
     def __sklearn_tags__(self):

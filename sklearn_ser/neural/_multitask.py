@@ -7,6 +7,7 @@ The auxiliary targets (gender, speaker, intensity, arousal ...) are *metadata* p
 unchanged; ``aux`` is a per-sample fit argument, which scikit-learn cuts to each training fold.
 """
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -54,7 +55,14 @@ class _SequenceTrunk(nn.Module):
 
     def __init__(self, kind, n_coeffs, params):
         super().__init__()
-        net = _SEQUENCE_TRUNKS[kind](n_coeffs=n_coeffs, n_classes=2, **params)
+        module = _SEQUENCE_TRUNKS[kind]
+        try:
+            net = module(n_coeffs=n_coeffs, n_classes=2, **params)
+        except TypeError as exc:
+            allowed = [p for p in inspect.signature(module).parameters
+                       if p not in ("n_coeffs", "n_classes")]
+            raise ValueError(f"trunk_params={params!r} does not fit trunk={kind!r}; its "
+                             f"parameters are {allowed}.") from exc
         self.n_outputs = net.head[-1].in_features
         net.head = net.head[:-1]  # keep its dropout / hidden layer, drop the class layer
         self.net = net
@@ -75,7 +83,8 @@ class MultiTaskModule(nn.Module):
         if trunk == "mlp":
             self.trunk = _MLPTrunk(n_features, hidden_layer_sizes, dropout)
         else:
-            self.trunk = _SequenceTrunk(trunk, n_features, dict(trunk_params or {}))
+            params = {"dropout": dropout, **(trunk_params or {})}
+            self.trunk = _SequenceTrunk(trunk, n_features, params)
         n_hidden = self.trunk.n_outputs
         self.head = nn.Linear(n_hidden, n_classes)
         self.aux_heads = nn.ModuleList([nn.Linear(n_hidden, k) for k in aux_sizes])
@@ -147,7 +156,7 @@ class MultiTaskClassifier(_SequenceClassifier):
         Weight of each auxiliary loss relative to the emotion loss; a dict maps auxiliary
         task names to weights (tasks not named get 0, i.e. are ignored).
     dropout : float, default=0.3
-        Dropout rate.
+        Dropout rate (of a sequence trunk too, unless ``trunk_params`` sets it).
     lr : float, default=0.001
         Learning rate.
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
