@@ -1,19 +1,18 @@
 """Linear-prediction cepstral coefficients on the shared framing kernel.
 
-LPC uses the autocorrelation method: each frame's autocorrelation comes from one FFT, then a
-Levinson-Durbin recursion runs over *all frames at once* (the loop is over the prediction order,
+LPC uses the autocorrelation method: each frame's autocorrelation at the ``order + 1`` lags
+comes from one row-wise product per lag, then a Levinson-Durbin recursion runs over *all frames at once* (the loop is over the prediction order,
 never over frames), and the LPC-to-cepstrum recursion likewise loops only over coefficients.
 """
 
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.fft
 
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import analysis_window, chunked_frames, frame_clips
+from ._framing import analysis_window, chunked_frames, frame_counts
 from ._pooling import split_frames
 
 
@@ -87,21 +86,51 @@ def lpcc_frames(
     ``sr`` is accepted for a uniform signature; LPC itself is rate-independent.
     """
     n_lpcc = order + 1 if n_lpcc is None else n_lpcc
-    frames, counts = frame_clips(clips, n_fft=frame_length, hop_length=hop_length)
-    if pre_emphasis:
-        # Within-frame pre-emphasis: the frame's first sample keeps its value.
-        frames = np.concatenate(
-            [frames[:, :1], frames[:, 1:] - pre_emphasis * frames[:, :-1]], axis=1
-        )
-    # float64: a float32 autocorrelation can lose positive definiteness on near-silent frames.
-    windowed = frames.astype(np.float64) * analysis_window(frame_length, window="hamming")
-    n_fft = scipy.fft.next_fast_len(frame_length + order + 1, real=True)
-    spec = scipy.fft.rfft(windowed, n=n_fft, axis=1, workers=-1)
-    r = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=1, workers=-1)[:, : order + 1]
+    window = analysis_window(frame_length, window="hamming").astype(np.float64)
+    frames, counts = _emphasised_frames(clips, frame_length=frame_length,
+                                        hop_length=hop_length, coefficient=pre_emphasis,
+                                        window=window)
+    r = _autocorrelation(frames, order)
     # A tiny floor keeps silent frames finite (their predictor is then all zeros).
     r[:, 0] = r[:, 0] * (1.0 + 1e-9) + 1e-12
     a, error = levinson_durbin(r, order)
     return lpc_to_cepstrum(a, error, n_lpcc).astype(np.float32), counts
+
+
+def _emphasised_frames(clips, *, frame_length, hop_length, coefficient, window):
+    """Centred, pre-emphasised, windowed frames of every clip, stacked, float64.
+
+    Pre-emphasis is within each frame (a frame's first sample keeps its value), computed
+    once per clip on the float32 signal: inside a frame it is the same difference
+    ``x[n] - c * x[n - 1]``, so the values equal those of emphasising each frame, without
+    stacking the raw frames first. The window is applied in float64 (a float32
+    autocorrelation can lose positive definiteness on near-silent frames).
+    """
+    pad = frame_length // 2
+    counts = frame_counts([len(c) for c in clips], n_fft=frame_length, hop_length=hop_length)
+    out = np.empty((int(counts.sum()), frame_length))
+    start = 0
+    for clip, count in zip(clips, counts):
+        padded = np.pad(np.asarray(clip, dtype=np.float32), pad)
+        rows = out[start : start + count]
+        raw = padded[: (count - 1) * hop_length + 1 : hop_length]  # each frame's first sample
+        np.multiply(raw, window[0], out=rows[:, 0])
+        emphasised = padded[1:] - np.float32(coefficient) * padded[:-1]
+        view = np.lib.stride_tricks.sliding_window_view(emphasised, frame_length - 1)
+        np.multiply(view[::hop_length][:count], window[1:], out=rows[:, 1:])
+        start += count
+    return out, counts
+
+
+def _autocorrelation(frames, order):
+    """Autocorrelation at lags 0..order of each frame, by direct products.
+
+    Only ``order + 1`` lags are needed: one row-wise dot product per lag costs half of the
+    float64 FFT round trip (rfft, power, irfft) over all lags that it replaces.
+    """
+    n = frames.shape[1]
+    return np.stack([np.einsum("ij,ij->i", frames[:, : n - k], frames[:, k:])
+                     for k in range(order + 1)], axis=1)
 
 
 def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length=160,

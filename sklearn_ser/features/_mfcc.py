@@ -1,18 +1,20 @@
 """Mel-frequency cepstral coefficients on the shared framing kernel."""
 
+from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.fft
+import scipy.sparse
 
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
 from ._framing import (
+    FFT_WORKERS,
     chunked_frames,
-    frame_clips,
+    clip_power_spectrum,
     mel_filterbank,
-    power_spectrum,
     segment_ids,
     segment_starts,
 )
@@ -30,22 +32,38 @@ def log_mel_frames(
 
     Returns
     -------
-    log_mel : ndarray of shape (n_frames_total, n_mels), float64
+    log_mel : ndarray of shape (n_frames_total, n_mels), float32
     counts : ndarray of shape (n_clips,)
         Frames per clip.
     """
-    frames, counts = frame_clips(clips, n_fft=n_fft, hop_length=hop_length)
-    power = power_spectrum(frames, n_fft=n_fft, win_length=win_length)
-    basis = mel_filterbank(sr, n_fft, n_mels, float(fmin), None if fmax is None else float(fmax))
-    # The projection runs in float64: a float32 matmul's rounding depends on how many rows BLAS
-    # blocks together, which would make a clip's features depend on its batch.
-    mel = power.astype(np.float64) @ basis.T.astype(np.float64)
-    log_mel = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    power, counts = clip_power_spectrum(clips, n_fft=n_fft, hop_length=hop_length,
+                                        win_length=win_length)
+    band_edges = (float(fmin), None if fmax is None else float(fmax))
+    mel = _mel_power(power, sr, n_fft, n_mels, *band_edges)
+    log_mel = 10.0 * np.log10(np.maximum(mel, np.float32(1e-10)))
     if top_db is not None:
         # The floor is relative to each clip's own peak, never the batch's.
         peak = np.maximum.reduceat(log_mel.max(axis=1), segment_starts(counts))
-        log_mel = np.maximum(log_mel, (peak - top_db)[segment_ids(counts)][:, None])
+        log_mel = np.maximum(log_mel, (peak - np.float32(top_db))[segment_ids(counts)][:, None])
     return log_mel, counts
+
+
+@lru_cache(maxsize=16)
+def _sparse_mel_filterbank(sr, n_fft, n_mels, fmin, fmax):
+    """The mel filterbank as a CSR matrix: each band touches only a few FFT bins."""
+    return scipy.sparse.csr_array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax))
+
+
+def _mel_power(power, sr, n_fft, n_mels, fmin, fmax):
+    """Mel-band power ``power @ basis.T`` of each frame, float32.
+
+    A sparse product, not BLAS: each frame's bands are accumulated over its bins in a fixed
+    order, so a clip's values never depend on how many frames share the call (a float32 BLAS
+    product rounds differently with its blocking), and no BLAS thread pool is woken (on the
+    loaded 2-core machine a threaded GEMM per chunk sometimes took 100x longer).
+    """
+    basis = _sparse_mel_filterbank(sr, n_fft, n_mels, fmin, fmax)
+    return np.ascontiguousarray((basis @ power.T).T)
 
 
 def mfcc_frames(
@@ -57,10 +75,11 @@ def mfcc_frames(
         clips, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
         n_mels=n_mels, fmin=fmin, fmax=fmax, top_db=top_db,
     )
-    coeffs = scipy.fft.dct(log_mel, type=2, norm="ortho", axis=1)[:, :n_mfcc]
+    coeffs = scipy.fft.dct(log_mel, type=2, norm="ortho", axis=1, workers=FFT_WORKERS)
+    coeffs = coeffs[:, :n_mfcc]
     if lifter > 0:
         k = np.arange(1, n_mfcc + 1, dtype=np.float64)
-        coeffs = coeffs * (1.0 + (lifter / 2.0) * np.sin(np.pi * k / lifter))
+        coeffs = coeffs * (1.0 + (lifter / 2.0) * np.sin(np.pi * k / lifter)).astype(np.float32)
     return coeffs, counts
 
 

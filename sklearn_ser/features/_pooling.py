@@ -129,14 +129,36 @@ def _functional(name, x, counts, starts, cache):
 def _percentile_functional(name, x, counts, starts, cache):
     if "_percentiles" not in cache:
         qs = np.array([10.0, 25.0, 50.0, 75.0, 90.0])
-        cache["_percentiles"] = np.stack(
-            [np.percentile(x[s : s + c], qs, axis=0) for s, c in zip(starts, counts)], axis=1
-        )  # (n_quantiles, n_clips, n_coeffs)
+        cache["_percentiles"] = _percentiles(x, counts, starts, qs)
     table = cache["_percentiles"]
     order = {10.0: 0, 25.0: 1, 50.0: 2, 75.0: 3, 90.0: 4}
     if name == "iqr":
         return table[3] - table[1]
     return table[order[_PERCENTILES[name]]]
+
+
+def _percentiles(x, counts, starts, qs):
+    """``np.percentile(clip, qs, axis=0)`` of every clip, ``(n_quantiles, n_clips, n_coeffs)``.
+
+    One sort of all clips at once instead of one ``np.percentile`` call per clip: each clip's
+    frames are laid out along the last (contiguous) axis of a ``(n_clips, n_coeffs,
+    max_count)`` array padded with +inf, which sorts past the clip's own values, and the
+    quantiles are read at each clip's own positions with numpy's "linear" interpolation.
+    """
+    n_clips, n_coeffs = len(counts), x.shape[1]
+    table = np.full((n_clips, n_coeffs, int(counts.max())), np.inf)
+    seg = segment_ids(counts)
+    table[seg, :, np.arange(len(x)) - starts[seg]] = x
+    table.sort(axis=2)
+    position = (qs[:, None] / 100.0) * (counts[None, :] - 1)  # (n_quantiles, n_clips)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, counts[None, :] - 1)
+    frac = (position - below)[:, :, None]
+    clip = np.arange(n_clips)[None, :]
+    low, high = table[clip, :, below], table[clip, :, above]  # (n_quantiles, n_clips, n_coeffs)
+    # numpy's lerp: exact at both ends and symmetric about t = 0.5.
+    diff = high - low
+    return np.where(frac >= 0.5, high - diff * (1.0 - frac), low + diff * frac)
 
 
 def _slope(centred, counts, starts):
