@@ -10,6 +10,7 @@ from ._classic import (
 from ._deep import NETWORKS, make_deep_pipeline
 from ._fusion import (
     DEFAULT_FUSION_MEMBERS,
+    FUSION_FEATURES,
     SpeakerStackingClassifier,
     SpeakerVotingClassifier,
     make_fusion_pipeline,
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_FEATURES",
     "DEFAULT_FUSION_MEMBERS",
     "EXTRACTORS",
+    "FUSION_FEATURES",
     "NETWORKS",
     "SpeakerStackingClassifier",
     "SpeakerVotingClassifier",
