@@ -1,8 +1,9 @@
 """Linear-prediction cepstral coefficients on the shared framing kernel.
 
 LPC uses the autocorrelation method: each frame's autocorrelation at the ``order + 1`` lags
-comes from one row-wise product per lag, then a Levinson-Durbin recursion runs over *all frames at once* (the loop is over the prediction order,
-never over frames), and the LPC-to-cepstrum recursion likewise loops only over coefficients.
+comes from one row-wise product per lag, then a Levinson-Durbin recursion runs over *all
+frames at once* (the loop is over the prediction order, never over frames), and the
+LPC-to-cepstrum recursion likewise loops only over coefficients.
 """
 
 from numbers import Integral, Real
@@ -34,18 +35,20 @@ def levinson_durbin(r, order):
     error : ndarray of shape (n_frames,)
         Prediction-error power of each frame.
     """
-    r = np.asarray(r, dtype=np.float64)
-    a = np.zeros((r.shape[0], order + 1))
-    a[:, 0] = 1.0
-    error = r[:, 0].copy()
+    # Coefficients along the first axis, frames along the second: each step of the
+    # recursion then works on whole contiguous rows, vectorised across frames.
+    r = np.ascontiguousarray(np.asarray(r, dtype=np.float64)[:, : order + 1].T)
+    a = np.zeros((order + 1, r.shape[1]))
+    a[0] = 1.0
+    error = r[0].copy()
     for i in range(1, order + 1):
         # Reflection coefficient from the current predictor, then the order-i update.
-        acc = r[:, i] + np.einsum("ij,ij->i", a[:, 1:i], r[:, i - 1 : 0 : -1])
+        acc = r[i] + np.einsum("ji,ji->i", a[1:i], r[i - 1 : 0 : -1])
         k = -acc / error
-        a[:, 1:i] = a[:, 1:i] + k[:, None] * a[:, i - 1 : 0 : -1]
-        a[:, i] = k
+        a[1:i] = a[1:i] + k * a[i - 1 : 0 : -1]
+        a[i] = k
         error = error * (1.0 - k * k)
-    return a, error
+    return a.T, error
 
 
 def lpc_to_cepstrum(a, error, n_ceps):
@@ -67,15 +70,16 @@ def lpc_to_cepstrum(a, error, n_ceps):
         ``c[n] = -a[n] - sum_{k=1}^{n-1} (k / n) c[k] a[n - k]``.
     """
     order = a.shape[1] - 1
-    c = np.zeros((a.shape[0], n_ceps))
+    a = np.ascontiguousarray(a.T)  # coefficients along rows: contiguous vectors of frames
+    c = np.zeros((n_ceps, a.shape[1]))
     # Rounding can leave a tiny or negative error on (near-)silent frames: floor it.
-    c[:, 0] = np.log(np.maximum(error, 1e-20))
+    c[0] = np.log(np.maximum(error, 1e-20))
     for n in range(1, n_ceps):
-        total = -a[:, n] if n <= order else np.zeros(a.shape[0])
+        total = -a[n] if n <= order else np.zeros(a.shape[1])
         for k in range(max(1, n - order), n):
-            total = total - (k / n) * c[:, k] * a[:, n - k]
-        c[:, n] = total
-    return c
+            total -= (k / n) * c[k] * a[n - k]
+        c[n] = total
+    return c.T
 
 
 def lpcc_frames(

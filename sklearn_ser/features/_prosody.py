@@ -16,7 +16,14 @@ from .._validation import check_clips
 from ..exceptions import AudioWarning
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import FFT_WORKERS, chunked_frames, frame_clips, segment_ids, segment_starts
+from ._framing import (
+    FFT_WORKERS,
+    chunked_frames,
+    frame_clips,
+    running_sum,
+    segment_ids,
+    segment_starts,
+)
 from ._pooling import deltas as frame_deltas
 from ._pooling import pad_sequences, pool, split_frames
 
@@ -75,17 +82,19 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
     # FFT's own rounding of the difference function.
     r = np.ascontiguousarray(
         scipy.fft.irfft(spectrum, n=n, axis=1, workers=FFT_WORKERS)[:, : tau_max + 1].T)
-    squares = np.zeros((len(x), x.shape[1] + 1), dtype=np.float32)
-    np.cumsum(x * x, axis=1, out=squares[:, 1:])
-    energy0 = squares[:, window]
-    energy_tau = np.ascontiguousarray(
-        (squares[:, window : window + tau_max + 1] - squares[:, : tau_max + 1]).T)
+    # Energies of the window at every lag, from running sums of the squared samples
+    # (samples along rows too, so the sums are row additions).
+    samples = np.ascontiguousarray(x.T)
+    squares = np.zeros((x.shape[1] + 1, len(x)), dtype=np.float32)
+    running_sum(samples * samples, out=squares[1:])
+    energy0 = squares[window]
+    energy_tau = squares[window : window + tau_max + 1] - squares[: tau_max + 1]
     diff = energy_tau + energy0
     diff -= 2.0 * r
     np.maximum(diff, 0.0, out=diff)
     lags = np.arange(tau_max + 1, dtype=np.float32)[:, None]
     cmnd = np.ones_like(diff)
-    running = np.cumsum(diff[1:], axis=0)
+    running = running_sum(diff[1:])
     np.maximum(running, np.float32(_EPS), out=running)
     np.divide(diff[1:] * lags[1:], running, out=cmnd[1:])
     tau = _first_dip(cmnd, tau_min, tau_max, threshold)
