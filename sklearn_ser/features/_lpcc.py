@@ -75,10 +75,11 @@ def lpc_to_cepstrum(a, error, n_ceps):
     # Rounding can leave a tiny or negative error on (near-)silent frames: floor it.
     c[0] = np.log(np.maximum(error, 1e-20))
     for n in range(1, n_ceps):
-        total = -a[n] if n <= order else np.zeros(a.shape[1])
-        for k in range(max(1, n - order), n):
-            total -= (k / n) * c[k] * a[n - k]
-        c[n] = total
+        # sum_k (k / n) c[k] a[n - k] in one contraction over k, vectorised across frames.
+        low = max(1, n - order)
+        weights = np.arange(low, n) / n
+        total = np.einsum("k,ki,ki->i", weights, c[low:n], a[n - low : 0 : -1])
+        c[n] = -total - a[n] if n <= order else -total
     return c.T
 
 
