@@ -19,10 +19,10 @@ from ._base import _PooledFrameExtractor
 from ._framing import (
     FFT_WORKERS,
     chunked_frames,
-    frame_clips,
     running_sum,
     segment_ids,
     segment_starts,
+    windowed_frames,
 )
 from ._pooling import deltas as frame_deltas
 from ._pooling import pad_sequences, pool, split_frames
@@ -44,8 +44,9 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
 
     Parameters
     ----------
-    frames : ndarray of shape (n_frames, window + ceil(sr / fmin) + 1)
-        Time-domain frames.
+    frames : ndarray of shape (n_frames, n_columns)
+        Time-domain frames of at least ``window + ceil(sr / fmin) + 1`` samples (columns past
+        those may hold zero padding).
     sr : int
         Sample rate.
     fmin, fmax : float
@@ -84,8 +85,8 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
         scipy.fft.irfft(spectrum, n=n, axis=1, workers=FFT_WORKERS)[:, : tau_max + 1].T)
     # Energies of the window at every lag, from running sums of the squared samples
     # (samples along rows too, so the sums are row additions).
-    samples = np.ascontiguousarray(x.T)
-    squares = np.zeros((x.shape[1] + 1, len(x)), dtype=np.float32)
+    samples = np.ascontiguousarray(x[:, : window + tau_max].T)  # all that the lags reach
+    squares = np.zeros((len(samples) + 1, len(x)), dtype=np.float32)
     running_sum(samples * samples, out=squares[1:])
     energy0 = squares[window]
     energy_tau = squares[window : window + tau_max + 1] - squares[: tau_max + 1]
@@ -142,7 +143,11 @@ def prosody_frames(clips, *, sr, fmin=60.0, fmax=500.0, hop_length=320, threshol
     """
     window = max(int(np.ceil(sr / fmin)), int(0.025 * sr))
     frame_length = window + int(np.ceil(sr / fmin)) + 1
-    frames, counts = frame_clips(clips, n_fft=frame_length, hop_length=hop_length)
+    # Frames are cut straight into rows of the FFT length, zeros after the frame (a window of
+    # ones multiplies exactly): the FFTs then need no padded copy.
+    frames, counts = windowed_frames(
+        clips, n_fft=frame_length, hop_length=hop_length, window=np.ones(frame_length),
+        size=scipy.fft.next_fast_len(frame_length, real=True))
     f0, aperiodicity, correlation = yin_frames(
         frames, sr=sr, fmin=fmin, fmax=fmax, window=window, threshold=threshold
     )
