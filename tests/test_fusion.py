@@ -199,3 +199,16 @@ def test_named_pipeline_matches_the_classic_factory():
     b = make_classic_pipeline("lr", speaker_norm=True, random_state=0)
     assert [n for n, _ in a.steps] == [n for n, _ in b.steps]
     assert a.get_params()["logisticregression__C"] == b.get_params()["logisticregression__C"]
+
+
+def test_cross_validate_routes_the_speakers_to_the_fusion(corpus, member):
+    from sklearn.model_selection import cross_validate
+
+    fusion = make_fusion_pipeline([member("svm-sn"), member("lr-sn")], cv=2)
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        # Neither the stack nor a SpeakerNormalizer may miss the speakers, in fit or score.
+        warnings.filterwarnings("error", message=".*no groups", category=SklearnSerWarning)
+        result = cross_validate(fusion, corpus.data, corpus.target,
+                                cv=LeaveOneSpeakerOut(), params={"groups": corpus.groups})
+    assert len(result["test_score"]) == 4
+    assert np.mean(result["test_score"]) > 0.5
