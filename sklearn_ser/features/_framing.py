@@ -29,7 +29,7 @@ from ..exceptions import AudioWarning
 # overhead). Memory stays flat.
 CHUNK_SAMPLES = 2**17
 
-# Threads of each FFT call. A chunk holds about 1,500 frames; splitting that over threads
+# Threads of each FFT call. A chunk holds a few hundred frames; splitting that over threads
 # gained nothing on the 2-core machine (and oversubscribes when chunks already run in
 # joblib workers), so parallelism comes from ``n_jobs`` over chunks instead.
 FFT_WORKERS = 1
