@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._validation import check_clips, clip_lengths
 from ..utils._compat import HasMethods, Interval, StrOptions, _fit_context
-from ._framing import frame_counts, iter_chunks, warn_unusual_clips
+from ._framing import chunked_frames, frame_counts, iter_groups, warn_unusual_clips
 from ._pooling import FUNCTIONALS, deltas, pad_sequences, pool
 
 #: Named sets of functionals accepted by the ``functionals`` parameter.
@@ -148,11 +148,12 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
     def _extract(self, clips):
         """Features of validated clips (the cached part of ``transform``).
 
-        Clips go in chunks of bounded total length; with ``n_jobs`` the chunks are spread over
-        joblib workers (whichever backend is active: loky, Dask, Ray). A clip's features do not
-        depend on its chunk, so the result is the same however the work is split.
+        Clips go in groups of bounded total length (each framed chunk by chunk, then pooled
+        together); with ``n_jobs`` the groups are spread over joblib workers (whichever
+        backend is active: loky, Dask, Ray). A clip's features do not depend on its chunk or
+        group, so the result is the same however the work is split.
         """
-        chunks = list(iter_chunks(clips))
+        chunks = list(iter_groups(clips))
         if self.pooling is None:
             work = (delayed(self._sequence_chunk)(clips[part]) for part in chunks)
         else:
@@ -177,8 +178,12 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return self.feature_names_out_.copy()
 
+    def _chunked_frame_features(self, clips):
+        """``_frame_features`` run chunk by chunk (cache-sized temporaries), joined."""
+        return chunked_frames(self._frame_features, clips)
+
     def _frames_with_deltas(self, clips):
-        frames, counts = self._frame_features(clips)
+        frames, counts = self._chunked_frame_features(clips)
         streams = [frames] + [deltas(frames, counts, order=k) for k in range(1, self.deltas + 1)]
         stacked = np.concatenate(streams, axis=1) if len(streams) > 1 else frames
         return stacked, counts

@@ -29,6 +29,11 @@ from ..exceptions import AudioWarning
 # overhead). Memory stays flat.
 CHUNK_SAMPLES = 2**17
 
+# Clips pooled (deltas, functionals) or handed to a joblib worker together, in units of
+# CHUNK_SAMPLES: the frame kernels run chunk by chunk inside such a group, but the pooling's
+# fixed cost of a few dozen numpy calls is paid once per group, not per two clips.
+GROUP_CHUNKS = 8
+
 # Threads of each FFT call. A chunk holds a few hundred frames; splitting that over threads
 # gained nothing on the 2-core machine (and oversubscribes when chunks already run in
 # joblib workers), so parallelism comes from ``n_jobs`` over chunks instead.
@@ -197,6 +202,11 @@ def iter_chunks(clips, max_samples=None):
         total += n
     if start < len(clips):
         yield slice(start, len(clips))
+
+
+def iter_groups(clips):
+    """Slices of ``clips`` of up to ``GROUP_CHUNKS * CHUNK_SAMPLES`` samples (see above)."""
+    return iter_chunks(clips, GROUP_CHUNKS * CHUNK_SAMPLES)
 
 
 def chunked_frames(frame_fn, clips, **params):

@@ -335,13 +335,13 @@ class ProsodyExtractor(_PooledFrameExtractor):
                               voicing_threshold=self.voicing_threshold)
 
     def _sequence_chunk(self, clips):
-        values, counts = self._frame_features(clips)
+        values, counts = self._chunked_frame_features(clips)
         streams = [values] + [frame_deltas(values, counts, order=k)
                               for k in range(1, self.deltas + 1)]
         return pad_sequences(np.concatenate(streams, axis=1), counts, self.max_frames_)
 
     def _pooled_chunk(self, clips, offset=0):
-        values, counts = self._frame_features(clips)
+        values, counts = self._chunked_frame_features(clips)
         voiced = values[:, 1] > 0
         voiced_counts = np.bincount(segment_ids(counts), weights=voiced,
                                     minlength=len(counts)).astype(np.int64)
