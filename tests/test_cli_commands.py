@@ -168,6 +168,10 @@ def test_stream_errors(lr_model, folder, capsys, monkeypatch):
 
 def test_datasets_lists_loaders_and_checks_a_folder(folder, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("SKLEARN_SER_TESS", str(tmp_path))
+    # EmoDB unset and an empty download cache, so that its row offers the download (CI sets
+    # SKLEARN_SER_EMODB, and then the row shows the folder instead).
+    monkeypatch.delenv("SKLEARN_SER_EMODB", raising=False)
+    monkeypatch.setenv("SKLEARN_SER_DATA", str(tmp_path / "empty-cache"))
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     for text in ("load_emodb", "SKLEARN_SER_RAVDESS", "fetch_emodb", "load_folder",
