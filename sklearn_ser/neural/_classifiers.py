@@ -166,6 +166,24 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
             splitter = ShuffleSplit(1, test_size=n_valid, random_state=seed)
         return next(splitter.split(y, y))
 
+    def _training_params(self, n_train, valid_ds):
+        """The skorch settings every network here trains with: optimiser, epochs, batches,
+        the early-stopping split and its callbacks, device and verbosity."""
+        return dict(
+            optimizer=_OPTIMIZERS[self.optimizer],
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            # A last batch of one clip would break batch norm in training.
+            iterator_train__drop_last=n_train > self.batch_size,
+            train_split=None if valid_ds is None else predefined_split(valid_ds),
+            callbacks=self._callbacks(valid_ds is not None),
+            device=self.device_,
+            verbose=self.verbose,
+        )
+
     def _callbacks(self, validate):
         callbacks = []
         if validate and self.patience is not None:
@@ -244,19 +262,8 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
             self._module,
             criterion=torch.nn.CrossEntropyLoss,
             criterion__weight=weight,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            # A last batch of one clip would break batch norm in training.
-            iterator_train__drop_last=len(train) > self.batch_size,
-            train_split=None if valid_ds is None else predefined_split(valid_ds),
-            callbacks=self._callbacks(valid_ds is not None),
             classes=np.arange(len(self.classes_)),
-            device=self.device_,
-            verbose=self.verbose,
+            **self._training_params(len(train), valid_ds),
             **{f"module__{k}": v for k, v in self._module_params().items()},
             module__n_coeffs=self.n_features_in_,
             module__n_classes=len(self.classes_),

@@ -20,7 +20,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from skorch import NeuralNet
 from skorch.dataset import Dataset
-from skorch.helper import predefined_split
 from torch import nn
 
 from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
@@ -488,18 +487,8 @@ default=None
             criterion__kinds=[self.aux_kinds_[n] for n in self.aux_names_],
             criterion__weights=self._aux_weights(),
             criterion__class_weight=weight,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            iterator_train__drop_last=len(train) > self.batch_size,
-            train_split=None if valid_ds is None else predefined_split(valid_ds),
-            callbacks=self._callbacks(valid_ds is not None),
             predict_nonlinearity=None,
-            device=self.device_,
-            verbose=self.verbose,
+            **self._training_params(len(train), valid_ds),
         )
         self.net_.initialize()
         if source is not None:
