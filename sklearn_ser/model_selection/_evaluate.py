@@ -488,12 +488,18 @@ def _fit_accepts_groups(estimator):
 
 def _predict_requests_groups(estimator):
     """Whether any part of ``estimator`` asks for ``groups`` when predicting."""
+    return requests_groups(estimator, "predict")
+
+
+def requests_groups(estimator, method):
+    """Whether any part of ``estimator`` asks, through metadata routing, for ``groups`` in
+    ``method``; an estimator without routing support asks for nothing."""
     with config_context(enable_metadata_routing=True):
         try:
             routing = get_routing_for_object(estimator)
         except (TypeError, ValueError, AttributeError):  # an estimator without routing support
             return False
-        return "groups" in routing.consumes("predict", ["groups"])
+        return "groups" in routing.consumes(method, ["groups"])
 
 
 def _fold_fit_params(fit_params, train, n_samples):

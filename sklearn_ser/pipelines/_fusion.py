@@ -22,7 +22,6 @@ from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, _safe_indexing
-from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
@@ -30,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
 from ..exceptions import SklearnSerWarning
 from ..model_selection import SpeakerStratifiedKFold, make_cv
+from ..model_selection._evaluate import requests_groups
 from ..model_selection._split import _check_speakers
 
 __all__ = ["SpeakerStackingClassifier", "SpeakerVotingClassifier", "make_fusion_pipeline",
@@ -43,12 +43,7 @@ def _takes_groups(estimator, method):
             return True
     except (TypeError, ValueError, AttributeError):
         pass
-    with config_context(enable_metadata_routing=True):
-        try:
-            routing = get_routing_for_object(estimator)
-        except (TypeError, ValueError, AttributeError):  # no routing support at all
-            return False
-        return "groups" in routing.consumes(method, ["groups"])
+    return requests_groups(estimator, method)
 
 
 def _call(estimator, method, X, groups, *args):
@@ -102,7 +97,55 @@ def _labels(y, owner):
     return encoder, encoder.transform(y)
 
 
-class SpeakerStackingClassifier(StackingClassifier):
+class _SpeakerGroupsMixin:
+    """``score`` and the metadata request shared by the speaker-aware fusions.
+
+    Every method takes ``groups`` as its own argument; the members get it from the fusion
+    (where they use it), not through sklearn's router.
+    """
+
+    def score(self, X, y, sample_weight=None, groups=None):
+        """Accuracy on ``X``, predicted with the speakers (as sklearn's ``score``).
+
+        Parameters
+        ----------
+        X : list of clips or array-like
+            Samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        groups : array-like of shape (n_samples,), default=None
+            Speaker of each sample, for members that use them (routed here by a
+            ``GridSearchCV`` under metadata routing).
+
+        Returns
+        -------
+        float
+        """
+        return accuracy_score(y, self.predict(X, groups=groups), sample_weight=sample_weight)
+
+    def get_metadata_routing(self):
+        """Metadata this estimator uses: ``groups`` in ``fit`` and every prediction method.
+
+        The members get ``groups`` from this class itself (where they use them), not through
+        sklearn's router.
+
+        Returns
+        -------
+        MetadataRequest
+        """
+        from sklearn.utils.metadata_routing import MetadataRequest
+
+        request = MetadataRequest(owner=self)
+        for method in ("fit", "predict", "predict_proba", "decision_function", "transform",
+                       "score"):
+            if hasattr(self, method):
+                getattr(request, method).add_request(param="groups", alias=True)
+        return request
+
+
+class SpeakerStackingClassifier(_SpeakerGroupsMixin, StackingClassifier):
     """Stacking whose inner cross-validation and members see the speakers.
 
     The members (whole pipelines that start from clips, classic or deep) are fitted on all
@@ -323,41 +366,8 @@ class SpeakerStackingClassifier(StackingClassifier):
         check_is_fitted(self)
         return self.final_estimator_.decision_function(self.transform(X, groups=groups))
 
-    def score(self, X, y, sample_weight=None, groups=None):
-        """Accuracy on ``X``, predicted with the speakers (as sklearn's ``score``).
 
-        Parameters
-        ----------
-        X : list of clips or array-like
-            Samples.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-        groups : array-like of shape (n_samples,), default=None
-            Speaker of each sample, for members that use them (routed here by a
-            ``GridSearchCV`` under metadata routing).
-
-        Returns
-        -------
-        float
-        """
-        return accuracy_score(y, self.predict(X, groups=groups), sample_weight=sample_weight)
-
-    def get_metadata_routing(self):
-        """Metadata this estimator uses: ``groups`` in ``fit`` and every prediction method.
-
-        The members get ``groups`` from this class itself (where they use them), not through
-        sklearn's router.
-
-        Returns
-        -------
-        MetadataRequest
-        """
-        return _own_request(self)
-
-
-class SpeakerVotingClassifier(VotingClassifier):
+class SpeakerVotingClassifier(_SpeakerGroupsMixin, VotingClassifier):
     """Voting over members that get the speakers in ``fit`` and at prediction time.
 
     sklearn's ``VotingClassifier`` with an explicit ``groups`` argument in ``fit``,
@@ -518,48 +528,6 @@ class SpeakerVotingClassifier(VotingClassifier):
             return np.hstack(probas) if self.flatten_transform else probas
         return np.asarray([_call(est, "predict", X, groups) for est in self.estimators_]).T
 
-    def score(self, X, y, sample_weight=None, groups=None):
-        """Accuracy on ``X``, predicted with the speakers (as sklearn's ``score``).
-
-        Parameters
-        ----------
-        X : list of clips or array-like
-            Samples.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-        groups : array-like of shape (n_samples,), default=None
-            Speaker of each sample, for members that use them (routed here by a
-            ``GridSearchCV`` under metadata routing).
-
-        Returns
-        -------
-        float
-        """
-        return accuracy_score(y, self.predict(X, groups=groups), sample_weight=sample_weight)
-
-    def get_metadata_routing(self):
-        """Metadata this estimator uses: ``groups`` in ``fit`` and every prediction method.
-
-        Returns
-        -------
-        MetadataRequest
-        """
-        return _own_request(self)
-
-
-def _own_request(estimator):
-    """The estimator's own metadata request (groups in each method), routing nothing on."""
-    from sklearn.utils.metadata_routing import MetadataRequest
-
-    request = MetadataRequest(owner=estimator)
-    for method in ("fit", "predict", "predict_proba", "decision_function", "transform",
-                   "score"):
-        if hasattr(estimator, method):
-            getattr(request, method).add_request(param="groups", alias=True)
-    return request
-
 
 def _n_samples(X):
     from sklearn.utils.validation import _num_samples
@@ -612,8 +580,7 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
         return make_fusion_pipeline(sr=sr, memory=memory, n_jobs=n_jobs,
                                     random_state=random_state)
     if name in NETWORKS:
-        pipe = make_deep_pipeline(name, sr=sr, memory=memory, random_state=random_state)
-        return pipe
+        return make_deep_pipeline(name, sr=sr, memory=memory, random_state=random_state)
     kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
     if kind in CLASSIFIERS:
         extra = {} if features is None else {"features": features}
