@@ -131,8 +131,8 @@ def test_deep_pipeline_scores_equal_predict_proba(corpus):
     events = list(StreamingRecognizer(pipe, window=1.0, hop=0.5).stream(corpus.data[2]))
     window = corpus.data[2][SR // 2:SR // 2 + SR]
     assert_allclose(events[1].raw_proba, pipe.predict_proba([window])[0], rtol=1e-5, atol=1e-7)
-    # The fast path runs a channels-last copy: the fitted module keeps its own layout, and a
-    # change of its weights in place reaches the copy.
+    # The fast path runs the fitted module itself: its layout is left alone, and a change of
+    # its weights in place reaches the scores.
     import torch
 
     conv = next(p for p in pipe[-1].net_.module_.parameters() if p.ndim == 4)
