@@ -54,3 +54,20 @@ def make_tone_clips(n_clips=12, *, sr=SR, seed=0):
 @pytest.fixture
 def tone_clips():
     return make_tone_clips()
+
+
+@pytest.fixture
+def normalizer_speakers(monkeypatch):
+    """The speakers each ``SpeakerNormalizer.transform`` call sees, in call order (None when
+    it gets no groups)."""
+    from sklearn_ser.features import SpeakerNormalizer
+
+    seen = []
+    original = SpeakerNormalizer.transform
+
+    def spy(self, X, groups=None):
+        seen.append(None if groups is None else tuple(np.unique(groups)))
+        return original(self, X, groups=groups)
+
+    monkeypatch.setattr(SpeakerNormalizer, "transform", spy)
+    return seen

@@ -338,6 +338,43 @@ def test_framewise_bad_input(X, match):
         FrameWise(StandardScaler()).fit(X)
 
 
+def test_framewise_speaker_normalizer_uses_each_speakers_frames():
+    """Per-clip metadata is copied onto the clip's frames: each speaker is standardised by
+    the statistics of all real frames of their own clips, and padding stays NaN."""
+    import sklearn
+
+    from sklearn_ser.features import FrameWise, SpeakerNormalizer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 5, 2)).astype(np.float32)
+    X[2:] += 10.0  # speaker b sits far from speaker a
+    X[1, 3:] = np.nan  # clip 1 is 3 frames long
+    groups = np.array(["a", "a", "b", "b"])
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = FrameWise(SpeakerNormalizer())
+        out = est.fit_transform(X, groups=groups)
+        again = est.transform(X, groups=groups)
+    np.testing.assert_allclose(out, again, equal_nan=True)
+    assert np.isnan(out[1, 3:]).all() and not np.isnan(out[1, :3]).any()
+    for speaker in ("a", "b"):
+        frames = X[groups == speaker].reshape(-1, 2)
+        frames = frames[~np.isnan(frames).any(axis=1)]
+        expected = (frames - frames.mean(0)) / frames.std(0)
+        got = out[groups == speaker].reshape(-1, 2)
+        np.testing.assert_allclose(got[~np.isnan(got).any(axis=1)], expected, rtol=1e-4,
+                                   atol=1e-5)
+
+
+def test_framewise_metadata_needs_routing():
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_ser.features import FrameWise
+
+    X = np.ones((2, 3, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="enable_metadata_routing"):
+        FrameWise(StandardScaler()).fit(X, groups=["a", "b"])
+
+
 # --- spectral and prosodic features ----------------------------------------------------------
 
 
@@ -451,21 +488,13 @@ def test_speaker_normalizer_small_speaker_falls_back_with_warning():
         est.transform(X[:1], groups=["z"])
 
 
-def test_speaker_normalized_pipeline_routes_groups_in_evaluate(monkeypatch):
+def test_speaker_normalized_pipeline_routes_groups_in_evaluate(normalizer_speakers):
     """evaluate hands training speakers to fit and test speakers to predict, never mixed."""
     from sklearn_ser.datasets import make_emotional_speech
-    from sklearn_ser.features import SpeakerNormalizer
     from sklearn_ser.model_selection import evaluate
     from sklearn_ser.pipelines import make_classic_pipeline
 
-    seen = []
-    original = SpeakerNormalizer.transform
-
-    def spy(self, X, groups=None):
-        seen.append(None if groups is None else tuple(np.unique(groups)))
-        return original(self, X, groups=groups)
-
-    monkeypatch.setattr(SpeakerNormalizer, "transform", spy)
+    seen = normalizer_speakers
     data = make_emotional_speech(60, n_speakers=3, emotions=["anger", "sadness"],
                                  duration=(0.6, 0.8), random_state=0)
     report = evaluate(make_classic_pipeline("svm", features="mfcc", speaker_norm=True),

@@ -254,6 +254,34 @@ def test_deep_pipeline_end_to_end():
         make_deep_pipeline("transformer")
 
 
+def test_speaker_normalised_deep_pipeline_in_evaluate(normalizer_speakers):
+    """cnn-sn: the frame normaliser gets the training speakers in fit and only the test
+    speaker at predict time, and the network's early stopping holds out whole speakers."""
+    from sklearn_ser.datasets import make_emotional_speech
+    from sklearn_ser.model_selection import evaluate
+    from sklearn_ser.pipelines import make_deep_pipeline, make_named_pipeline
+
+    assert [s for s, _ in make_named_pipeline("crnn-sn").steps] == [
+        "logmel", "framewise", "crnnclassifier"]
+    seen = normalizer_speakers
+    data = make_emotional_speech(48, n_speakers=4, emotions=["anger", "sadness"],
+                                 duration=(0.5, 0.7), random_state=0)
+    pipe = make_deep_pipeline("cnn", speaker_norm=True, n_mels=16, hop_length=160,
+                              max_frames=40, channels=(4,), n_hidden=4, max_epochs=3,
+                              patience=3, validation_fraction=0.34, device="cpu",
+                              random_state=0)
+    report = evaluate(pipe, data.data, data.target, groups=data.groups, cv="kfold:2",
+                      return_estimators=True)
+    assert None not in seen
+    # Per fold: the training speakers (fit), then the test speakers (predict, predict_proba).
+    per_fold = len(seen) // 2
+    for fold in (seen[:per_fold], seen[per_fold:]):
+        training, tests = fold[0], set(fold[1:])
+        assert len(training) == 2 and len(tests) == 1
+        assert not set(training) & set(tests.pop())
+    assert all(hasattr(e[-1], "best_epoch_") for e in report.estimators)
+
+
 def test_pipelines_import_without_torch():
     code = ("import sys, sklearn_ser.pipelines, sklearn_ser.cli._benchmark; "
             "print('torch' in sys.modules)")

@@ -34,9 +34,9 @@ def _build_parser():
                        help=f"comma-separated model names (default: {_DEFAULT_MODELS}); "
                        "classic: svm, linear-svm, lr, nb, dt, rf, knn, each also with "
                        "per-speaker standardisation as <name>-sn (svm-sn, ...); deep "
-                       "(PyTorch): cnn, lstm, crnn; fusion (svm-sn and lr-sn on MFCC, LPCC, "
-                       "spectral, prosodic and log-mel functionals, stacked; inner folds "
-                       "split by speaker)")
+                       "(PyTorch): cnn, lstm, crnn, also as cnn-sn, ...; fusion (svm-sn and "
+                       "lr-sn on MFCC, LPCC, spectral, prosodic and log-mel functionals, "
+                       "stacked; inner folds split by speaker)")
     bench.add_argument("--cv", default="loso",
                        help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
                        "stratified folds); default: loso")

@@ -30,7 +30,8 @@ def add_parser(commands):
     parser.add_argument("--model", default="svm",
                         help="model name as in sklearn-ser benchmark (default: svm): svm, "
                         "linear-svm, lr, nb, dt, rf, knn, each also as <name>-sn with "
-                        "per-speaker standardisation; cnn, lstm, crnn (PyTorch)")
+                        "per-speaker standardisation; cnn, lstm, crnn (PyTorch), also as "
+                        "cnn-sn, ... with per-speaker standardisation of the frames")
     parser.add_argument("--output", default=DEFAULT_OUTPUT,
                         help=f"model file to write (default: ./{DEFAULT_OUTPUT})")
     parser.add_argument("--max-epochs", type=int, default=None,
@@ -82,7 +83,7 @@ def run(args, argv):
     if args.max_epochs is not None and args.max_epochs < 1:
         raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
     model = build_model(args.model, sr=16000, random_state=args.random_state)
-    deep = args.model in NETWORKS
+    deep = args.model.removesuffix("-sn") in NETWORKS
     params = {}
     final_name, final = model.steps[-1]
     if isinstance(final, SVC):

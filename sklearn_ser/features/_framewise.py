@@ -2,7 +2,14 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils import check_array
+from sklearn.utils import Bunch, check_array
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_sequence_padding
@@ -38,6 +45,11 @@ class FrameWise(TransformerMixin, BaseEstimator):
     of the clip's label on every frame. Padding frames (all-NaN) are ignored in ``fit`` and stay
     NaN in the output, so the clips' true lengths are kept.
 
+    Metadata that the transformer requests through sklearn's metadata routing (its speakers,
+    ``groups``, or a ``sample_weight``) is routed to it with each clip's value copied onto
+    every real frame of that clip: ``FrameWise(SpeakerNormalizer())`` standardises the frames
+    of each speaker by that speaker's own frame statistics.
+
     Parameters
     ----------
     transformer : estimator object
@@ -68,7 +80,7 @@ class FrameWise(TransformerMixin, BaseEstimator):
         self.transformer = transformer
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, **params):
         """Fit the transformer on every real frame of every clip.
 
         Parameters
@@ -77,25 +89,29 @@ class FrameWise(TransformerMixin, BaseEstimator):
             NaN-padded frame sequences.
         y : array-like of shape (n_clips,) or None
             Clip labels, repeated on each of the clip's frames (for supervised reducers).
+        **params : dict
+            Per-clip metadata requested by the transformer's ``fit`` (sklearn's metadata
+            routing must be enabled), repeated on each of the clip's frames.
 
         Returns
         -------
         self : object
         """
         X, mask = check_sequences(X)
-        frames = X[mask]
-        frame_y = None if y is None else np.repeat(np.asarray(y), mask.sum(axis=1))
-        self.transformer_ = clone(self.transformer).fit(frames, frame_y)
-        self.n_features_in_ = X.shape[2]
+        routed = self._route(params, "fit")
+        self._fit_frames(X, mask, y, routed.fit)
         return self
 
-    def transform(self, X):
+    def transform(self, X, **params):
         """Transform every real frame; padding stays NaN.
 
         Parameters
         ----------
         X : ndarray of shape (n_clips, n_frames, n_coeffs)
             NaN-padded frame sequences.
+        **params : dict
+            Per-clip metadata requested by the transformer's ``transform`` (sklearn's
+            metadata routing must be enabled), repeated on each of the clip's frames.
 
         Returns
         -------
@@ -108,7 +124,64 @@ class FrameWise(TransformerMixin, BaseEstimator):
                 f"X has {X.shape[2]} coefficients per frame, but FrameWise was fitted with "
                 f"{self.n_features_in_}."
             )
-        reduced = np.asarray(self.transformer_.transform(X[mask]), dtype=np.float32)
+        return self._transform_frames(X, mask, self._route(params, "transform").transform)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None, **params):
+        """Fit on every real frame, then transform them (metadata routed to both steps).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_clips, n_frames, n_coeffs)
+            NaN-padded frame sequences.
+        y : array-like of shape (n_clips,) or None
+            Clip labels, repeated on each of the clip's frames.
+        **params : dict
+            Per-clip metadata requested by the transformer's ``fit`` or ``transform``.
+
+        Returns
+        -------
+        ndarray of shape (n_clips, n_frames, n_components), float32
+        """
+        X, mask = check_sequences(X)
+        routed = self._route(params, "fit_transform")
+        self._fit_frames(X, mask, y, routed.fit)
+        return self._transform_frames(X, mask, routed.transform)
+
+    def get_metadata_routing(self):
+        """Metadata routing of this object: the transformer's requests, per clip.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        mapping = (MethodMapping()
+                   .add(caller="fit", callee="fit")
+                   .add(caller="fit_transform", callee="fit")
+                   .add(caller="fit_transform", callee="transform")
+                   .add(caller="transform", callee="transform"))
+        return MetadataRouter(owner=self).add(transformer=self.transformer,
+                                              method_mapping=mapping)
+
+    def _route(self, params, method):
+        """The metadata for the transformer's methods, as routed for ``method``."""
+        _raise_for_params(params, self, method)
+        if not _routing_enabled():
+            return Bunch(fit={}, transform={})  # routing off: no metadata
+        return process_routing(self, method, **params).transformer
+
+    def _fit_frames(self, X, mask, y, params):
+        frames = X[mask]
+        counts = mask.sum(axis=1)
+        frame_y = None if y is None else np.repeat(np.asarray(y), counts)
+        self.transformer_ = clone(self.transformer).fit(
+            frames, frame_y, **_per_frame(params, counts))
+        self.n_features_in_ = X.shape[2]
+
+    def _transform_frames(self, X, mask, params):
+        frame_params = _per_frame(params, mask.sum(axis=1))
+        reduced = np.asarray(self.transformer_.transform(X[mask], **frame_params),
+                             dtype=np.float32)
         out = np.full((X.shape[0], X.shape[1], reduced.shape[1]), np.nan, dtype=np.float32)
         out[mask] = reduced
         return out
@@ -121,3 +194,14 @@ class FrameWise(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _per_frame(params, counts):
+    """Per-clip metadata (one value per clip) repeated on each of the clip's real frames."""
+    n_clips = len(counts)
+    return {
+        name: (np.repeat(np.asarray(value), counts, axis=0)
+               if hasattr(value, "__len__") and not isinstance(value, (str, bytes))
+               and len(value) == n_clips else value)
+        for name, value in params.items()
+    }

@@ -4,10 +4,11 @@ The networks live in :mod:`sklearn_ser.neural`, imported only when a pipeline is
 importing :mod:`sklearn_ser.pipelines` never imports torch.
 """
 
+from sklearn import config_context
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..features import FrameWise, LogMelExtractor, MFCCExtractor
+from ..features import FrameWise, LogMelExtractor, MFCCExtractor, SpeakerNormalizer
 
 #: Network class (in sklearn_ser.neural) and step name of each kind.
 NETWORKS = {
@@ -31,8 +32,8 @@ _TRAINING_SETTINGS = dict(lr=3e-3, max_epochs=100, patience=15, lr_schedule="pla
 
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
-                       hop_length=320, max_frames=300, memory=None, random_state=None,
-                       **net_params):
+                       hop_length=320, max_frames=300, speaker_norm=False, memory=None,
+                       random_state=None, **net_params):
     """A deep recogniser that starts from clips.
 
     The pipeline is ``extractor(pooling=None) -> FrameWise(StandardScaler()) -> network``: the
@@ -60,6 +61,15 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     max_frames : int or None, default=300
         Frames per sequence (longer clips are centre-cropped; 300 frames are 6 s at 20 ms).
         None takes the longest training clip.
+    speaker_norm : bool, default=False
+        Standardise each coefficient per speaker, over all real frames of that speaker's clips
+        (``FrameWise(SpeakerNormalizer())`` in place of the pooled scaler), as the classic
+        ``-sn`` models do with their functionals. At predict time each test speaker is
+        standardised by the statistics of their own clips in ``X`` (never their labels), so
+        ``groups`` must reach ``predict`` through metadata routing, as
+        :func:`~sklearn_ser.model_selection.evaluate` does; the network also requests the
+        training speakers for its early-stopping split. A speaker with a single clip is
+        standardised by that clip's frames.
     memory : str, joblib.Memory or None, default=None
         Feature cache of the extractor (its ``memory`` parameter): a grid search over network
         parameters then extracts each fold's training and test features once.
@@ -105,5 +115,12 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     class_name, step = NETWORKS[kind]
     params = {**_TRAINING_SETTINGS, **_NETWORK_SETTINGS[kind], **net_params}
     network = getattr(neural, class_name)(random_state=random_state, **params)
-    return Pipeline([(features, extractor), ("framewise", FrameWise(StandardScaler())),
-                     (step, network)])
+    if speaker_norm:
+        scaler = FrameWise(SpeakerNormalizer())
+        # The request is stored on the network and takes effect whenever routing is on (as
+        # evaluate turns it on for the normaliser); it is harmless when routing is off.
+        with config_context(enable_metadata_routing=True):
+            network.set_fit_request(groups=True)
+    else:
+        scaler = FrameWise(StandardScaler())
+    return Pipeline([(features, extractor), ("framewise", scaler), (step, network)])

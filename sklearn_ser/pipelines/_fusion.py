@@ -549,7 +549,8 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     ----------
     name : str
         A classic kind (``"svm"``, ``"lr"``, ...), the same with per-speaker standardisation
-        (``"svm-sn"``, ...), a network (``"cnn"``, ``"lstm"``, ``"crnn"``) or ``"fusion"``
+        (``"svm-sn"``, ...), a network (``"cnn"``, ``"lstm"``, ``"crnn"``), the same with
+        per-speaker standardisation of the frames (``"cnn-sn"``, ...) or ``"fusion"``
         (:func:`make_fusion_pipeline` with its defaults).
     features : sequence of str or None, default=None
         Extractors of a classic model (None: ``DEFAULT_FEATURES``); ignored by networks.
@@ -579,15 +580,16 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     if name == "fusion":
         return make_fusion_pipeline(sr=sr, memory=memory, n_jobs=n_jobs,
                                     random_state=random_state)
-    if name in NETWORKS:
-        return make_deep_pipeline(name, sr=sr, memory=memory, random_state=random_state)
     kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
+    if kind in NETWORKS:
+        return make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
+                                  random_state=random_state)
     if kind in CLASSIFIERS:
         extra = {} if features is None else {"features": features}
         return make_classic_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
                                      n_jobs=n_jobs, random_state=random_state, **extra)
     known = (sorted(CLASSIFIERS) + [f"{k}-sn" for k in sorted(CLASSIFIERS)] + sorted(NETWORKS)
-             + ["fusion"])
+             + [f"{k}-sn" for k in sorted(NETWORKS)] + ["fusion"])
     raise ValueError(f"Unknown model {name!r}; choose from {', '.join(known)}.")
 
 
