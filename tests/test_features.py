@@ -190,6 +190,40 @@ def test_parallel_chunks_give_the_serial_features(tone_clips, monkeypatch, pooli
     np.testing.assert_allclose(parallel, serial, rtol=1e-6, atol=1e-6)
 
 
+def test_kernel_threads_follow_thread_limits_and_keep_the_features(tone_clips, monkeypatch):
+    """Chunks run on as many threads as OpenMP may use; one thread gives the same numbers."""
+    from threadpoolctl import threadpool_limits
+
+    from sklearn_ser.pipelines import make_features
+
+    monkeypatch.setattr(_framing, "CHUNK_SAMPLES", 5000)  # several chunks per call
+    threads = []
+    original = _framing.ThreadPoolExecutor
+
+    def spy(n_threads, **kwargs):
+        threads.append(n_threads)
+        return original(n_threads, **kwargs)
+
+    monkeypatch.setattr(_framing, "ThreadPoolExecutor", spy)
+    monkeypatch.setattr(_framing, "kernel_threads", lambda: 2)
+    step = make_features(sr=16000)[1].fit(tone_clips)
+    threaded = step.transform(tone_clips)
+    assert threads and set(threads) == {2}
+    monkeypatch.undo()
+    monkeypatch.setattr(_framing, "CHUNK_SAMPLES", 5000)
+    with threadpool_limits(1):
+        assert _framing.kernel_threads() == 1
+        serial = step.transform(tone_clips)
+    np.testing.assert_array_equal(threaded, serial)
+
+
+def test_map_chunks_does_not_nest_thread_pools(monkeypatch):
+    monkeypatch.setattr(_framing, "kernel_threads", lambda: 2)
+    inner = _framing.map_chunks(lambda i: _framing.map_chunks(lambda j: (i, j), range(3)),
+                                range(4))
+    assert inner == [[(i, j) for j in range(3)] for i in range(4)]
+
+
 @pytest.mark.parametrize("Extractor", [MFCCExtractor, ProsodyExtractor])
 def test_cache_hit_still_warns_about_bad_clips(Extractor, tone_clips, tmp_path):
     # MFCC warns before extracting, prosody while extracting (no voiced frame).

@@ -11,7 +11,9 @@ Windows and filterbanks are built once per parameter set (``functools.lru_cache`
 read-only, so callers cannot corrupt the cache.
 """
 
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import librosa
@@ -209,9 +211,49 @@ def iter_groups(clips):
     return iter_chunks(clips, GROUP_CHUNKS * CHUNK_SAMPLES)
 
 
+# Marks the threads of map_chunks, so that a chunk function that maps again runs serially
+# there instead of nesting thread pools.
+_in_kernel_thread = threading.local()
+
+
+def kernel_threads():
+    """Threads the frame kernels may use: the OpenMP thread count sklearn's own code uses.
+
+    That is the number of cores unless ``OMP_NUM_THREADS`` or a ``threadpoolctl`` limit says
+    otherwise; joblib sets such a limit inside its workers, so ``n_jobs`` workers do not each
+    start a full set of threads.
+    """
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    return max(1, _openmp_effective_n_threads())
+
+
+def _mark_kernel_thread():
+    _in_kernel_thread.active = True
+
+
+def map_chunks(fn, items):
+    """``[fn(item) for item in items]``, spread over :func:`kernel_threads` threads.
+
+    The frame kernels spend their time in numpy and scipy.fft calls on whole chunks, which
+    release the GIL, so chunks run in parallel as BLAS or FFT threads would; each chunk's
+    result is independent of the thread that computed it. Runs serially for one item, one
+    thread, or when called from a thread of another ``map_chunks``.
+    """
+    items = list(items)
+    n_threads = min(kernel_threads(), len(items))
+    if n_threads <= 1 or getattr(_in_kernel_thread, "active", False):
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(n_threads, initializer=_mark_kernel_thread) as pool:
+        return list(pool.map(fn, items))
+
+
 def chunked_frames(frame_fn, clips, **params):
-    """Run ``frame_fn(chunk, **params) -> (stacked, counts)`` chunk by chunk and join them."""
-    parts = [frame_fn(clips[part], **params) for part in iter_chunks(clips)]
+    """Run ``frame_fn(chunk, **params) -> (stacked, counts)`` chunk by chunk and join them.
+
+    The chunks run on :func:`map_chunks` threads.
+    """
+    parts = map_chunks(lambda part: frame_fn(clips[part], **params), iter_chunks(clips))
     return (np.concatenate([p[0] for p in parts], axis=0),
             np.concatenate([p[1] for p in parts]))
 

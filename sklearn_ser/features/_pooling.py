@@ -2,8 +2,8 @@
 
 Frame features of all clips arrive stacked, ``(n_frames_total, n_coeffs)``, with per-clip frame
 counts (see ``_framing``). Deltas and most functionals are computed with segment reductions
-(``np.add.reduceat`` and friends), so their cost does not grow with a Python loop over frames.
-Only percentiles sort clip by clip, one vectorised sort per clip.
+(``np.add.reduceat``), so their cost does not grow with a Python loop over frames. Minimum,
+maximum and percentiles come from one vectorised sort of all clips' frames.
 """
 
 import numpy as np
@@ -93,26 +93,23 @@ def pool(features, counts, functionals):
     centred = x - mean[segment_ids(counts)]
     squared = centred * centred  # products, not float powers: several times faster
     m2 = np.add.reduceat(squared, starts, axis=0) / n
-    cache = {"mean": mean, "_m2": m2, "_centred": centred, "_squared": squared}
-    columns = [_functional(name, x, counts, starts, cache) for name in functionals]
+    # Order statistics come from a sort in the features' own dtype: float32 values sort
+    # twice as fast as their float64 copies, and the values picked are the same numbers.
+    cache = {"mean": mean, "_m2": m2, "_centred": centred, "_squared": squared,
+             "_ordered": np.asarray(features)}
+    columns = [_functional(name, counts, starts, cache) for name in functionals]
     return np.concatenate(columns, axis=1)
 
 
-def _functional(name, x, counts, starts, cache):
+def _functional(name, counts, starts, cache):
     mean, m2, centred = cache["mean"], cache["_m2"], cache["_centred"]
     n = counts.astype(np.float64)[:, None]
     if name == "mean":
         return mean
     if name == "std":
         return np.sqrt(m2)
-    if name == "min":
-        return np.minimum.reduceat(x, starts, axis=0)
-    if name == "max":
-        return np.maximum.reduceat(x, starts, axis=0)
-    if name == "range":
-        return np.maximum.reduceat(x, starts, axis=0) - np.minimum.reduceat(x, starts, axis=0)
-    if name in _PERCENTILES or name == "iqr":
-        return _percentile_functional(name, x, counts, starts, cache)
+    if name in ("min", "max", "range", "iqr") or name in _PERCENTILES:
+        return _order_functional(name, counts, starts, cache)
     # A constant clip has no spread: its shape statistics are defined as 0, not NaN.
     safe_m2 = np.where(m2 > 1e-12, m2, np.inf)
     if name == "skew":
@@ -126,36 +123,56 @@ def _functional(name, x, counts, starts, cache):
     raise ValueError(f"Unknown functional {name!r}; choose from {FUNCTIONALS}.")
 
 
-def _percentile_functional(name, x, counts, starts, cache):
+def _order_functional(name, counts, starts, cache):
+    """Minimum, maximum, range and percentiles, all read from one sort of each clip."""
+    if "_table" not in cache:
+        cache["_table"] = _sorted_frames(cache["_ordered"], counts, starts)
+    table = cache["_table"]
+    clip = np.arange(len(counts))
+    if name == "min":
+        return table[:, :, 0].astype(np.float64)
+    if name == "max":
+        return table[clip, :, counts - 1].astype(np.float64)
+    if name == "range":
+        return (table[clip, :, counts - 1].astype(np.float64)
+                - table[:, :, 0].astype(np.float64))
     if "_percentiles" not in cache:
         qs = np.array([10.0, 25.0, 50.0, 75.0, 90.0])
-        cache["_percentiles"] = _percentiles(x, counts, starts, qs)
-    table = cache["_percentiles"]
+        cache["_percentiles"] = _percentiles(table, counts, qs)
+    percentiles = cache["_percentiles"]
     order = {10.0: 0, 25.0: 1, 50.0: 2, 75.0: 3, 90.0: 4}
     if name == "iqr":
-        return table[3] - table[1]
-    return table[order[_PERCENTILES[name]]]
+        return percentiles[3] - percentiles[1]
+    return percentiles[order[_PERCENTILES[name]]]
 
 
-def _percentiles(x, counts, starts, qs):
-    """``np.percentile(clip, qs, axis=0)`` of every clip, ``(n_quantiles, n_clips, n_coeffs)``.
+def _sorted_frames(x, counts, starts):
+    """Each clip's frames sorted per coefficient, ``(n_clips, n_coeffs, max_count)``.
 
-    One sort of all clips at once instead of one ``np.percentile`` call per clip: each clip's
-    frames are laid out along the last (contiguous) axis of a ``(n_clips, n_coeffs,
-    max_count)`` array padded with +inf, which sorts past the clip's own values, and the
-    quantiles are read at each clip's own positions with numpy's "linear" interpolation.
+    One sort of all clips at once instead of one call per clip: each clip's frames are laid
+    out along the last (contiguous) axis, padded with +inf, which sorts past the clip's own
+    values.
     """
     n_clips, n_coeffs = len(counts), x.shape[1]
-    table = np.full((n_clips, n_coeffs, int(counts.max())), np.inf)
+    table = np.full((n_clips, n_coeffs, int(counts.max())), np.inf, dtype=x.dtype)
     seg = segment_ids(counts)
     table[seg, :, np.arange(len(x)) - starts[seg]] = x
     table.sort(axis=2)
+    return table
+
+
+def _percentiles(table, counts, qs):
+    """``np.percentile(clip, qs, axis=0)`` of every clip, ``(n_quantiles, n_clips, n_coeffs)``,
+    float64, read from the sorted frames at each clip's own positions with numpy's "linear"
+    interpolation."""
+    n_clips = len(counts)
     position = (qs[:, None] / 100.0) * (counts[None, :] - 1)  # (n_quantiles, n_clips)
     below = np.floor(position).astype(np.int64)
     above = np.minimum(below + 1, counts[None, :] - 1)
     frac = (position - below)[:, :, None]
     clip = np.arange(n_clips)[None, :]
-    low, high = table[clip, :, below], table[clip, :, above]  # (n_quantiles, n_clips, n_coeffs)
+    low = table[clip, :, below].astype(np.float64)  # (n_quantiles, n_clips, n_coeffs)
+    high = table[clip, :, above].astype(np.float64)
     # numpy's lerp: exact at both ends and symmetric about t = 0.5.
     diff = high - low
     return np.where(frac >= 0.5, high - diff * (1.0 - frac), low + diff * frac)
