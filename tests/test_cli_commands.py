@@ -98,15 +98,18 @@ def test_speaker_normalised_model_groups_files_by_speaker_mode(folder, tmp_path,
     assert "1 speaker(s)" not in capsys.readouterr().err  # --quiet
 
 
-def test_train_a_deep_model_with_speaker_grouped_early_stopping(tmp_path):
-    path = tmp_path / "cnn.sser"
-    assert main(["train", "--model", "cnn", "--n-samples", "30", "--max-epochs", "1",
+@pytest.mark.parametrize("name", ["cnn", "cnn-sn"])
+def test_train_a_deep_model_with_speaker_grouped_early_stopping(tmp_path, name):
+    path = tmp_path / f"{name}.sser"
+    assert main(["train", "--model", name, "--n-samples", "30", "--max-epochs", "1",
                  "--output", str(path), "--quiet"]) == 0
     model = load_model(path)
     assert model[-1].n_iter_ == 1
     with sklearn.config_context(enable_metadata_routing=True):  # speakers reached the net
         assert model[-1].get_metadata_routing().fit.requests["groups"] is True
-    assert read_manifest(path)["versions"]["torch"]
+    manifest = read_manifest(path)
+    assert manifest["versions"]["torch"]
+    assert manifest["metadata"]["speaker_norm"] is name.endswith("-sn")
 
 
 def test_train_errors_are_one_line(tmp_path, capsys):
