@@ -10,6 +10,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.datasets import make_emotional_speech
 from sklearn_ser.exceptions import SklearnSerWarning
@@ -137,12 +139,41 @@ def test_voting_averages_the_members_probabilities(corpus):
 
 
 def test_voting_over_clip_pipelines_in_evaluate(corpus, member):
-    fusion = make_fusion_pipeline([member("svm-sn"), member("nb-sn")], method="voting")
-    # The SVM has no predict_proba: the vote falls back to hard voting.
-    assert fusion.voting == "hard" and not hasattr(fusion, "predict_proba")
+    svm = member("svm-sn")
+    fusion = make_fusion_pipeline([svm, member("nb-sn")], method="voting")
+    # The SVM has no predict_proba: a calibrated copy of it votes with probabilities, and
+    # the pipeline given is left as it was.
+    assert fusion.voting == "soft"
+    assert type(fusion.estimators[0][1].steps[-1][1]).__name__ == "CalibratedClassifierCV"
+    assert type(svm[1].steps[-1][1]).__name__ == "SVC"
     report = evaluate(fusion, corpus.data, corpus.target, groups=corpus.groups,
                       cv=LeaveOneSpeakerOut())
     assert report.uar > 0.5
+
+
+def test_with_probabilities_wraps_only_what_lacks_them():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    from sklearn_ser.pipelines import with_probabilities
+
+    lr = LogisticRegression()
+    assert with_probabilities(lr) is lr
+    assert isinstance(with_probabilities(SVC()), CalibratedClassifierCV)
+    X, y, _ = _numeric()
+    calibrated = with_probabilities(make_pipeline(StandardScaler(), SVC())).fit(X, y)
+    proba = calibrated.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (calibrated.classes_[proba.argmax(axis=1)] == y).mean() > 0.8
+
+
+def test_deep_fusion_is_a_soft_vote_of_classic_and_deep_members():
+    fusion = make_named_pipeline("fusion-deep")
+    assert [name for name, _ in fusion.estimators] == ["svm-sn", "lr-sn", "crnn-sn"]
+    assert fusion.voting == "soft" and hasattr(fusion, "predict_proba")
+    network = fusion.estimators[2][1][-1]
+    with sklearn.config_context(enable_metadata_routing=True):  # early stopping by speaker
+        assert network.get_metadata_routing().fit.requests["groups"] is True
 
 
 def test_classic_and_deep_members_mix(corpus, member, monkeypatch):

@@ -72,24 +72,17 @@ def fit_with_groups(model, X, y, groups):
 
 def run(args, argv):
     """Run ``sklearn-ser train``."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.svm import SVC
-
     from ..io import save_model
-    from ..pipelines import NETWORKS
+    from ..pipelines import NETWORKS, with_probabilities
     from ._benchmark import build_model, load_corpus
 
     verbose = 0 if args.quiet else 1
     if args.max_epochs is not None and args.max_epochs < 1:
         raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
-    model = build_model(args.model, sr=16000, random_state=args.random_state)
+    # Probabilities for predict and stream: an SVC gets sigmoid calibration on internal folds.
+    model = with_probabilities(build_model(args.model, sr=16000, random_state=args.random_state))
     deep = args.model.removesuffix("-sn") in NETWORKS
     params = {}
-    final_name, final = model.steps[-1]
-    if isinstance(final, SVC):
-        # Probabilities for predict and stream: sigmoid calibration on internal folds (what
-        # SVC(probability=True), deprecated in scikit-learn 1.9, did).
-        params[final_name] = CalibratedClassifierCV(final, ensemble=False)
     if deep:
         net_step = model.steps[-1][0]
         params[f"{net_step}__verbose"] = verbose  # one line per epoch: the progress bar

@@ -9,16 +9,19 @@ from ._classic import (
 )
 from ._deep import NETWORKS, make_deep_pipeline
 from ._fusion import (
+    DEEP_FUSION_MEMBERS,
     DEFAULT_FUSION_MEMBERS,
     FUSION_FEATURES,
     SpeakerStackingClassifier,
     SpeakerVotingClassifier,
     make_fusion_pipeline,
     make_named_pipeline,
+    with_probabilities,
 )
 
 __all__ = [
     "CLASSIFIERS",
+    "DEEP_FUSION_MEMBERS",
     "DEFAULT_FEATURES",
     "DEFAULT_FUSION_MEMBERS",
     "EXTRACTORS",
@@ -31,4 +34,5 @@ __all__ = [
     "make_features",
     "make_fusion_pipeline",
     "make_named_pipeline",
+    "with_probabilities",
 ]

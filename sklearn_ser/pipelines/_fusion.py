@@ -539,6 +539,8 @@ def _n_samples(X):
 #: members, chosen on EmoDB leave-one-speaker-out (see make_fusion_pipeline's notes).
 DEFAULT_FUSION_MEMBERS = ("svm-sn", "lr-sn")
 FUSION_FEATURES = ("mfcc", "lpcc", "spectral", "prosody", "logmel")
+#: Members of the classic + deep fusion (benchmark model ``fusion-deep``), a soft vote.
+DEEP_FUSION_MEMBERS = ("svm-sn", "lr-sn", "crnn-sn")
 
 
 def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=None,
@@ -550,8 +552,9 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     name : str
         A classic kind (``"svm"``, ``"lr"``, ...), the same with per-speaker standardisation
         (``"svm-sn"``, ...), a network (``"cnn"``, ``"lstm"``, ``"crnn"``), the same with
-        per-speaker standardisation of the frames (``"cnn-sn"``, ...) or ``"fusion"``
-        (:func:`make_fusion_pipeline` with its defaults).
+        per-speaker standardisation of the frames (``"cnn-sn"``, ...), ``"fusion"``
+        (:func:`make_fusion_pipeline` with its defaults) or ``"fusion-deep"`` (a soft vote of
+        ``DEEP_FUSION_MEMBERS``: ``svm-sn``, ``lr-sn`` and ``crnn-sn``).
     features : sequence of str or None, default=None
         Extractors of a classic model (None: ``DEFAULT_FEATURES``); ignored by networks.
     sr : int, default=16000
@@ -580,6 +583,9 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     if name == "fusion":
         return make_fusion_pipeline(sr=sr, memory=memory, n_jobs=n_jobs,
                                     random_state=random_state)
+    if name == "fusion-deep":
+        return make_fusion_pipeline(DEEP_FUSION_MEMBERS, method="voting", sr=sr, memory=memory,
+                                    n_jobs=n_jobs, random_state=random_state)
     kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
     if kind in NETWORKS:
         return make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
@@ -589,7 +595,7 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
         return make_classic_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
                                      n_jobs=n_jobs, random_state=random_state, **extra)
     known = (sorted(CLASSIFIERS) + [f"{k}-sn" for k in sorted(CLASSIFIERS)] + sorted(NETWORKS)
-             + [f"{k}-sn" for k in sorted(NETWORKS)] + ["fusion"])
+             + [f"{k}-sn" for k in sorted(NETWORKS)] + ["fusion", "fusion-deep"])
     raise ValueError(f"Unknown model {name!r}; choose from {', '.join(known)}.")
 
 
@@ -607,8 +613,9 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
     method : {"stacking", "voting", "features"}, default="stacking"
         * ``"stacking"``: :class:`SpeakerStackingClassifier`; a final estimator learns from
           the members' out-of-fold output, split by speaker.
-        * ``"voting"``: :class:`SpeakerVotingClassifier`, soft voting (members without
-          ``predict_proba`` make it hard voting).
+        * ``"voting"``: :class:`SpeakerVotingClassifier`, soft voting. A member without
+          ``predict_proba`` (an SVC) gets sigmoid-calibrated probabilities, fitted on
+          internal folds of its training data (:func:`with_probabilities`).
         * ``"features"``: feature fusion: one classic pipeline over the union of the
           extractors named in ``features``; ``members`` names its single classifier
           (e.g. ``["svm-sn"]``).
@@ -668,14 +675,42 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
     named = [_member(m, features=features, sr=sr, memory=memory, random_state=random_state)
              for m in members]
     if method == "voting":
-        soft = all(hasattr(est, "predict_proba") for _, est in named)
-        return SpeakerVotingClassifier(named, voting="soft" if soft else "hard",
-                                       weights=weights, n_jobs=n_jobs)
+        named = [(name, with_probabilities(est)) for name, est in named]
+        return SpeakerVotingClassifier(named, voting="soft", weights=weights, n_jobs=n_jobs)
     from sklearn.linear_model import LogisticRegression
 
     final = LogisticRegression(C=1.0, max_iter=2000) if final_estimator is None \
         else final_estimator
     return SpeakerStackingClassifier(named, final, cv=cv, n_jobs=n_jobs)
+
+
+def with_probabilities(estimator):
+    """``estimator`` with ``predict_proba``: a final classifier that lacks it (an SVC) is
+    wrapped in ``CalibratedClassifierCV(ensemble=False)``, sigmoid calibration on internal
+    folds of the training data (what ``SVC(probability=True)``, deprecated in scikit-learn
+    1.9, did). Estimators that have it are returned unchanged.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A classifier, or a pipeline ending in one.
+
+    Returns
+    -------
+    estimator
+        ``estimator`` itself when it has ``predict_proba``; else a calibrated copy (a
+        pipeline is cloned with its final step wrapped, so the argument is left untouched).
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+
+    if not hasattr(estimator, "steps"):
+        if hasattr(estimator, "predict_proba"):
+            return estimator
+        return CalibratedClassifierCV(estimator, ensemble=False)
+    name, final = estimator.steps[-1]
+    if hasattr(final, "predict_proba"):
+        return estimator
+    return clone(estimator).set_params(**{name: CalibratedClassifierCV(final, ensemble=False)})
 
 
 def _member(member, *, features, sr, memory, random_state):
