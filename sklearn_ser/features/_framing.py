@@ -223,8 +223,10 @@ def kernel_threads():
     otherwise; joblib sets such a limit inside its workers, so ``n_jobs`` workers do not each
     start a full set of threads.
     """
-    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-
+    try:  # a private helper of scikit-learn: fall back to one thread should it move
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+    except ImportError:
+        return 1
     return max(1, _openmp_effective_n_threads())
 
 
