@@ -167,6 +167,14 @@ def test_with_probabilities_wraps_only_what_lacks_them():
     assert (calibrated.classes_[proba.argmax(axis=1)] == y).mean() > 0.8
 
 
+def test_names_joined_by_plus_are_a_soft_vote():
+    vote = make_named_pipeline("nb-sn+cnn")
+    assert [name for name, _ in vote.estimators] == ["nb-sn", "cnn"]
+    assert vote.voting == "soft"
+    with pytest.raises(ValueError, match="Unknown model 'gpt'"):
+        make_named_pipeline("svm+gpt")
+
+
 def test_deep_fusion_is_a_soft_vote_of_classic_and_deep_members():
     fusion = make_named_pipeline("fusion-deep")
     assert [name for name, _ in fusion.estimators] == ["svm-sn", "lr-sn", "crnn-sn"]

@@ -37,7 +37,8 @@ def _build_parser():
                        "(PyTorch): cnn, lstm, crnn, also as cnn-sn, ...; fusion (svm-sn and "
                        "lr-sn on MFCC, LPCC, spectral, prosodic and log-mel functionals, "
                        "stacked; inner folds split by speaker); fusion-deep (soft vote of "
-                       "svm-sn, lr-sn and crnn-sn)")
+                       "svm-sn, lr-sn and crnn-sn); names joined by + for a soft vote of "
+                       "those models (cnn+crnn)")
     bench.add_argument("--cv", default="loso",
                        help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
                        "stratified folds); default: loso")

@@ -553,8 +553,9 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
         A classic kind (``"svm"``, ``"lr"``, ...), the same with per-speaker standardisation
         (``"svm-sn"``, ...), a network (``"cnn"``, ``"lstm"``, ``"crnn"``), the same with
         per-speaker standardisation of the frames (``"cnn-sn"``, ...), ``"fusion"``
-        (:func:`make_fusion_pipeline` with its defaults) or ``"fusion-deep"`` (a soft vote of
-        ``DEEP_FUSION_MEMBERS``: ``svm-sn``, ``lr-sn`` and ``crnn-sn``).
+        (:func:`make_fusion_pipeline` with its defaults), ``"fusion-deep"`` (a soft vote of
+        ``DEEP_FUSION_MEMBERS``: ``svm-sn``, ``lr-sn`` and ``crnn-sn``) or names joined by
+        ``+`` (a soft vote of those models, e.g. ``"cnn+crnn"``).
     features : sequence of str or None, default=None
         Extractors of a classic model (None: ``DEFAULT_FEATURES``); ignored by networks.
     sr : int, default=16000
@@ -583,8 +584,9 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     if name == "fusion":
         return make_fusion_pipeline(sr=sr, memory=memory, n_jobs=n_jobs,
                                     random_state=random_state)
-    if name == "fusion-deep":
-        return make_fusion_pipeline(DEEP_FUSION_MEMBERS, method="voting", sr=sr, memory=memory,
+    if name == "fusion-deep" or "+" in name:
+        members = DEEP_FUSION_MEMBERS if name == "fusion-deep" else name.split("+")
+        return make_fusion_pipeline(members, method="voting", sr=sr, memory=memory,
                                     n_jobs=n_jobs, random_state=random_state)
     kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
     if kind in NETWORKS:
