@@ -60,10 +60,10 @@ def fit_with_groups(model, X, y, groups):
     """
     import sklearn
 
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    from ..pipelines._deep import request_speakers
+
+    request_speakers(model)
     with sklearn.config_context(enable_metadata_routing=True):
-        if type(final).__module__.startswith("sklearn_ser.neural"):
-            final.set_fit_request(groups=True)
         wants = model.get_metadata_routing().consumes("fit", ["groups"])
         if wants:
             return model.fit(X, y, groups=groups)

@@ -118,10 +118,31 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     network = getattr(neural, class_name)(random_state=random_state, **params)
     if speaker_norm:
         scaler = FrameWise(SpeakerNormalizer())
-        # The request is stored on the network and takes effect whenever routing is on (as
-        # evaluate turns it on for the normaliser); it is harmless when routing is off.
-        with config_context(enable_metadata_routing=True):
-            network.set_fit_request(groups=True)
+        # Takes effect whenever routing is on, as evaluate turns it on for the normaliser.
+        request_speakers(network)
     else:
         scaler = FrameWise(StandardScaler())
     return Pipeline([(features, extractor), ("framewise", scaler), (step, network)])
+
+
+def request_speakers(estimator):
+    """Ask the network that ``estimator`` is or ends in for the training speakers.
+
+    The network holds out whole speakers for its early stopping when ``groups`` reaches its
+    ``fit``; inside a Pipeline that takes a metadata request. The request is stored on the
+    network and is harmless while routing is off. Other estimators are left as they are.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+
+    Returns
+    -------
+    estimator
+        The same object.
+    """
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if type(final).__module__.startswith("sklearn_ser.neural"):
+        with config_context(enable_metadata_routing=True):  # set_*_request needs it on
+            final.set_fit_request(groups=True)
+    return estimator

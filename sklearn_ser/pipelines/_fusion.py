@@ -31,6 +31,7 @@ from ..exceptions import SklearnSerWarning
 from ..model_selection import SpeakerStratifiedKFold, make_cv
 from ..model_selection._evaluate import requests_groups
 from ..model_selection._split import _check_speakers
+from ._deep import request_speakers
 
 __all__ = ["SpeakerStackingClassifier", "SpeakerVotingClassifier", "make_fusion_pipeline",
            "make_named_pipeline"]
@@ -725,16 +726,7 @@ def _member(member, *, features, sr, memory, random_state):
         name = member
     else:
         name, estimator = member
-    return name, _with_speaker_early_stopping(estimator)
-
-
-def _with_speaker_early_stopping(estimator):
-    """Ask a network at the end of a pipeline for the speakers (its early-stopping split)."""
-    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else None
-    if last is not None and type(last).__module__.startswith("sklearn_ser.neural"):
-        with config_context(enable_metadata_routing=True):  # set_*_request needs it on
-            last.set_fit_request(groups=True)
-    return estimator
+    return name, request_speakers(estimator)
 
 
 def _feature_fusion(members, features, *, sr, memory, n_jobs, random_state):
