@@ -282,6 +282,39 @@ def test_speaker_normalised_deep_pipeline_in_evaluate(normalizer_speakers):
     assert all(hasattr(e[-1], "best_epoch_") for e in report.estimators)
 
 
+def test_plain_deep_pipeline_stops_early_on_training_speakers(monkeypatch):
+    """Without speaker normalisation too, evaluate hands the network its training speakers,
+    so its early-stopping split holds out whole speakers, never a test speaker."""
+    from sklearn_ser.datasets import make_emotional_speech
+    from sklearn_ser.model_selection import evaluate
+    from sklearn_ser.neural._classifiers import _SequenceClassifier
+    from sklearn_ser.pipelines import make_deep_pipeline
+
+    seen = []
+    split = _SequenceClassifier._split
+
+    def spy(self, y, groups, seed):
+        seen.append(None if groups is None else set(groups))
+        return split(self, y, groups, seed)
+
+    monkeypatch.setattr(_SequenceClassifier, "_split", spy)
+    data = make_emotional_speech(48, n_speakers=4, emotions=["anger", "sadness"],
+                                 duration=(0.5, 0.7), random_state=0)
+    pipe = make_deep_pipeline("cnn", n_mels=16, hop_length=160, max_frames=40, channels=(4,),
+                              n_hidden=4, max_epochs=2, patience=2, validation_fraction=0.34,
+                              device="cpu", random_state=0)
+    report = evaluate(pipe, data.data, data.target, groups=data.groups, cv="loso",
+                      return_estimators=True)
+    assert len(seen) == report.n_folds == 4
+    all_speakers = set(data.groups)
+    for training, fold in zip(seen, report.per_fold["test_speakers"]):
+        assert training == all_speakers - set(fold)
+    # A plain fit, with routing off, still works: the split is stratified instead.
+    seen.clear()
+    pipe.fit(data.data, data.target)
+    assert seen == [None]
+
+
 def test_pipelines_import_without_torch():
     code = ("import sys, sklearn_ser.pipelines, sklearn_ser.cli._benchmark; "
             "print('torch' in sys.modules)")

@@ -361,10 +361,12 @@ def evaluate(
     _check_tests_disjoint(splits, len(y))
     noisy = _noise_conditions(test_snr, test_noise, random_state, len(splits))
 
-    # Steps that ask for the speakers at predict time (SpeakerNormalizer) need sklearn's
-    # metadata routing; it is switched on for this call only, and only when they exist.
+    # Steps that ask for the speakers (SpeakerNormalizer at predict time, a network for its
+    # early-stopping split in fit) need sklearn's metadata routing; it is switched on for this
+    # call only, and only when they exist.
     predict_groups = _predict_requests_groups(estimator)
-    routing = get_config()["enable_metadata_routing"] or predict_groups
+    routing = (get_config()["enable_metadata_routing"] or predict_groups
+               or requests_groups(estimator, "fit"))
     with config_context(enable_metadata_routing=routing):
         pass_groups = _fit_accepts_groups(estimator)
         want_proba = hasattr(estimator, "predict_proba")

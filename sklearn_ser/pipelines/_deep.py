@@ -67,8 +67,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         ``-sn`` models do with their functionals. At predict time each test speaker is
         standardised by the statistics of their own clips in ``X`` (never their labels), so
         ``groups`` must reach ``predict`` through metadata routing, as
-        :func:`~sklearn_ser.model_selection.evaluate` does; the network also requests the
-        training speakers for its early-stopping split. A speaker with a single clip is
+        :func:`~sklearn_ser.model_selection.evaluate` does. A speaker with a single clip is
         standardised by that clip's frames. On EmoDB leave-one-speaker-out it lifted the CRNN
         from 0.702 to 0.800 UAR and the CNN from 0.706 to 0.769.
     memory : str, joblib.Memory or None, default=None
@@ -87,10 +86,12 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 
     Notes
     -----
-    The network's early stopping holds out part of the training clips. Inside a Pipeline the
-    speakers (``groups``) do not reach the network unless sklearn's metadata routing is enabled
-    and requested (``pipe[-1].set_fit_request(groups=True)``); without them the held-out clips
-    are a stratified sample of the training speakers' clips. Test speakers are never used.
+    The network's early stopping holds out part of the training clips. The network requests
+    the speakers (``groups``) through sklearn's metadata routing, so where they reach it, as in
+    :func:`~sklearn_ser.model_selection.evaluate` and the ``benchmark`` command (which turn
+    routing on for the call), it holds out whole training speakers. Where routing is off (a
+    plain ``pipe.fit(X, y)``, ``cross_validate`` without routing) the held-out clips are a
+    stratified sample of the training speakers' clips. Test speakers are never used.
 
     Examples
     --------
@@ -116,12 +117,10 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     class_name, step = NETWORKS[kind]
     params = {**_TRAINING_SETTINGS, **_NETWORK_SETTINGS[kind], **net_params}
     network = getattr(neural, class_name)(random_state=random_state, **params)
-    if speaker_norm:
-        scaler = FrameWise(SpeakerNormalizer())
-        # Takes effect whenever routing is on, as evaluate turns it on for the normaliser.
-        request_speakers(network)
-    else:
-        scaler = FrameWise(StandardScaler())
+    # The network holds out whole training speakers for early stopping wherever groups reach
+    # it: evaluate turns metadata routing on for that request.
+    request_speakers(network)
+    scaler = FrameWise(SpeakerNormalizer() if speaker_norm else StandardScaler())
     return Pipeline([(features, extractor), ("framewise", scaler), (step, network)])
 
 
