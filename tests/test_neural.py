@@ -110,6 +110,36 @@ def test_same_seed_same_model(data):
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.parametrize("cls", list(TINY), ids=lambda c: c.__name__)
+def test_mixup_trains_on_mixed_pairs(cls, data, monkeypatch):
+    from sklearn_ser.neural._classifiers import _MixupNetClassifier
+
+    X, y, _, _ = data
+    seen = []
+    infer = _MixupNetClassifier.infer
+
+    def spy(self, x, **fit_params):
+        if self.module_.training:
+            seen.append(x["x"].detach().clone())
+        return infer(self, x, **fit_params)
+
+    monkeypatch.setattr(_MixupNetClassifier, "infer", spy)
+    params = {**TINY[cls], **TRAIN, "validation_fraction": None, "max_epochs": 6}
+    mixed = cls(mixup=0.4, **params).fit(X, y)
+    inputs_mixed = torch.cat(seen)
+    seen.clear()
+    plain = cls(**params).fit(X, y)
+    inputs_plain = torch.cat(seen)
+    # Without mixup the network sees the clips themselves; with it, blends of pairs.
+    originals = torch.as_tensor(np.nan_to_num(X))
+    assert all(any(torch.equal(row, o) for o in originals) for row in inputs_plain[:20])
+    assert not all(any(torch.equal(row, o) for o in originals) for row in inputs_mixed[:20])
+    assert np.mean(mixed.predict(X) == y) > 0.6
+    again = cls(mixup=0.4, **params).fit(X, y)
+    np.testing.assert_allclose(again.predict_proba(X), mixed.predict_proba(X), atol=1e-6)
+    assert not np.allclose(plain.predict_proba(X), mixed.predict_proba(X))
+
+
 def test_validation_split_holds_out_whole_speakers(data):
     X, y, groups, _ = data
     est = CNNClassifier(validation_fraction=0.3)
@@ -178,7 +208,7 @@ def test_bad_sequences_are_refused(cls, data):
 
 @pytest.mark.parametrize(
     "params", [dict(optimizer="rmsprop"), dict(max_epochs=0), dict(dropout=1.0),
-               dict(validation_fraction=1.5), dict(lr_schedule="step")],
+               dict(validation_fraction=1.5), dict(lr_schedule="step"), dict(mixup=-0.2)],
 )
 def test_bad_parameters(params, data):
     X, y, _, _ = data

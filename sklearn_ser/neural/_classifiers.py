@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, LRScheduler
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 
 from .._validation import check_sequence_padding
@@ -31,6 +31,35 @@ from ._transfer import freeze_parameters, load_init_source, transfer_weights
 __all__ = ["CNNClassifier", "CRNNClassifier", "LSTMClassifier", "check_frame_sequences"]
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class _MixupNetClassifier(NeuralNetClassifier):
+    """skorch classifier whose training steps can mix pairs of clips (``mixup > 0``).
+
+    The inputs are the ``{"x", "lengths"}`` batches of the sequence modules: the zero-padded
+    values are mixed and a mixed clip keeps the longer of its two lengths. Lambda and the
+    pairing come from torch's generator, which ``fit`` seeds.
+    """
+
+    def __init__(self, *args, mixup=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mixup = mixup
+
+    def train_step_single(self, batch, **fit_params):
+        if not self.mixup:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        lam = float(torch.distributions.Beta(self.mixup, self.mixup).sample())
+        pair = torch.randperm(len(yi))
+        x, lengths = Xi["x"], Xi["lengths"]
+        mixed = {"x": lam * x + (1.0 - lam) * x[pair],
+                 "lengths": torch.maximum(lengths, lengths[pair])}
+        y_pred = self.infer(mixed, **fit_params)
+        loss = (lam * self.get_loss(y_pred, yi, X=mixed, training=True)
+                + (1.0 - lam) * self.get_loss(y_pred, yi[pair], X=mixed, training=True))
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
 
 class NeuralWarning(SklearnSerWarning):
@@ -76,6 +105,7 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
         "crop_frames": [Interval(Integral, 1, None, closed="left"), None],
         "time_masks": [Interval(Integral, 0, None, closed="left")],
         "freq_masks": [Interval(Integral, 0, None, closed="left")],
+        "mixup": [Interval(Real, 0, None, closed="left")],
         "init_from": "no_validation",
         "freeze": [StrOptions({"none", "trunk"}), list, tuple, None],
         "device": [str],
@@ -258,8 +288,9 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
             train, valid = split
             valid_ds = Dataset({"x": values[valid], "lengths": lengths[valid]}, y_enc[valid])
 
-        self.net_ = NeuralNetClassifier(
+        self.net_ = _MixupNetClassifier(
             self._module,
+            mixup=self.mixup,
             criterion=torch.nn.CrossEntropyLoss,
             criterion__weight=weight,
             classes=np.arange(len(self.classes_)),
@@ -384,6 +415,11 @@ _COMMON_DOC = """
     time_masks, freq_masks : int, default=0
         SpecAugment stripes (up to 10% of the frames / coefficients each) zeroed during
         training.
+    mixup : float, default=0.0
+        Mixup (Zhang et al., 2018): each training batch is replaced by convex combinations
+        ``lam * x_i + (1 - lam) * x_j`` of its clips with a shuffled copy, ``lam`` drawn from
+        ``Beta(mixup, mixup)`` per batch, and the loss mixes both labels' losses in the same
+        proportion. 0 disables it; 0.2 to 0.4 are usual values.
     init_from : estimator, str, os.PathLike or None, default=None
         Fine-tune a pre-trained network instead of starting from random weights: a fitted
         classifier of the same class (wrap it in :class:`sklearn.frozen.FrozenEstimator`
@@ -478,7 +514,7 @@ class CNNClassifier(_SequenceClassifier):
     def __init__(self, *, channels=(16, 32, 64), n_hidden=64, dropout=0.3, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, max_epochs=60, batch_size=32,
                  class_weight=None, validation_fraction=0.1, patience=10, lr_schedule=None,
-                 crop_frames=None, time_masks=0, freq_masks=0, init_from=None, freeze=None,
+                 crop_frames=None, time_masks=0, freq_masks=0, mixup=0.0, init_from=None, freeze=None,
                  device="auto", random_state=None, verbose=0):
         self.channels = channels
         self.n_hidden = n_hidden
@@ -495,6 +531,7 @@ class CNNClassifier(_SequenceClassifier):
         self.crop_frames = crop_frames
         self.time_masks = time_masks
         self.freq_masks = freq_masks
+        self.mixup = mixup
         self.init_from = init_from
         self.freeze = freeze
         self.device = device
@@ -551,7 +588,7 @@ class LSTMClassifier(_SequenceClassifier):
     def __init__(self, *, n_units=64, n_layers=1, bidirectional=True, n_attention=64,
                  stack_frames=1, dropout=0.3, lr=1e-3, optimizer="adam", weight_decay=0.0, max_epochs=60,
                  batch_size=32, class_weight=None, validation_fraction=0.1, patience=10,
-                 lr_schedule=None, crop_frames=None, time_masks=0, freq_masks=0, init_from=None,
+                 lr_schedule=None, crop_frames=None, time_masks=0, freq_masks=0, mixup=0.0, init_from=None,
                  freeze=None, device="auto", random_state=None, verbose=0):
         self.n_units = n_units
         self.n_layers = n_layers
@@ -571,6 +608,7 @@ class LSTMClassifier(_SequenceClassifier):
         self.crop_frames = crop_frames
         self.time_masks = time_masks
         self.freq_masks = freq_masks
+        self.mixup = mixup
         self.init_from = init_from
         self.freeze = freeze
         self.device = device
@@ -634,7 +672,7 @@ class CRNNClassifier(_SequenceClassifier):
                  bidirectional=True, n_attention=64, dropout=0.3, lr=1e-3, optimizer="adam",
                  weight_decay=0.0, max_epochs=60, batch_size=32, class_weight=None,
                  validation_fraction=0.1, patience=10, lr_schedule=None, crop_frames=None,
-                 time_masks=0, freq_masks=0, init_from=None, freeze=None, device="auto",
+                 time_masks=0, freq_masks=0, mixup=0.0, init_from=None, freeze=None, device="auto",
                  random_state=None, verbose=0):
         self.channels = channels
         self.time_pools = time_pools
@@ -655,6 +693,7 @@ class CRNNClassifier(_SequenceClassifier):
         self.crop_frames = crop_frames
         self.time_masks = time_masks
         self.freq_masks = freq_masks
+        self.mixup = mixup
         self.init_from = init_from
         self.freeze = freeze
         self.device = device
