@@ -284,6 +284,24 @@ def test_deep_pipeline_end_to_end():
         make_deep_pipeline("transformer")
 
 
+def test_deep_pipelines_train_on_their_measured_schedules():
+    """Plain pipelines train every epoch on all training clips (cosine schedule); the
+    speaker-normalised ones stop early on a held-out part, as they were measured."""
+    from sklearn_ser.datasets import make_emotional_speech
+    from sklearn_ser.pipelines import make_deep_pipeline
+
+    data = make_emotional_speech(24, n_speakers=4, emotions=["anger", "sadness"],
+                                 duration=(0.4, 0.5), random_state=0)
+    small = dict(n_mels=16, hop_length=160, max_frames=30, channels=(4,), n_hidden=4,
+                 max_epochs=3, device="cpu", random_state=0)
+    plain = make_deep_pipeline("cnn", **small).fit(data.data, data.target)[-1]
+    assert plain.n_iter_ == 3 and not hasattr(plain, "best_epoch_")
+    assert [name for name, _ in plain.net_.callbacks] == ["lr_scheduler"]
+    normalised = make_deep_pipeline("cnn", speaker_norm=True, **small)[-1]
+    normalised.fit(np.random.default_rng(0).normal(size=(24, 10, 4)), data.target)
+    assert hasattr(normalised, "best_epoch_")
+
+
 def test_speaker_normalised_deep_pipeline_in_evaluate(normalizer_speakers):
     """cnn-sn: the frame normaliser gets the training speakers in fit and only the test
     speaker at predict time, and the network's early stopping holds out whole speakers."""
