@@ -33,6 +33,23 @@ def test_reduction_steps(reduce, n_components, corpus):
     assert pipe.score(corpus.data, corpus.target) > 0.5
 
 
+def test_lda_reduction_holds_with_more_features_than_clips():
+    """The LDA reducer shrinks its covariance, so it still separates unseen clips when the
+    features outnumber the training clips (where plain LDA fits noise)."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    rng = np.random.default_rng(0)
+    n_features, shift = 400, 0.4
+    y = np.repeat([0, 1, 2], 100)
+    X = rng.normal(size=(len(y), n_features)) + shift * (y[:, None] == np.arange(3)[None, :]).repeat(
+        n_features // 3 + 1, axis=1)[:, :n_features]
+    train = np.arange(len(y)) % 5 == 0          # 60 training rows for 400 features
+    lda = make_classic_pipeline("svm", reduce="lda").named_steps["lda"]
+    shrunk = lda.fit(X[train], y[train]).score(X[~train], y[~train])
+    plain = LinearDiscriminantAnalysis().fit(X[train], y[train]).score(X[~train], y[~train])
+    assert shrunk > 0.8 and shrunk > plain + 0.2
+
+
 def test_parameter_names_reachable():
     single = make_classic_pipeline("svm", features="mfcc")
     single.set_params(mfcc__n_mfcc=13, svc__C=1.0)
