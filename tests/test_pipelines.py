@@ -41,8 +41,9 @@ def test_lda_reduction_holds_with_more_features_than_clips():
     rng = np.random.default_rng(0)
     n_features, shift = 400, 0.4
     y = np.repeat([0, 1, 2], 100)
-    X = rng.normal(size=(len(y), n_features)) + shift * (y[:, None] == np.arange(3)[None, :]).repeat(
-        n_features // 3 + 1, axis=1)[:, :n_features]
+    # Each class shifts its own third of the features.
+    own_third = (np.arange(n_features) // (n_features // 3 + 1))[None, :] == y[:, None]
+    X = rng.normal(size=(len(y), n_features)) + shift * own_third
     train = np.arange(len(y)) % 5 == 0          # 60 training rows for 400 features
     lda = make_classic_pipeline("svm", reduce="lda").named_steps["lda"]
     shrunk = lda.fit(X[train], y[train]).score(X[~train], y[~train])

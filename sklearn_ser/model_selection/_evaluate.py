@@ -364,7 +364,7 @@ def evaluate(
     # Steps that ask for the speakers (SpeakerNormalizer at predict time, a network for its
     # early-stopping split in fit) need sklearn's metadata routing; it is switched on for this
     # call only, and only when they exist.
-    predict_groups = _predict_requests_groups(estimator)
+    predict_groups = requests_groups(estimator, "predict")
     routing = (get_config()["enable_metadata_routing"] or predict_groups
                or requests_groups(estimator, "fit"))
     with config_context(enable_metadata_routing=routing):
@@ -486,11 +486,6 @@ def _fit_accepts_groups(estimator):
         return "groups" in get_routing_for_object(estimator).consumes("fit", ["groups"])
     # With routing off, searches pop groups from **params and give it to their splitter.
     return _is_search_cv(estimator)
-
-
-def _predict_requests_groups(estimator):
-    """Whether any part of ``estimator`` asks for ``groups`` when predicting."""
-    return requests_groups(estimator, "predict")
 
 
 def requests_groups(estimator, method):

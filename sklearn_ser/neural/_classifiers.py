@@ -514,8 +514,8 @@ class CNNClassifier(_SequenceClassifier):
     def __init__(self, *, channels=(16, 32, 64), n_hidden=64, dropout=0.3, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, max_epochs=60, batch_size=32,
                  class_weight=None, validation_fraction=0.1, patience=10, lr_schedule=None,
-                 crop_frames=None, time_masks=0, freq_masks=0, mixup=0.0, init_from=None, freeze=None,
-                 device="auto", random_state=None, verbose=0):
+                 crop_frames=None, time_masks=0, freq_masks=0, mixup=0.0, init_from=None,
+                 freeze=None, device="auto", random_state=None, verbose=0):
         self.channels = channels
         self.n_hidden = n_hidden
         self.dropout = dropout
@@ -588,8 +588,8 @@ class LSTMClassifier(_SequenceClassifier):
     def __init__(self, *, n_units=64, n_layers=1, bidirectional=True, n_attention=64,
                  stack_frames=1, dropout=0.3, lr=1e-3, optimizer="adam", weight_decay=0.0, max_epochs=60,
                  batch_size=32, class_weight=None, validation_fraction=0.1, patience=10,
-                 lr_schedule=None, crop_frames=None, time_masks=0, freq_masks=0, mixup=0.0, init_from=None,
-                 freeze=None, device="auto", random_state=None, verbose=0):
+                 lr_schedule=None, crop_frames=None, time_masks=0, freq_masks=0, mixup=0.0,
+                 init_from=None, freeze=None, device="auto", random_state=None, verbose=0):
         self.n_units = n_units
         self.n_layers = n_layers
         self.bidirectional = bidirectional

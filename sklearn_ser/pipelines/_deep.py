@@ -105,9 +105,10 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     clips, the settings it was measured with. The network requests the speakers (``groups``)
     through sklearn's metadata routing, so where they reach it, as in
     :func:`~sklearn_ser.model_selection.evaluate` and the ``benchmark`` command (which turn
-    routing on for the call), its early-stopping split holds out whole training speakers. Where routing is off (a plain ``pipe.fit(X, y)``,
-    ``cross_validate`` without routing) the held-out clips are a stratified sample of the
-    training speakers' clips. Test speakers are never used.
+    routing on for the call), its early-stopping split holds out whole training speakers.
+    Where routing is off (a plain ``pipe.fit(X, y)``, ``cross_validate`` without routing) the
+    held-out clips are a stratified sample of the training speakers' clips. Test speakers are
+    never used.
 
     Examples
     --------
@@ -134,8 +135,8 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     params = {**_TRAINING_SETTINGS, **_SCHEDULES[bool(speaker_norm)], **_NETWORK_SETTINGS[kind],
               **net_params}
     network = getattr(neural, class_name)(random_state=random_state, **params)
-    # The network holds out whole training speakers for early stopping wherever groups reach
-    # it: evaluate turns metadata routing on for that request.
+    # Wherever early stopping is on (the -sn default, or validation_fraction set by the user),
+    # its split holds out whole training speakers; evaluate turns routing on for the request.
     request_speakers(network)
     scaler = FrameWise(SpeakerNormalizer() if speaker_norm else StandardScaler())
     return Pipeline([(features, extractor), ("framewise", scaler), (step, network)])

@@ -709,14 +709,13 @@ def with_probabilities(estimator):
     """
     from sklearn.calibration import CalibratedClassifierCV
 
-    if not hasattr(estimator, "steps"):
-        if hasattr(estimator, "predict_proba"):
-            return estimator
-        return CalibratedClassifierCV(estimator, ensemble=False)
-    name, final = estimator.steps[-1]
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     if hasattr(final, "predict_proba"):
         return estimator
-    return clone(estimator).set_params(**{name: CalibratedClassifierCV(final, ensemble=False)})
+    calibrated = CalibratedClassifierCV(final, ensemble=False)
+    if final is estimator:
+        return calibrated
+    return clone(estimator).set_params(**{estimator.steps[-1][0]: calibrated})
 
 
 def _member(member, *, features, sr, memory, random_state):
