@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
@@ -284,9 +285,9 @@ def test_deep_pipeline_end_to_end():
         make_deep_pipeline("transformer")
 
 
-def test_deep_pipelines_train_on_their_measured_schedules():
-    """Plain pipelines train every epoch on all training clips (cosine schedule); the
-    speaker-normalised ones stop early on a held-out part, as they were measured."""
+def test_deep_pipelines_train_on_the_measured_schedule():
+    """Plain and speaker-normalised pipelines train every epoch on all training clips (cosine
+    schedule, no early stopping); early stopping is one parameter away."""
     from sklearn_ser.datasets import make_emotional_speech
     from sklearn_ser.pipelines import make_deep_pipeline
 
@@ -294,12 +295,15 @@ def test_deep_pipelines_train_on_their_measured_schedules():
                                  duration=(0.4, 0.5), random_state=0)
     small = dict(n_mels=16, hop_length=160, max_frames=30, channels=(4,), n_hidden=4,
                  max_epochs=3, device="cpu", random_state=0)
-    plain = make_deep_pipeline("cnn", **small).fit(data.data, data.target)[-1]
-    assert plain.n_iter_ == 3 and not hasattr(plain, "best_epoch_")
-    assert [name for name, _ in plain.net_.callbacks] == ["lr_scheduler"]
-    normalised = make_deep_pipeline("cnn", speaker_norm=True, **small)[-1]
-    normalised.fit(np.random.default_rng(0).normal(size=(24, 10, 4)), data.target)
-    assert hasattr(normalised, "best_epoch_")
+    for speaker_norm in (False, True):
+        pipe = make_deep_pipeline("cnn", speaker_norm=speaker_norm, **small)
+        with config_context(enable_metadata_routing=True):
+            net = pipe.fit(data.data, data.target, groups=data.groups)[-1]
+        assert net.n_iter_ == 3 and not hasattr(net, "best_epoch_")
+        assert [name for name, _ in net.net_.callbacks] == ["lr_scheduler"]
+    stopping = make_deep_pipeline("cnn", validation_fraction=0.25, patience=2, **small)[-1]
+    stopping.fit(np.random.default_rng(0).normal(size=(24, 10, 4)), data.target)
+    assert hasattr(stopping, "best_epoch_")
 
 
 def test_speaker_normalised_deep_pipeline_in_evaluate(normalizer_speakers):
