@@ -25,7 +25,7 @@ _PUBLIC = {
         "unweighted_average_recall", "uar_scorer", "get_scorer", "emotion_report",
         "uar_confidence_interval", "plot_confusion_matrix",
     ),
-    "pipelines": ("make_classic_pipeline", "make_deep_pipeline"),
+    "pipelines": ("make_classic_pipeline", "make_deep_pipeline", "ResamplingPipeline"),
     "neural": (
         "CNNClassifier", "LSTMClassifier", "CRNNClassifier", "MultiTaskClassifier",
         "AutoencoderReducer", "VAEOversampler",
@@ -34,7 +34,7 @@ _PUBLIC = {
         "Denoiser", "BandpassFilter", "LoudnessNormalizer", "SilenceTrimmer", "FixedDuration",
         "split_windows",
     ),
-    "augmentation": ("Augmenter",),
+    "augmentation": ("Augmenter", "SpeedPerturber"),
     "streaming": ("StreamingRecognizer",),
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}

@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.augmentation import (
     Augmenter,
+    SpeedPerturber,
     add_noise,
     change_speed,
     colored_noise,
@@ -280,6 +281,58 @@ def _check_logs(entries, X, splits, n_copies):
     for seen in predicts:
         assert not set(seen) & all_copies  # predict never sees an augmented clip
         assert set(seen) <= set(hashes)
+
+
+def test_speed_perturber_adds_one_copy_per_rate():
+    X, y, _ = small_corpus()
+    X_res, y_res = SpeedPerturber(rates=(0.9, 1.1)).fit_resample(X, y)
+    n = len(X)
+    assert len(X_res) == 3 * n and list(y_res) == list(y) * 3
+    for i in (0, n - 1):
+        assert np.array_equal(X_res[i], X[i])
+        for block, rate in enumerate((0.9, 1.1), start=1):
+            copy = X_res[block * n + i]
+            assert copy.dtype == np.float32
+            np.testing.assert_allclose(copy, change_speed(X[i], sr=SR, rate=rate), atol=1e-6)
+    # A 1.1x copy of a 300 Hz tone is a tenth shorter and a tenth higher.
+    clip = tone(300.0)
+    _, slow, fast = SpeedPerturber().fit_resample([clip], ["a"])[0]
+    assert len(fast) == pytest.approx(len(clip) / 1.1, abs=1)
+    assert peak_frequency(fast) == pytest.approx(330.0, rel=0.01)
+    assert peak_frequency(slow) == pytest.approx(270.0, rel=0.01)
+
+
+def test_speed_perturber_records_sources_and_runs_in_parallel():
+    X, y, _ = small_corpus()
+    serial = SpeedPerturber(rates=(0.8,))
+    X_ser, _ = serial.fit_resample(X, y)
+    np.testing.assert_array_equal(serial.sample_indices_, np.tile(np.arange(len(X)), 2))
+    X_par, _ = SpeedPerturber(rates=(0.8,), n_jobs=2).fit_resample(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(X_ser, X_par))
+
+
+@pytest.mark.parametrize("rates", [(), (0.1,), (1.1, 5.0), ("fast",)])
+def test_speed_perturber_rejects_bad_rates(rates):
+    X, y, _ = small_corpus()
+    with pytest.raises(ValueError, match="rates must be a non-empty sequence"):
+        SpeedPerturber(rates=rates).fit_resample(X, y)
+    with pytest.raises(ValueError, match="requires y"):
+        SpeedPerturber().fit_resample(X, None)
+
+
+def test_cross_validate_never_speed_perturbs_the_test_fold():
+    X, y, groups = small_corpus()
+    LOGS.clear()
+    cv = GroupKFold(n_splits=4)
+    model = Pipeline([("speed", SpeedPerturber()), ("features", RecordingFeatures("sp")),
+                      ("lr", LogisticRegression())])
+    cross_validate(model, X, y, groups=groups, cv=cv)
+    originals = {clip_hash(c) for c in X}
+    for phase, seen in LOGS["sp"]:
+        if phase == "predict":
+            assert set(seen) <= originals
+        else:
+            assert len(seen) == 3 * len(set(seen) & originals)
 
 
 def test_cross_validate_never_augments_the_test_fold():

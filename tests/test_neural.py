@@ -336,7 +336,8 @@ def test_speaker_normalised_deep_pipeline_in_evaluate(normalizer_speakers):
 
 def test_plain_deep_pipeline_stops_early_on_training_speakers(monkeypatch):
     """Without speaker normalisation too, evaluate hands the network its training speakers,
-    so its early-stopping split holds out whole speakers, never a test speaker."""
+    so its early-stopping split holds out whole speakers, never a test speaker; the
+    speed-perturbed copies (twice as many as the training clips) carry their speakers."""
     from sklearn_ser.datasets import make_emotional_speech
     from sklearn_ser.model_selection import evaluate
     from sklearn_ser.neural._classifiers import _SequenceClassifier
@@ -346,7 +347,7 @@ def test_plain_deep_pipeline_stops_early_on_training_speakers(monkeypatch):
     split = _SequenceClassifier._split
 
     def spy(self, y, groups, seed):
-        seen.append(None if groups is None else set(groups))
+        seen.append(None if groups is None else (set(groups), len(groups), len(y)))
         return split(self, y, groups, seed)
 
     monkeypatch.setattr(_SequenceClassifier, "_split", spy)
@@ -355,16 +356,39 @@ def test_plain_deep_pipeline_stops_early_on_training_speakers(monkeypatch):
     pipe = make_deep_pipeline("cnn", n_mels=16, hop_length=160, max_frames=40, channels=(4,),
                               n_hidden=4, max_epochs=2, patience=2, validation_fraction=0.34,
                               device="cpu", random_state=0)
+    assert pipe.steps[0][0] == "speed"
     report = evaluate(pipe, data.data, data.target, groups=data.groups, cv="loso",
                       return_estimators=True)
     assert len(seen) == report.n_folds == 4
     all_speakers = set(data.groups)
-    for training, fold in zip(seen, report.per_fold["test_speakers"]):
+    for (training, n_groups, n_labels), fold in zip(seen, report.per_fold["test_speakers"]):
         assert training == all_speakers - set(fold)
+        n_train = int(np.isin(data.groups, list(training)).sum())
+        assert n_groups == n_labels == 3 * n_train
     # A plain fit, with routing off, still works: the split is stratified instead.
     seen.clear()
     pipe.fit(data.data, data.target)
     assert seen == [None]
+
+
+def test_deep_pipeline_speed_perturbation_options():
+    """"auto" perturbs the plain pipelines only; rates are settable; None gives no copies."""
+    from sklearn.pipeline import Pipeline
+
+    from sklearn_ser.augmentation import SpeedPerturber
+    from sklearn_ser.pipelines import ResamplingPipeline, make_deep_pipeline
+
+    plain = make_deep_pipeline("lstm", device="cpu")
+    assert isinstance(plain, ResamplingPipeline)
+    assert plain.named_steps["speed"].get_params() == SpeedPerturber().get_params()
+    assert "speed" not in make_deep_pipeline("lstm", speaker_norm=True).named_steps
+    custom = make_deep_pipeline("cnn", speaker_norm=True, speed_perturbation=[0.95], sr=8000)
+    assert custom.named_steps["speed"].get_params() == dict(rates=(0.95,), sr=8000, n_jobs=None)
+    off = make_deep_pipeline("crnn", speed_perturbation=None)
+    assert type(off) is Pipeline and [n for n, _ in off.steps][0] == "logmel"
+    assert type(make_deep_pipeline("crnn", speed_perturbation=())) is Pipeline
+    with pytest.raises(ValueError, match="speed_perturbation must be 'auto'"):
+        make_deep_pipeline("cnn", speed_perturbation="fast")
 
 
 def test_pipelines_import_without_torch():

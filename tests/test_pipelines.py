@@ -2,12 +2,15 @@
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from imblearn.over_sampling import RandomOverSampler
+from sklearn import config_context
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.datasets import make_emotional_speech
 from sklearn_ser.metrics import get_scorer
-from sklearn_ser.pipelines import CLASSIFIERS, make_classic_pipeline
+from sklearn_ser.pipelines import CLASSIFIERS, ResamplingPipeline, make_classic_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +139,54 @@ def test_memory_extracts_each_folds_features_once_in_a_grid_search(corpus, tmp_p
     GridSearchCV(pipe, {"svc__C": [0.5, 5.0]}, cv=GroupKFold(n_splits=2)).fit(
         corpus.data, corpus.target, groups=corpus.groups)
     assert sum(calls) == 0
+
+
+class _GroupsRecorder(ClassifierMixin, BaseEstimator):
+    """Predicts the majority class; keeps the rows and groups its fit received."""
+
+    def fit(self, X, y, groups=None):
+        self.fit_rows_, self.fit_groups_ = np.asarray(X), groups
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def _speakers_data(n=12):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 3))
+    X[:, 0] = np.arange(n)  # a clip id that travels with every copy
+    return X, np.array(["a", "b"] * (n // 2)), np.repeat([f"s{i}" for i in range(n // 4)], 4)
+
+
+def test_resampling_pipeline_carries_groups_to_the_copies():
+    """Each copy keeps its source clip's speaker, with routing on and with step params."""
+    X, y, groups = _speakers_data()
+    sampler = RandomOverSampler(sampling_strategy={"a": 9, "b": 6}, random_state=0)
+    with config_context(enable_metadata_routing=True):
+        pipe = ResamplingPipeline([("over", sampler), ("scale", StandardScaler()),
+                                   ("rec", _GroupsRecorder().set_fit_request(groups=True))])
+        pipe.fit(X, y, groups=groups)
+    rec = pipe.named_steps["rec"]
+    assert len(rec.fit_groups_) == len(rec.fit_rows_) == 15
+    np.testing.assert_array_equal(rec.fit_groups_, groups[pipe.named_steps["over"].sample_indices_])
+    assert pipe.named_steps["over"] is sampler  # fitted in place, like imblearn's Pipeline
+    # Routing off: the step-prefixed argument follows the copies too.
+    pipe = ResamplingPipeline([("over", clone(sampler)), ("rec", _GroupsRecorder())])
+    pipe.fit(X, y, rec__groups=groups)
+    rec = pipe.named_steps["rec"]
+    sources = rec.fit_rows_[:, 0].astype(int)  # the clip ids of what the step received
+    np.testing.assert_array_equal(rec.fit_groups_, groups[sources])
+    assert len(pipe.predict(X)) == len(X)
+
+
+def test_resampling_pipeline_refuses_groups_it_cannot_align():
+    from imblearn.over_sampling import SMOTE
+
+    X, y, groups = _speakers_data()
+    pipe = ResamplingPipeline([("smote", SMOTE(k_neighbors=2, sampling_strategy={"a": 9})),
+                               ("rec", _GroupsRecorder())])
+    with pytest.raises(ValueError, match="'smote' .*SMOTE.* sample_indices_.*rec__groups"):
+        pipe.fit(X, y, rec__groups=groups)
+    assert len(pipe.fit(X, y).named_steps["rec"].fit_rows_) == 15  # without groups it runs

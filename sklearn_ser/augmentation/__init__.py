@@ -1,7 +1,8 @@
-"""Data augmentation for training only: the :class:`Augmenter` sampler and its audio effects.
+"""Data augmentation for training only: the :class:`Augmenter` and :class:`SpeedPerturber`
+samplers and their audio effects.
 
-The Augmenter is an imbalanced-learn sampler (``fit_resample``, no ``transform``), so in an
-:class:`imblearn.pipeline.Pipeline` it changes the training clips and is skipped at predict
+Both are imbalanced-learn samplers (``fit_resample``, no ``transform``), so in an
+:class:`imblearn.pipeline.Pipeline` they change the training clips and are skipped at predict
 time. The effects are plain keyword-only functions on one clip, also used by
 :func:`sklearn_ser.model_selection.evaluate` to corrupt test clips (``test_snr``).
 """
@@ -17,10 +18,12 @@ from ._effects import (
     reverberate,
     room_impulse_response,
 )
+from ._speed import SpeedPerturber
 
 __all__ = [
     "NOISE_COLORS",
     "Augmenter",
+    "SpeedPerturber",
     "add_noise",
     "apply_gain",
     "augment_clip",

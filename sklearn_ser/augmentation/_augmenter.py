@@ -1,19 +1,16 @@
 """The Augmenter: an imbalanced-learn sampler that adds augmented copies of training clips."""
 
-from collections import Counter
 from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-from imblearn.base import BaseSampler
 from imblearn.utils import check_sampling_strategy
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_consistent_length
 
 from .._validation import check_clips
 from ..utils._compat import Interval, StrOptions
+from ._base import _ClipSampler
 from ._effects import (
     NOISE_COLORS,
     add_noise,
@@ -34,7 +31,7 @@ def _check_range(name, value, low=None, high=None):
         raise ValueError(f"Augmenter: {name}={value!r} must lie within [{low}, {high}].")
 
 
-class Augmenter(BaseSampler):
+class Augmenter(_ClipSampler):
     """Add randomly augmented copies of the training clips (an imbalanced-learn sampler).
 
     ``fit_resample(X, y)`` returns the original clips followed by augmented copies: noise at a
@@ -136,8 +133,6 @@ class Augmenter(BaseSampler):
     ['augmenter', 'mfcc', 'scaler', 'svc']
     """
 
-    _sampling_type = "over-sampling"
-
     _parameter_constraints = {
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_copies": [Interval(Integral, 0, None, closed="left")],
@@ -235,20 +230,6 @@ class Augmenter(BaseSampler):
             noise_clips = check_clips(list(self.noise_clips), dtype=np.float64)
         return kinds, noise_clips
 
-    def _check_inputs(self, X, y):
-        clips = check_clips(X)
-        if y is None:
-            raise ValueError(
-                "Augmenter requires y to be passed, but the target y is None: the augmented "
-                "copies need labels. Call fit_resample(X, y)."
-            )
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"Augmenter expects y of shape (n_clips,); got shape {y.shape}.")
-        check_consistent_length(clips, y)
-        check_classification_targets(y)
-        return clips, y
-
     def _target_counts(self, y):
         """Augmented clips to add per class: n_copies each, then balancing."""
         classes, counts = np.unique(y, return_counts=True)
@@ -340,13 +321,6 @@ class Augmenter(BaseSampler):
         self.augmentations_ = [log for part in results for log in part[1]]
         self.sample_indices_ = np.concatenate([np.arange(len(y)), sources])
         return list(clips) + copies, y[self.sample_indices_]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True  # equal-length batches are accepted as 2-D arrays
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
-        return tags
 
 
 def _augment_chunk(clips, seeds, settings):

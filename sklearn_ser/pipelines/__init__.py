@@ -8,6 +8,7 @@ from ._classic import (
     make_features,
 )
 from ._deep import NETWORKS, make_deep_pipeline
+from ._resampling import ResamplingPipeline
 from ._fusion import (
     DEEP_FUSION_MEMBERS,
     DEFAULT_FUSION_MEMBERS,
@@ -27,6 +28,7 @@ __all__ = [
     "EXTRACTORS",
     "FUSION_FEATURES",
     "NETWORKS",
+    "ResamplingPipeline",
     "SpeakerStackingClassifier",
     "SpeakerVotingClassifier",
     "make_classic_pipeline",

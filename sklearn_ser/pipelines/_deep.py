@@ -8,7 +8,9 @@ from sklearn import config_context
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..augmentation import SpeedPerturber
 from ..features import FrameWise, LogMelExtractor, MFCCExtractor, SpeakerNormalizer
+from ._resampling import ResamplingPipeline
 
 #: Network class (in sklearn_ser.neural) and step name of each kind.
 NETWORKS = {
@@ -38,15 +40,25 @@ _TRAINING_SETTINGS = dict(lr=3e-3, class_weight="balanced")
 # better on every fold. Mixup (0.2) did not help the CNN.
 _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 
+# Speed-perturbed training copies (0.9x and 1.1x) for the plain pipelines: on EmoDB LOSO (GPU
+# runs of the same code, cached features) the CNN scored 0.765 to 0.794 over four seeds with
+# them against 0.742 to 0.758 over three without, better on most folds; partial runs pointed
+# the same way for the CRNN and LSTM. Not measured yet with speaker normalisation.
+_SPEEDS = (0.9, 1.1)
+
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
-                       hop_length=320, max_frames=300, speaker_norm=False, memory=None,
-                       random_state=None, **net_params):
+                       hop_length=320, max_frames=300, speaker_norm=False,
+                       speed_perturbation="auto", memory=None, random_state=None,
+                       **net_params):
     """A deep recogniser that starts from clips.
 
     The pipeline is ``extractor(pooling=None) -> FrameWise(StandardScaler()) -> network``: the
     extractor returns NaN-padded frame sequences, the scaler standardises each coefficient over
-    the real frames of the training clips, and the network masks the padding. Every parameter
+    the real frames of the training clips, and the network masks the padding. With speed
+    perturbation a :class:`~sklearn_ser.augmentation.SpeedPerturber` goes first, in a
+    :class:`~sklearn_ser.pipelines.ResamplingPipeline`: it adds speed-changed copies of the
+    training clips in ``fit`` only. Every parameter
     is reachable by ``set_params`` and ``GridSearchCV`` (``logmel__n_mels``,
     ``cnnclassifier__channels``, ``lstmclassifier__n_units``, ...).
 
@@ -77,7 +89,12 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         ``groups`` must reach ``predict`` through metadata routing, as
         :func:`~sklearn_ser.model_selection.evaluate` does. A speaker with a single clip is
         standardised by that clip's frames. On EmoDB leave-one-speaker-out the CRNN scored
-        0.800 UAR with it and 0.721 without, the CNN 0.769 and 0.737.
+        0.847 UAR with it and 0.721 without (both without speed perturbation).
+    speed_perturbation : "auto", tuple of float or None, default="auto"
+        Speed factors of the training copies (step ``"speed"``; one copy of every training
+        clip per factor, duration and pitch changed together). ``"auto"``: (0.9, 1.1)
+        without speaker normalisation, where it was measured (see Notes), and none with it.
+        None: no copies, and the pipeline is a plain :class:`sklearn.pipeline.Pipeline`.
     memory : str, joblib.Memory or None, default=None
         Feature cache of the extractor (its ``memory`` parameter): a grid search over network
         parameters then extracts each fold's training and test features once.
@@ -94,6 +111,10 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 
     Notes
     -----
+    The training copies at 0.9x and 1.1x speed triple the training set and the training
+    time; on EmoDB (GPU runs, log-mel CNN) they raised UAR by about 3 points, from 0.742 to
+    0.758 over three seeds to 0.765 to 0.794 over four.
+
     The network trains for a fixed 60 epochs (cosine learning-rate schedule) on all training
     clips: on EmoDB this beat early stopping on a held-out part of them by 2 to 9 points, with
     and without speaker normalisation (see the module's comments). Early stopping stays one
@@ -110,7 +131,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     >>> from sklearn_ser.pipelines import make_deep_pipeline
     >>> pipe = make_deep_pipeline("crnn", max_epochs=5, random_state=0)
     >>> [name for name, _ in pipe.steps]
-    ['logmel', 'framewise', 'crnnclassifier']
+    ['speed', 'logmel', 'framewise', 'crnnclassifier']
     """
     if kind not in NETWORKS:
         raise ValueError(f"Unknown deep model {kind!r}; choose from {sorted(NETWORKS)}.")
@@ -134,7 +155,22 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     # its split holds out whole training speakers; evaluate turns routing on for the request.
     request_speakers(network)
     scaler = FrameWise(SpeakerNormalizer() if speaker_norm else StandardScaler())
-    return Pipeline([(features, extractor), ("framewise", scaler), (step, network)])
+    steps = [(features, extractor), ("framewise", scaler), (step, network)]
+    speeds = _check_speeds(speed_perturbation, speaker_norm)
+    if speeds is None:
+        return Pipeline(steps)
+    return ResamplingPipeline([("speed", SpeedPerturber(rates=speeds, sr=sr)), *steps])
+
+
+def _check_speeds(speed_perturbation, speaker_norm):
+    if isinstance(speed_perturbation, str):
+        if speed_perturbation != "auto":
+            raise ValueError(f"speed_perturbation must be 'auto', a tuple of speed factors or "
+                             f"None; got {speed_perturbation!r}.")
+        return None if speaker_norm else _SPEEDS
+    if speed_perturbation is None or len(speed_perturbation) == 0:
+        return None
+    return tuple(speed_perturbation)
 
 
 def request_speakers(estimator):

@@ -1,0 +1,120 @@
+"""ResamplingPipeline: an imblearn Pipeline whose leading samplers keep fit metadata aligned."""
+
+from imblearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
+
+
+class ResamplingPipeline(Pipeline):
+    """An imbalanced-learn Pipeline that keeps per-clip fit metadata with resampled clips.
+
+    In :class:`imblearn.pipeline.Pipeline` a sampler changes ``X`` and ``y`` but not the
+    other per-clip arguments of ``fit``: after an augmenter has tripled the clips, ``groups``
+    (the speakers) still has the old length, so a speaker normaliser or a network that holds
+    out whole speakers for early stopping cannot use it. Here each sampler at the head of the
+    pipeline is fitted first, and every fit argument with one entry per clip (``groups``,
+    ``sample_weight``, with or without a ``step__`` prefix) is re-indexed by the sampler's
+    ``sample_indices_``, so each copy carries the speaker and weight of its source clip.
+    The rest is imblearn's Pipeline: samplers are skipped by ``predict``, so test clips are
+    never resampled.
+
+    Parameters
+    ----------
+    steps : list of (str, estimator) tuples
+        As in :class:`imblearn.pipeline.Pipeline`. Samplers before the first transformer
+        must record ``sample_indices_`` (as :class:`~sklearn_ser.augmentation.Augmenter`,
+        :class:`~sklearn_ser.augmentation.SpeedPerturber` and imblearn's random samplers do)
+        when per-clip metadata is passed.
+    memory : str, joblib.Memory or None, default=None
+        Caches the fitted transformers, as in imblearn's Pipeline.
+    verbose : bool, default=False
+        Print the time of each step.
+
+    See Also
+    --------
+    sklearn_ser.pipelines.make_deep_pipeline : Uses it when speed perturbation is on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn import config_context
+    >>> from sklearn_ser.augmentation import SpeedPerturber
+    >>> from sklearn_ser.features import MFCCExtractor, SpeakerNormalizer
+    >>> from sklearn_ser.pipelines import ResamplingPipeline
+    >>> from sklearn.svm import SVC
+    >>> rng = np.random.default_rng(0)
+    >>> clips = [0.1 * rng.standard_normal(8000).astype("float32") for _ in range(8)]
+    >>> y, speakers = ["anger", "sadness"] * 4, ["a", "a", "b", "b", "c", "c", "d", "d"]
+    >>> with config_context(enable_metadata_routing=True):
+    ...     pipe = ResamplingPipeline([
+    ...         ("speed", SpeedPerturber()), ("mfcc", MFCCExtractor()),
+    ...         ("norm", SpeakerNormalizer().set_fit_request(groups=True)), ("svc", SVC())])
+    ...     _ = pipe.fit(clips, y, groups=speakers)
+    >>> pipe.named_steps["norm"].n_speakers_
+    4
+    """
+
+    def fit(self, X, y=None, **params):
+        """Resample with the leading samplers, align per-clip metadata, then fit the rest.
+
+        Parameters
+        ----------
+        X : iterable
+            Training data (clips) for the first step.
+        y : array-like of shape (n_clips,), default=None
+            Labels.
+        **params : dict
+            Fit parameters, routed as in imblearn's Pipeline; per-clip ones follow the clips.
+
+        Returns
+        -------
+        self : ResamplingPipeline
+            The fitted pipeline.
+        """
+        original = list(self.steps)
+        X, y, params, fitted = self._resample_head(X, y, params)
+        if not fitted:
+            return super().fit(X, y, **params)
+        # The head is already applied: imblearn fits the rest with it as passthrough, then
+        # the (fitted in place, as imblearn does) samplers go back into their steps.
+        self.steps = [(name, "passthrough" if name in fitted else step)
+                      for name, step in original]
+        try:
+            super().fit(X, y, **params)
+        finally:
+            self.steps = [(name, original[i][1] if name in fitted else step)
+                          for i, (name, step) in enumerate(self.steps)]
+        return self
+
+    def _resample_head(self, X, y, params):
+        """Fit the samplers that open the pipeline; re-index per-clip params after each."""
+        fitted = {}
+        for name, step in self.steps[:-1]:
+            if step is None or step == "passthrough":
+                continue
+            if not hasattr(step, "fit_resample") or hasattr(step, "transform"):
+                break
+            n_before = _num_samples(X)
+            X, y = step.fit_resample(X, y)
+            per_clip = [key for key, value in params.items() if _is_per_clip(value, n_before)]
+            if per_clip:
+                index = getattr(step, "sample_indices_", None)
+                if index is None:
+                    raise ValueError(
+                        f"ResamplingPipeline: step {name!r} ({type(step).__name__}) does not "
+                        f"record sample_indices_, so {per_clip} cannot follow its output "
+                        f"clips. Use a sampler that records it, or leave these out of fit.")
+                params = {key: _safe_indexing(value, index) if key in per_clip else value
+                          for key, value in params.items()}
+            fitted[name] = step
+        return X, y, params, fitted
+
+
+def _is_per_clip(value, n_clips):
+    """An array-like fit argument with one entry per clip (not a string or a scalar)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        return False
+    try:
+        return _num_samples(value) == n_clips
+    except TypeError:
+        return False
