@@ -74,7 +74,8 @@ def test_manifest_records_classes_steps_and_the_versions_that_matter(classic, de
     save_model(classic, tmp_path / "classic.sser", metadata={"dataset": "synthetic"})
     save_model(deep, tmp_path / "deep.sser")
     manifest = read_manifest(tmp_path / "classic.sser")
-    assert manifest["class"] == "sklearn.pipeline.Pipeline"
+    # The default classic pipeline makes speed copies in fit: an imblearn-based pipeline.
+    assert manifest["class"] == "sklearn_ser.pipelines._resampling.ResamplingPipeline"
     assert manifest["classes"] == classic.classes_.tolist()
     assert [name for name, _ in manifest["steps"]] == [n for n, _ in classic.steps]
     assert manifest["versions"]["sklearn"] == sklearn.__version__

@@ -6,7 +6,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
@@ -19,6 +19,7 @@ from ..features import (
     SpeakerNormalizer,
     SpectralExtractor,
 )
+from ._resampling import resolve_speeds, speed_perturbed
 
 #: Feature extractors by name; each is built at the pipeline's sample rate.
 EXTRACTORS = {
@@ -37,6 +38,14 @@ DEFAULT_FEATURES = ("mfcc", "lpcc", "spectral", "prosody")
 # LPCC means and spreads add a little (0.738) where the full LPCC set dilutes the MFCCs (0.708).
 # The four sets fused reach 0.764, and 0.875 with speaker normalisation (benchmarks/results/
 # emodb-classic).
+#
+# Without speaker normalisation the pipelines add speed-perturbed training copies (0.9x, 1.1x)
+# and a shrunk LDA before the classifier by default ("auto"): on EmoDB leave-one-speaker-out
+# (the 1,468 default features precomputed, the copies' features from the same extractors)
+# every kind gained: RBF SVM 0.764 -> 0.811 (LDA alone 0.780, copies alone 0.774), naive Bayes
+# 0.649 -> 0.806, decision tree 0.506 -> 0.623, logistic regression 0.762 -> 0.784, linear SVM
+# 0.760 -> 0.794. With speaker normalisation neither helped the SVM (0.875 plain, 0.870 with
+# copies, 0.866 with both), so "auto" leaves those pipelines as they were.
 _PIPELINE_SETTINGS = {
     "mfcc": {"functionals": "full"},
     "lpcc": {"functionals": "basic", "deltas": 0},
@@ -132,8 +141,9 @@ def make_classic_pipeline(
     *,
     features=DEFAULT_FEATURES,
     speaker_norm=False,
-    reduce=None,
+    reduce="auto",
     n_components=None,
+    speed_perturbation="auto",
     sr=16000,
     class_weight=None,
     memory=None,
@@ -142,9 +152,8 @@ def make_classic_pipeline(
 ):
     """A classic recogniser that starts from clips.
 
-    The pipeline is ``extractor(s) -> [SpeakerNormalizer] -> StandardScaler -> [PCA | LDA] ->
-    classifier``. Every
-    parameter is reachable by ``set_params`` and ``GridSearchCV``: with one extractor its step
+    The pipeline is ``[SpeedPerturber] -> extractor(s) -> [SpeakerNormalizer] ->
+    StandardScaler -> [PCA | LDA] -> classifier``. Every parameter is reachable by ``set_params`` and ``GridSearchCV``: with one extractor its step
     is named after it (``mfcc__n_mfcc``); with several they sit in a ``FeatureUnion`` named
     ``features`` (``features__mfcc__n_mfcc``). The classifier step takes sklearn's
     ``make_pipeline`` name (``svc__C``, ``gaussiannb__var_smoothing``, ...).
@@ -161,12 +170,18 @@ def make_classic_pipeline(
         reach it through metadata routing: ``evaluate(..., groups=...)`` does this, or call
         ``fit(X, y, groups=...)`` and ``predict(X, groups=...)`` under
         ``sklearn.set_config(enable_metadata_routing=True)``.
-    reduce : {None, "pca", "lda"}, default=None
+    reduce : {"auto", None, "pca", "lda"}, default="auto"
         Optional reduction after scaling: PCA, or linear discriminant analysis with a
         Ledoit-Wolf shrunk covariance (``solver="eigen", shrinkage="auto"``), which stays
-        well-posed with more features than clips.
+        well-posed with more features than clips. ``"auto"``: LDA without speaker
+        normalisation, none with it (see Notes).
     n_components : int, float or None, default=None
         Passed to the reducer (PCA accepts a kept-variance fraction such as 0.95).
+    speed_perturbation : "auto", tuple of float or None, default="auto"
+        Speed factors of the training copies that a
+        :class:`~sklearn_ser.augmentation.SpeedPerturber` (step ``"speed"``) adds in ``fit``
+        only, one copy of every training clip per factor. ``"auto"``: (0.9, 1.1) without
+        speaker normalisation, none with it (see Notes). None: no copies.
     sr : int, default=16000
         Sample rate of the clips.
     class_weight : dict, "balanced" or None, default=None
@@ -183,20 +198,35 @@ def make_classic_pipeline(
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        An unfitted pipeline whose ``fit`` takes clips and labels.
+    ResamplingPipeline or sklearn.pipeline.Pipeline
+        An unfitted pipeline whose ``fit`` takes clips and labels (a plain Pipeline when no
+        speed copies are made).
+
+    Notes
+    -----
+    The defaults were measured on EmoDB leave-one-speaker-out with the default features.
+    Without speaker normalisation, the speed copies and the shrunk LDA raised every kind of
+    classifier: the RBF SVM from 0.764 to 0.811 UAR (each alone: 0.774 and 0.780), naive
+    Bayes from 0.649 to 0.806, the decision tree from 0.506 to 0.623. With speaker
+    normalisation the SVM scored 0.875 as it is and 0.866 with both, so ``"auto"`` adds
+    neither there. The copies triple the clips whose features are extracted in ``fit``.
 
     Examples
     --------
     >>> from sklearn_ser.pipelines import make_classic_pipeline
-    >>> pipe = make_classic_pipeline("svm", features="mfcc", reduce="pca", n_components=0.95)
+    >>> pipe = make_classic_pipeline("svm", features="mfcc")
     >>> [name for name, _ in pipe.steps]
-    ['mfcc', 'scaler', 'pca', 'svc']
+    ['speed', 'mfcc', 'scaler', 'lda', 'svc']
+    >>> pipe = make_classic_pipeline("svm", speaker_norm=True, reduce="pca", n_components=0.95)
+    >>> [name for name, _ in pipe.steps]
+    ['features', 'speakernormalizer', 'scaler', 'pca', 'svc']
     """
     if kind not in CLASSIFIERS:
         raise ValueError(f"Unknown classic model {kind!r}; choose from {sorted(CLASSIFIERS)}.")
-    if reduce not in (None, "pca", "lda"):
-        raise ValueError(f"reduce must be None, 'pca' or 'lda'; got {reduce!r}.")
+    if reduce not in ("auto", None, "pca", "lda"):
+        raise ValueError(f"reduce must be 'auto', None, 'pca' or 'lda'; got {reduce!r}.")
+    if reduce == "auto":
+        reduce = None if speaker_norm else "lda"
     steps = [make_features(features, sr=sr, memory=memory, n_jobs=n_jobs)]
     if speaker_norm:
         steps.append(("speakernormalizer", SpeakerNormalizer()))
@@ -206,9 +236,10 @@ def make_classic_pipeline(
     elif reduce == "lda":
         # Ledoit-Wolf shrinkage of the within-class covariance: the classic feature sets have
         # more columns than a corpus has clips per class. On EmoDB leave-one-speaker-out
-        # (1,468 features, SVC after LDA) it scored 0.785 UAR where the unregularised SVD
-        # solver scored 0.735 (0.854 and 0.586 with speaker normalisation).
+        # (1,468 features, SVC after LDA, no speed copies) it scored 0.785 UAR where the
+        # unregularised SVD solver scored 0.735 (0.854 and 0.586 with speaker normalisation).
         steps.append(("lda", LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto",
                                                         n_components=n_components)))
     steps.append((_STEP_NAMES[kind], CLASSIFIERS[kind](random_state, class_weight)))
-    return Pipeline(steps)
+    speeds = resolve_speeds(speed_perturbation, speaker_norm)
+    return speed_perturbed(steps, speeds, sr=sr, n_jobs=n_jobs)

@@ -5,12 +5,10 @@ importing :mod:`sklearn_ser.pipelines` never imports torch.
 """
 
 from sklearn import config_context
-from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..augmentation import SpeedPerturber
 from ..features import FrameWise, LogMelExtractor, MFCCExtractor, SpeakerNormalizer
-from ._resampling import ResamplingPipeline
+from ._resampling import resolve_speeds, speed_perturbed
 
 #: Network class (in sklearn_ser.neural) and step name of each kind.
 NETWORKS = {
@@ -40,11 +38,11 @@ _TRAINING_SETTINGS = dict(lr=3e-3, class_weight="balanced")
 # better on every fold. Mixup (0.2) did not help the CNN.
 _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 
-# Speed-perturbed training copies (0.9x and 1.1x) for the plain pipelines: on EmoDB LOSO (GPU
-# runs of the same code, cached features) the CNN scored 0.765 to 0.794 over four seeds with
-# them against 0.742 to 0.758 over three without, better on most folds; partial runs pointed
-# the same way for the CRNN and LSTM. Not measured yet with speaker normalisation.
-_SPEEDS = (0.9, 1.1)
+# Speed-perturbed training copies (0.9x and 1.1x, speed_perturbation="auto") for the plain
+# pipelines: on EmoDB LOSO (GPU runs of the same code, cached features) the CNN scored 0.765
+# to 0.794 over four seeds with them against 0.742 to 0.758 over three without, better on 8 of
+# 10 folds; partial runs pointed the same way for the CRNN and LSTM
+# (benchmarks/results/emodb-deep-speed-gpu.md). Not measured with speaker normalisation.
 
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
@@ -106,8 +104,9 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        An unfitted pipeline whose ``fit`` takes clips and labels.
+    ResamplingPipeline or sklearn.pipeline.Pipeline
+        An unfitted pipeline whose ``fit`` takes clips and labels (a plain Pipeline when no
+        speed copies are made).
 
     Notes
     -----
@@ -156,21 +155,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     request_speakers(network)
     scaler = FrameWise(SpeakerNormalizer() if speaker_norm else StandardScaler())
     steps = [(features, extractor), ("framewise", scaler), (step, network)]
-    speeds = _check_speeds(speed_perturbation, speaker_norm)
-    if speeds is None:
-        return Pipeline(steps)
-    return ResamplingPipeline([("speed", SpeedPerturber(rates=speeds, sr=sr)), *steps])
-
-
-def _check_speeds(speed_perturbation, speaker_norm):
-    if isinstance(speed_perturbation, str):
-        if speed_perturbation != "auto":
-            raise ValueError(f"speed_perturbation must be 'auto', a tuple of speed factors or "
-                             f"None; got {speed_perturbation!r}.")
-        return None if speaker_norm else _SPEEDS
-    if speed_perturbation is None or len(speed_perturbation) == 0:
-        return None
-    return tuple(speed_perturbation)
+    return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr)
 
 
 def request_speakers(estimator):

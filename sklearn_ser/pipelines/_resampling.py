@@ -1,8 +1,14 @@
 """ResamplingPipeline: an imblearn Pipeline whose leading samplers keep fit metadata aligned."""
 
 from imblearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline as PlainPipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
+
+from ..augmentation import SpeedPerturber
+
+#: Speed factors of the training copies that ``speed_perturbation="auto"`` adds.
+DEFAULT_SPEEDS = (0.9, 1.1)
 
 
 class ResamplingPipeline(Pipeline):
@@ -118,3 +124,27 @@ def _is_per_clip(value, n_clips):
         return _num_samples(value) == n_clips
     except TypeError:
         return False
+
+
+def resolve_speeds(speed_perturbation, speaker_norm):
+    """The speed factors a pipeline's ``speed_perturbation`` asks for, or None for none.
+
+    ``"auto"`` means ``DEFAULT_SPEEDS`` without speaker normalisation and none with it: the
+    ready-made pipelines were measured that way (see their Notes).
+    """
+    if isinstance(speed_perturbation, str):
+        if speed_perturbation != "auto":
+            raise ValueError(f"speed_perturbation must be 'auto', a tuple of speed factors or "
+                             f"None; got {speed_perturbation!r}.")
+        return None if speaker_norm else DEFAULT_SPEEDS
+    if speed_perturbation is None or len(speed_perturbation) == 0:
+        return None
+    return tuple(speed_perturbation)
+
+
+def speed_perturbed(steps, speeds, *, sr, n_jobs=None):
+    """``Pipeline(steps)``, or a ResamplingPipeline that first adds the speed copies."""
+    if speeds is None:
+        return PlainPipeline(steps)
+    perturber = SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs)
+    return ResamplingPipeline([("speed", perturber), *steps])
