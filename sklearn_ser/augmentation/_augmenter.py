@@ -127,10 +127,11 @@ class Augmenter(_ClipSampler):
     >>> _, y_bal = balanced.fit_resample(X, y)
     >>> [int((y_bal == c).sum()) for c in ("anger", "sadness")]
     [4, 4]
+    >>> classic = make_classic_pipeline("svm", features="mfcc", speed_perturbation=None)
     >>> model = Pipeline([("augmenter", Augmenter(n_copies=2, random_state=0)),
-    ...                   *make_classic_pipeline("svm", features="mfcc").steps])
+    ...                   *classic.steps])
     >>> [name for name, _ in model.steps]
-    ['augmenter', 'mfcc', 'scaler', 'svc']
+    ['augmenter', 'mfcc', 'scaler', 'lda', 'svc']
     """
 
     _parameter_constraints = {
