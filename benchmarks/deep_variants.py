@@ -59,9 +59,10 @@ VARIANTS = {
 
 
 def extract(data_dir, cache):
-    """Log-mel frames of every EmoDB clip and of its speed copies; cached in ``cache``."""
+    """Write the log-mel frames of every EmoDB clip and of its speed copies to ``cache``,
+    unless it is already there (each variant's process loads it)."""
     if os.path.exists(cache):
-        return dict(np.load(cache))
+        return
     from sklearn_ser.augmentation import change_speed
     from sklearn_ser.datasets import load_emodb
     from sklearn_ser.pipelines import make_deep_pipeline
@@ -75,7 +76,6 @@ def extract(data_dir, cache):
         copies = [change_speed(c, sr=corpus.sr, rate=rate).astype(np.float32) for c in clips]
         out[f"X{rate}"] = extractor.transform(copies).astype(np.float16)
     np.savez(cache, **out)
-    return out
 
 
 def run_variant(name, cache, device, folds_log, threads):

@@ -95,11 +95,15 @@ class SpeedPerturber(_ClipSampler):
             The sampler.
         """
         self._validate_params()
-        self._check_rates()
-        clips, y = self._check_inputs(X, y)
-        self.sampling_strategy_ = {c: int(n) * len(self.rates)
-                                   for c, n in zip(*np.unique(y, return_counts=True))}
+        rates = self._check_rates()
+        _, y = self._check_inputs(X, y)
+        self._count_copies(y, rates)
         return self
+
+    def _count_copies(self, y, rates):
+        """``sampling_strategy_``: the copies each class gets, one per clip and rate."""
+        classes, counts = np.unique(y, return_counts=True)
+        self.sampling_strategy_ = {c: int(n) * len(rates) for c, n in zip(classes, counts)}
 
     def fit_resample(self, X, y):
         """Return the clips followed by one speed-changed copy of them per rate.
@@ -118,12 +122,15 @@ class SpeedPerturber(_ClipSampler):
         y_resampled : ndarray of shape (n_clips * (1 + len(rates)),)
             Their labels.
         """
-        self.fit(X, y)
-        clips, y = self._check_inputs(X, y)
-        return self._fit_resample(clips, y)
-
-    def _fit_resample(self, X, y):
+        self._validate_params()
         rates = self._check_rates()
+        clips, y = self._check_inputs(X, y)  # once: the clips are converted here
+        self._count_copies(y, rates)
+        return self._fit_resample(clips, y, rates=rates)
+
+    def _fit_resample(self, X, y, rates=None):
+        """Copies of validated clips ``X`` (list of 1-D float arrays) with labels ``y``."""
+        rates = self._check_rates() if rates is None else rates
         # One task per rate and chunk of clips keeps joblib's overhead small.
         chunks = np.array_split(np.arange(len(X)), max(1, min(len(X), 16)))
         parts = Parallel(n_jobs=self.n_jobs)(

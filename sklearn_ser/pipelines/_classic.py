@@ -153,10 +153,11 @@ def make_classic_pipeline(
     """A classic recogniser that starts from clips.
 
     The pipeline is ``[SpeedPerturber] -> extractor(s) -> [SpeakerNormalizer] ->
-    StandardScaler -> [PCA | LDA] -> classifier``. Every parameter is reachable by ``set_params`` and ``GridSearchCV``: with one extractor its step
-    is named after it (``mfcc__n_mfcc``); with several they sit in a ``FeatureUnion`` named
-    ``features`` (``features__mfcc__n_mfcc``). The classifier step takes sklearn's
-    ``make_pipeline`` name (``svc__C``, ``gaussiannb__var_smoothing``, ...).
+    StandardScaler -> [PCA | LDA] -> classifier``. Every parameter is reachable by
+    ``set_params`` and ``GridSearchCV``: with one extractor its step is named after it
+    (``mfcc__n_mfcc``); with several they sit in a ``FeatureUnion`` named ``features``
+    (``features__mfcc__n_mfcc``). The classifier step takes sklearn's ``make_pipeline`` name
+    (``svc__C``, ``gaussiannb__var_smoothing``, ...).
 
     Parameters
     ----------

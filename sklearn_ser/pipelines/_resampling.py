@@ -38,7 +38,8 @@ class ResamplingPipeline(Pipeline):
 
     See Also
     --------
-    sklearn_ser.pipelines.make_deep_pipeline : Uses it when speed perturbation is on.
+    sklearn_ser.pipelines.make_classic_pipeline : Uses it when speed perturbation is on.
+    sklearn_ser.pipelines.make_deep_pipeline : Likewise.
 
     Examples
     --------
