@@ -63,6 +63,11 @@ def _check_one_clip(x, index, dtype):
         )
     if arr.size == 0:
         raise ValueError(f"{name} is empty (0 samples); remove it or check how it was loaded.")
+    if arr.dtype == dtype and np.isfinite(arr.sum()):
+        # Already what check_array would return (it keeps such an array as it is); skipping
+        # it saves ~0.1 ms a clip, which every extractor of a feature union pays again. A
+        # non-finite sum (NaN, inf or an overflow) goes through check_array for its message.
+        return arr, None
     scale = _PCM_SCALE.get(arr.dtype)
     out = check_array(arr, ensure_2d=False, dtype=dtype, input_name=name)
     if scale is not None:

@@ -8,10 +8,12 @@ from ._pooling import FUNCTIONALS, sequence_lengths
 from ._prosody import ProsodyExtractor, pitch
 from ._speaker import SpeakerNormalizer
 from ._spectral import SpectralExtractor, spectral
+from ._union import ExtractorUnion
 
 __all__ = [
     "FUNCTIONALS",
     "FUNCTIONAL_PRESETS",
+    "ExtractorUnion",
     "FrameWise",
     "LPCCExtractor",
     "LogMelExtractor",

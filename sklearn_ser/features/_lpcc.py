@@ -13,7 +13,7 @@ import numpy as np
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import analysis_window, chunked_frames, frame_counts
+from ._framing import analysis_window, chunked_frames, frame_counts, frame_view, pad_clip
 from ._pooling import split_frames
 
 
@@ -116,13 +116,13 @@ def _emphasised_frames(clips, *, frame_length, hop_length, coefficient, window):
     out = np.empty((int(counts.sum()), frame_length))
     start = 0
     for clip, count in zip(clips, counts):
-        padded = np.pad(np.asarray(clip, dtype=np.float32), pad)
+        padded = pad_clip(clip, pad)
         rows = out[start : start + count]
         raw = padded[: (count - 1) * hop_length + 1 : hop_length]  # each frame's first sample
         np.multiply(raw, window[0], out=rows[:, 0])
         emphasised = padded[1:] - np.float32(coefficient) * padded[:-1]
-        view = np.lib.stride_tricks.sliding_window_view(emphasised, frame_length - 1)
-        np.multiply(view[::hop_length][:count], window[1:], out=rows[:, 1:])
+        view = frame_view(emphasised, frame_length - 1, hop_length, count)
+        np.multiply(view, window[1:], out=rows[:, 1:])
         start += count
     return out, counts
 

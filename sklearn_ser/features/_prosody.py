@@ -19,6 +19,9 @@ from ._base import _PooledFrameExtractor
 from ._framing import (
     FFT_WORKERS,
     chunked_frames,
+    frame_counts,
+    frame_view,
+    pad_clip,
     running_sum,
     segment_ids,
     segment_starts,
@@ -39,7 +42,7 @@ CLIP_MEASURES = (
 )
 
 
-def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
+def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15, lag_energy=None):
     """YIN pitch of each frame.
 
     Parameters
@@ -55,6 +58,9 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
         Integration window of the difference function, in samples.
     threshold : float, default=0.15
         Absolute threshold on the cumulative-mean-normalised difference.
+    lag_energy : ndarray of shape (ceil(sr / fmin) + 1, n_frames) or None, default=None
+        Energy of the ``window`` samples starting at each lag of each frame, as
+        :func:`lag_energies` gives it from the clips; None computes it from ``frames``.
 
     Returns
     -------
@@ -83,13 +89,15 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
     # FFT's own rounding of the difference function.
     r = np.ascontiguousarray(
         scipy.fft.irfft(spectrum, n=n, axis=1, workers=FFT_WORKERS)[:, : tau_max + 1].T)
-    # Energies of the window at every lag, from running sums of the squared samples
-    # (samples along rows too, so the sums are row additions).
-    samples = np.ascontiguousarray(x[:, : window + tau_max].T)  # all that the lags reach
-    squares = np.zeros((len(samples) + 1, len(x)), dtype=np.float32)
-    running_sum(samples * samples, out=squares[1:])
-    energy0 = squares[window]
-    energy_tau = squares[window : window + tau_max + 1] - squares[: tau_max + 1]
+    if lag_energy is None:
+        # Energies of the window at every lag, from running sums of the squared samples
+        # (samples along rows too, so the sums are row additions).
+        samples = np.ascontiguousarray(x[:, : window + tau_max].T)  # all that the lags reach
+        squares = np.zeros((len(samples) + 1, len(x)), dtype=np.float32)
+        running_sum(samples * samples, out=squares[1:])
+        lag_energy = squares[window : window + tau_max + 1] - squares[: tau_max + 1]
+    energy_tau = lag_energy
+    energy0 = energy_tau[0]
     diff = energy_tau + energy0
     diff -= 2.0 * r
     np.maximum(diff, 0.0, out=diff)
@@ -105,6 +113,35 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15):
     correlation = r[tau, cols] / np.sqrt(
         energy0.astype(np.float64) * energy_tau[tau, cols] + _EPS)
     return sr / refined, aperiodicity, np.clip(correlation, 0.0, 1.0)
+
+
+def lag_energies(clips, *, frame_length, hop_length, window, n_lags):
+    """Energy of the ``window`` samples at each of ``n_lags`` lags of every centred frame.
+
+    Frames are those of :func:`windowed_frames` with ``n_fft=frame_length``, stacked. The
+    frames overlap, so one float64 running sum of each clip's squared samples gives every
+    window energy as a difference, and the energies of a frame at consecutive lags are
+    consecutive values of that difference: a strided view, copied once into the
+    ``(n_lags, n_frames)`` layout of the YIN arrays. Far cheaper than summing inside each
+    frame, and exact to float64 rounding before the cast to float32.
+
+    Returns
+    -------
+    ndarray of shape (n_lags, n_frames_total), float32
+    """
+    pad = frame_length // 2
+    counts = frame_counts([len(c) for c in clips], n_fft=frame_length, hop_length=hop_length)
+    out = np.empty((n_lags, int(counts.sum())), dtype=np.float32)
+    start = 0
+    for clip, count in zip(clips, counts):
+        padded = pad_clip(clip, pad, np.float64)
+        sums = np.zeros(len(padded) + 1)
+        np.cumsum(padded * padded, out=sums[1:])
+        energy = sums[window:] - sums[:-window]  # energy[k]: the window starting at k
+        # Frame f at lag t is energy[f * hop + t]: frames of n_lags values, transposed.
+        out[:, start : start + count] = frame_view(energy, n_lags, hop_length, int(count)).T
+        start += count
+    return out
 
 
 def _first_dip(cmnd, tau_min, tau_max, threshold):
@@ -149,7 +186,9 @@ def prosody_frames(clips, *, sr, fmin=60.0, fmax=500.0, hop_length=320, threshol
         clips, n_fft=frame_length, hop_length=hop_length, window=np.ones(frame_length),
         size=scipy.fft.next_fast_len(frame_length, real=True))
     f0, aperiodicity, correlation = yin_frames(
-        frames, sr=sr, fmin=fmin, fmax=fmax, window=window, threshold=threshold
+        frames, sr=sr, fmin=fmin, fmax=fmax, window=window, threshold=threshold,
+        lag_energy=lag_energies(clips, frame_length=frame_length, hop_length=hop_length,
+                                window=window, n_lags=int(np.ceil(sr / fmin)) + 1),
     )
     centre = frames[:, (frame_length - window) // 2 : (frame_length + window) // 2]
     loudness = 10.0 * np.log10(np.mean(centre.astype(np.float64) ** 2, axis=1) + _EPS)

@@ -7,7 +7,13 @@ import numpy as np
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import chunked_frames, clip_power_spectrum, running_sum, segment_starts
+from ._framing import (
+    chunked_frames,
+    clip_power_spectrum,
+    pad_clip,
+    running_sum,
+    segment_starts,
+)
 from ._pooling import split_frames
 
 _EPS = 1e-10
@@ -81,12 +87,14 @@ def _waveform_frame_stats(clips, counts, *, n_fft, hop_length):
     energy = np.empty(int(counts.sum()))
     pad, start = n_fft // 2, 0
     for clip, count in zip(clips, counts):
-        padded = np.pad(np.asarray(clip, dtype=np.float32), pad)
+        padded = pad_clip(clip, pad)
         first = np.arange(count) * hop_length
         signs = np.signbit(padded)
-        crossings = np.concatenate(([0], np.cumsum(signs[1:] != signs[:-1])))
+        crossings = np.zeros(len(padded), dtype=np.int64)
+        np.cumsum(signs[1:] != signs[:-1], out=crossings[1:])
         zcr[start : start + count] = crossings[first + n_fft - 1] - crossings[first]
-        squares = np.concatenate(([0.0], np.cumsum(padded * padded, dtype=np.float64)))
+        squares = np.zeros(len(padded) + 1)
+        np.cumsum(padded * padded, dtype=np.float64, out=squares[1:])
         energy[start : start + count] = squares[first + n_fft] - squares[first]
         start += count
     rms_db = 10.0 * np.log10(np.maximum(energy, 0.0) / n_fft + _EPS)

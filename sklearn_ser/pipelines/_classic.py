@@ -6,12 +6,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from ..features import (
+    ExtractorUnion,
     LogMelExtractor,
     LPCCExtractor,
     MFCCExtractor,
@@ -103,7 +103,7 @@ _STEP_NAMES = {
 
 
 def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None, n_jobs=None):
-    """Build the feature step: one extractor, or a ``FeatureUnion`` of several.
+    """Build the feature step: one extractor, or an ``ExtractorUnion`` of several.
 
     Parameters
     ----------
@@ -114,13 +114,14 @@ def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None, n_jobs=No
     memory : str, joblib.Memory or None, default=None
         Feature cache handed to every extractor.
     n_jobs : int or None, default=None
-        Parallel chunks of clips within each extractor (joblib).
+        Joblib workers: a single extractor's ``n_jobs`` (chunks of clips in parallel), or the
+        union's, which hands each worker a share of the clips to run through every extractor.
 
     Returns
     -------
     (name, transformer)
         ``("mfcc", MFCCExtractor(...))`` for a single extractor, else
-        ``("features", FeatureUnion([...]))``.
+        ``("features", ExtractorUnion([...]))`` (a ``FeatureUnion``).
     """
     names = [features] if isinstance(features, str) else list(features)
     unknown = [n for n in names if n not in EXTRACTORS]
@@ -128,12 +129,15 @@ def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None, n_jobs=No
         raise ValueError(
             f"Unknown feature set(s) {unknown or names!r}; choose from {sorted(EXTRACTORS)}."
         )
-    built = [(n, EXTRACTORS[n](sr=sr, memory=memory, n_jobs=n_jobs,
-                               **_PIPELINE_SETTINGS.get(n, {})))
+    if len(names) == 1:
+        name = names[0]
+        return name, EXTRACTORS[name](sr=sr, memory=memory, n_jobs=n_jobs,
+                                      **_PIPELINE_SETTINGS.get(name, {}))
+    # Several extractors: the union splits the clips over the workers, and each worker runs
+    # every extractor serially on its share (the audio is sent once, not once per extractor).
+    built = [(n, EXTRACTORS[n](sr=sr, memory=memory, **_PIPELINE_SETTINGS.get(n, {})))
              for n in names]
-    if len(built) == 1:
-        return built[0]
-    return "features", FeatureUnion(built)
+    return "features", ExtractorUnion(built, n_jobs=n_jobs)
 
 
 def make_classic_pipeline(
@@ -155,7 +159,7 @@ def make_classic_pipeline(
     The pipeline is ``[SpeedPerturber] -> extractor(s) -> [SpeakerNormalizer] ->
     StandardScaler -> [PCA | LDA] -> classifier``. Every parameter is reachable by
     ``set_params`` and ``GridSearchCV``: with one extractor its step is named after it
-    (``mfcc__n_mfcc``); with several they sit in a ``FeatureUnion`` named ``features``
+    (``mfcc__n_mfcc``); with several they sit in an ``ExtractorUnion`` named ``features``
     (``features__mfcc__n_mfcc``). The classifier step takes sklearn's ``make_pipeline`` name
     (``svc__C``, ``gaussiannb__var_smoothing``, ...).
 
@@ -192,8 +196,9 @@ def make_classic_pipeline(
         over classifier parameters then extracts each fold's training and test features once,
         not once per candidate, and so does a second cross-validation on the same clips.
     n_jobs : int or None, default=None
-        Feature extraction in parallel over chunks of clips (each extractor's ``n_jobs``),
-        through joblib's active backend (loky, or Dask / Ray for a cluster).
+        Feature extraction in parallel over shares of the clips (the ``ExtractorUnion``'s, or
+        a single extractor's ``n_jobs``), through joblib's active backend (loky, or Dask / Ray
+        for a cluster); also the speed copies' workers.
     random_state : int, RandomState instance or None, default=None
         Seed for classifiers that use randomness.
 

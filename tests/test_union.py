@@ -1,0 +1,85 @@
+"""ExtractorUnion: a FeatureUnion whose parallel work is split over clips."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import parallel_config
+from sklearn.pipeline import FeatureUnion
+
+from sklearn_ser.features import (
+    ExtractorUnion,
+    LPCCExtractor,
+    MFCCExtractor,
+    ProsodyExtractor,
+    SpectralExtractor,
+)
+from sklearn_ser.pipelines import make_features
+
+
+def _extractors():
+    return [("mfcc", MFCCExtractor(functionals="basic")),
+            ("spectral", SpectralExtractor(functionals="basic")),
+            ("prosody", ProsodyExtractor(functionals="basic"))]
+
+
+@pytest.fixture
+def clips():
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    return [(0.3 * np.sin(2 * np.pi * f0 * t[: n]) + 0.01 * rng.standard_normal(n))
+            .astype(np.float32)
+            for f0, n in zip(rng.uniform(100, 300, 24), rng.integers(4000, 16000, 24))]
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_split_over_clips_gives_the_serial_features(clips, backend):
+    serial = FeatureUnion(_extractors()).fit(clips).transform(clips)
+    union = ExtractorUnion(_extractors(), n_jobs=2)
+    with parallel_config(backend=backend):
+        split = union.fit(clips).transform(clips)
+        np.testing.assert_array_equal(split, serial)
+        np.testing.assert_array_equal(union.fit_transform(clips), serial)
+
+
+def test_each_extractor_sees_every_clip_once_in_shares(clips, monkeypatch):
+    seen = []
+    original = MFCCExtractor.transform
+
+    def spy(self, X):
+        seen.append([float(x[100]) for x in X])
+        return original(self, X)
+
+    monkeypatch.setattr(MFCCExtractor, "transform", spy)
+    union = ExtractorUnion(_extractors(), n_jobs=2).fit(clips)
+    with parallel_config(backend="threading"):
+        union.transform(clips)
+    # About four shares per worker, which together hold each clip exactly once.
+    assert 4 <= len(seen) <= 10
+    assert sorted(v for share in seen for v in share) == sorted(float(x[100]) for x in clips)
+
+
+def test_weights_drop_and_pandas_output(clips):
+    weights = {"mfcc": 2.0}
+    reference = FeatureUnion(_extractors()[:2], transformer_weights=weights).fit(clips)
+    union = ExtractorUnion(_extractors()[:2] + [("prosody", "drop")],
+                           transformer_weights=weights, n_jobs=2).fit(clips)
+    np.testing.assert_allclose(union.transform(clips), reference.transform(clips))
+    frame = union.set_output(transform="pandas").transform(clips)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == list(reference.get_feature_names_out())
+    assert frame.shape[0] == len(clips)
+
+
+def test_bad_clip_is_named_before_any_worker_starts(clips):
+    clips[5] = clips[5].copy()
+    clips[5][10] = np.nan
+    with pytest.raises(ValueError, match=r"X\[5\]"):
+        ExtractorUnion(_extractors(), n_jobs=2).fit(clips[:4]).transform(clips)
+
+
+def test_make_features_splits_clips_and_keeps_extractors_serial():
+    name, step = make_features(n_jobs=2)
+    assert name == "features" and isinstance(step, ExtractorUnion) and step.n_jobs == 2
+    assert all(est.n_jobs is None for _, est in step.transformer_list)
+    name, single = make_features("lpcc", n_jobs=2)
+    assert isinstance(single, LPCCExtractor) and single.n_jobs == 2
