@@ -83,3 +83,24 @@ def test_make_features_splits_clips_and_keeps_extractors_serial():
     assert all(est.n_jobs is None for _, est in step.transformer_list)
     name, single = make_features("lpcc", n_jobs=2)
     assert isinstance(single, LPCCExtractor) and single.n_jobs == 2
+
+
+def test_mfcc_and_spectral_frame_each_clip_once_between_them(clips, monkeypatch):
+    from sklearn_ser.features import _framing
+
+    framed = []
+    original = _framing.windowed_frames
+
+    def spy(chunk, **kwargs):
+        framed.append(len(chunk))
+        return original(chunk, **kwargs)
+
+    monkeypatch.setattr(_framing, "windowed_frames", spy)
+    pair = _extractors()[:2]  # MFCC and spectral: the same STFT settings
+    shared = ExtractorUnion(pair).fit(clips).transform(clips)
+    assert sum(framed) == len(clips)
+    framed.clear()
+    plain = FeatureUnion(pair).fit(clips).transform(clips)
+    assert sum(framed) == 2 * len(clips)
+    np.testing.assert_array_equal(shared, plain)
+    assert _framing._shared_scopes == []  # nothing held after the call

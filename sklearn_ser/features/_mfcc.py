@@ -36,16 +36,26 @@ def log_mel_frames(
     counts : ndarray of shape (n_clips,)
         Frames per clip.
     """
-    power, counts = clip_power_spectrum(clips, n_fft=n_fft, hop_length=hop_length,
-                                        win_length=win_length)
+    log_mel_t, counts = _log_mel_by_band(
+        clips, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+        n_mels=n_mels, fmin=fmin, fmax=fmax, top_db=top_db)
+    return np.ascontiguousarray(log_mel_t.T), counts
+
+
+def _log_mel_by_band(clips, *, sr, n_fft, hop_length, win_length, n_mels, fmin, fmax, top_db):
+    """:func:`log_mel_frames` in the spectra's layout, ``(n_mels, n_frames_total)``."""
+    power_t, counts = clip_power_spectrum(clips, n_fft=n_fft, hop_length=hop_length,
+                                          win_length=win_length)
     band_edges = (float(fmin), None if fmax is None else float(fmax))
-    mel = _mel_power(power, sr, n_fft, n_mels, *band_edges)
-    log_mel = 10.0 * np.log10(np.maximum(mel, np.float32(1e-10)))
+    mel_t = _mel_power(power_t, sr, n_fft, n_mels, *band_edges)
+    np.maximum(mel_t, np.float32(1e-10), out=mel_t)
+    log_mel_t = np.log10(mel_t, out=mel_t)
+    log_mel_t *= np.float32(10.0)
     if top_db is not None:
         # The floor is relative to each clip's own peak, never the batch's.
-        peak = np.maximum.reduceat(log_mel.max(axis=1), segment_starts(counts))
-        log_mel = np.maximum(log_mel, (peak - np.float32(top_db))[segment_ids(counts)][:, None])
-    return log_mel, counts
+        peak = np.maximum.reduceat(log_mel_t.max(axis=0), segment_starts(counts))
+        np.maximum(log_mel_t, (peak - np.float32(top_db))[segment_ids(counts)], out=log_mel_t)
+    return log_mel_t, counts
 
 
 @lru_cache(maxsize=16)
@@ -54,16 +64,17 @@ def _sparse_mel_filterbank(sr, n_fft, n_mels, fmin, fmax):
     return scipy.sparse.csr_array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax))
 
 
-def _mel_power(power, sr, n_fft, n_mels, fmin, fmax):
-    """Mel-band power ``power @ basis.T`` of each frame, float32.
+def _mel_power(power_t, sr, n_fft, n_mels, fmin, fmax):
+    """Mel-band power ``basis @ power_t`` of each frame, ``(n_mels, n_frames)``, float32.
 
     A sparse product, not BLAS: each frame's bands are accumulated over its bins in a fixed
     order, so a clip's values never depend on how many frames share the call (a float32 BLAS
     product rounds differently with its blocking), and no BLAS thread pool is woken (on the
-    loaded 2-core machine a threaded GEMM per chunk sometimes took 100x longer).
+    loaded 2-core machine a threaded GEMM per chunk sometimes took 100x longer). With bins
+    along the rows of ``power_t``, each filter weight scales a whole row of frames.
     """
     basis = _sparse_mel_filterbank(sr, n_fft, n_mels, fmin, fmax)
-    return np.ascontiguousarray((basis @ power.T).T)
+    return basis @ power_t
 
 
 def mfcc_frames(
@@ -71,12 +82,12 @@ def mfcc_frames(
     fmax=None, lifter=0, top_db=80.0,
 ):
     """MFCCs of every frame of every clip, stacked ``(n_frames_total, n_mfcc)``, and counts."""
-    log_mel, counts = log_mel_frames(
+    log_mel_t, counts = _log_mel_by_band(
         clips, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
         n_mels=n_mels, fmin=fmin, fmax=fmax, top_db=top_db,
     )
-    coeffs = scipy.fft.dct(log_mel, type=2, norm="ortho", axis=1, workers=FFT_WORKERS)
-    coeffs = coeffs[:, :n_mfcc]
+    coeffs = scipy.fft.dct(log_mel_t, type=2, norm="ortho", axis=0, workers=FFT_WORKERS)
+    coeffs = np.ascontiguousarray(coeffs[:n_mfcc].T)
     if lifter > 0:
         k = np.arange(1, n_mfcc + 1, dtype=np.float64)
         coeffs = coeffs * (1.0 + (lifter / 2.0) * np.sin(np.pi * k / lifter)).astype(np.float32)

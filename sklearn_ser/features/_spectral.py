@@ -111,14 +111,13 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     50-1000 Hz over 1-5 kHz), Hammarberg index (dB, peak 0-2 kHz over 2-5 kHz), zero-crossing
     rate, and frame RMS (dB).
     """
-    power32, counts = clip_power_spectrum(clips, n_fft=n_fft, hop_length=hop_length,
-                                          win_length=win_length)
+    power32_t, counts = clip_power_spectrum(clips, n_fft=n_fft, hop_length=hop_length,
+                                            win_length=win_length)
     # Bins along the first axis, frames along the second: every reduction over bins then
     # adds whole rows of frames in a fixed order, which is vectorised (several times faster
     # than short reductions along rows) and makes no value depend on the frame's neighbours,
     # its memory alignment or its batch. Sums run in float64; the elementwise square roots
     # and logarithms in float32 (SIMD, ~10x cheaper than float64 logs, 1e-7 relative).
-    power32_t = np.ascontiguousarray(power32.T)
     power = power32_t.astype(np.float64)
     freqs = np.linspace(0, sr / 2, power.shape[0])
     total = power.sum(axis=0) + _EPS
@@ -128,7 +127,8 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     cumulative = running_sum(power)
     # The cumulative sum never decreases: the roll-off bin is the count of bins below it.
     roll = freqs[np.count_nonzero(cumulative < rolloff * cumulative[-1], axis=0)]
-    log_power = np.log(power32_t + np.float32(_EPS))
+    log_power = power32_t + np.float32(_EPS)
+    np.log(log_power, out=log_power)
     flatness = np.exp(log_power.mean(axis=0, dtype=np.float64)) / (total / power.shape[0])
     flux = _flux(np.sqrt(power32_t), counts)
     slope = _log_spectral_slope(log_power, freqs)

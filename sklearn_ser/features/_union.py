@@ -9,7 +9,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._validation import check_clips
-from ._framing import iter_chunks
+from ._framing import iter_chunks, shared_power_spectra
 
 # Tasks per joblib worker: several, so that a worker that drew slow clips does not hold up
 # the others, but few, so that each task's fixed cost (a pickled copy of the fitted
@@ -17,19 +17,29 @@ from ._framing import iter_chunks
 # clips of 3 s took 1.90 s in 2 tasks, 1.63 s in 8 and 1.70 s in 16.
 TASKS_PER_WORKER = 4
 
+# Upper bound on a share's samples (131 s at 16 kHz): the spectra shared between extractors
+# are held for a whole share (about 10 MB at this size), so a long corpus is cut into more
+# shares rather than larger ones.
+MAX_SHARE_SAMPLES = 2**21
+
 
 def _transform_rows(union, clips):
-    """The union's features of some clips, as one dense array (run inside a worker)."""
+    """The union's features of one share of clips, as one dense array.
+
+    The extractors run one after the other on the share, and those with the same STFT
+    settings compute each chunk's spectra once between them.
+    """
     weights = union.transformer_weights or {}
     blocks = []
-    for name, transformer in union.transformer_list:
-        if transformer == "drop":
-            continue
-        block = transformer.transform(clips)
-        block = block.toarray() if sparse.issparse(block) else np.asarray(block)
-        if name in weights:
-            block = block * weights[name]
-        blocks.append(block)
+    with shared_power_spectra():
+        for name, transformer in union.transformer_list:
+            if transformer == "drop":
+                continue
+            block = transformer.transform(clips)
+            block = block.toarray() if sparse.issparse(block) else np.asarray(block)
+            if name in weights:
+                block = block * weights[name]
+            blocks.append(block)
     return np.concatenate(blocks, axis=1)
 
 
@@ -38,10 +48,12 @@ class ExtractorUnion(FeatureUnion):
 
     scikit-learn's :class:`~sklearn.pipeline.FeatureUnion` runs its transformers in parallel,
     so every worker receives every clip, once per transformer, and the slowest extractor sets
-    the pace. Here each joblib worker receives a share of the clips once and runs all the
-    extractors on it: the audio crosses to the workers a single time and the work is split
-    evenly whatever the extractors cost. Each clip's features depend on that clip alone, so
-    the result equals the serial one.
+    the pace. Here the clips are cut into shares, and each share runs through all the
+    extractors in one joblib task: the audio crosses to a worker a single time, the work is
+    split evenly whatever the extractors cost, and extractors with the same STFT settings
+    (the default MFCC and spectral extractors) compute each chunk's spectra once between
+    them. Each clip's features depend on that clip alone, so the result equals
+    FeatureUnion's.
 
     Parameters
     ----------
@@ -74,10 +86,11 @@ class ExtractorUnion(FeatureUnion):
 
     Notes
     -----
-    With ``n_jobs`` above 1, ``transform`` splits the clips into about four shares per worker
-    of equal total duration, and ``fit_transform`` is ``fit`` then ``transform`` (extractors
-    learn nothing from the clips in ``fit``). Metadata passed to ``transform`` (routed
-    parameters) cannot follow a split, so it makes the union run serially.
+    ``transform`` cuts the clips into about four shares per worker of equal total duration,
+    none longer than ``MAX_SHARE_SAMPLES`` (131 s at 16 kHz: the shared spectra of a share
+    are held until it is done). ``fit_transform`` is ``fit`` then ``transform``: extractors
+    learn nothing from the clips in ``fit``. Metadata routed to ``transform`` cannot follow
+    the shares, so with it the union runs as a plain FeatureUnion.
 
     Examples
     --------
@@ -106,12 +119,11 @@ class ExtractorUnion(FeatureUnion):
         ndarray of shape (n_clips, n_features_out)
             The extractors' features, concatenated in ``transformer_list`` order.
         """
-        shares = self._shares(X, params)
-        if shares is None:
+        if params or self._has_passthrough():
             return super().transform(X, **params)
-        clips, parts = shares
+        clips = check_clips(X)
         blocks = Parallel(n_jobs=self.n_jobs)(
-            delayed(_transform_rows)(self, clips[part]) for part in parts)
+            delayed(_transform_rows)(self, clips[part]) for part in self._shares(clips))
         return np.concatenate(blocks, axis=0)
 
     def fit_transform(self, X, y=None, **params):
@@ -130,16 +142,17 @@ class ExtractorUnion(FeatureUnion):
         -------
         ndarray of shape (n_clips, n_features_out)
         """
-        if self._shares(X, {}) is None:
+        if self._has_passthrough():
             return super().fit_transform(X, y, **params)
         return self.fit(X, y, **params).transform(X)
 
-    def _shares(self, X, params):
-        """``(clips, slices)`` for a split run, or None where the union runs serially."""
+    def _has_passthrough(self):
+        # Passed-through clips cannot be concatenated with features: FeatureUnion's errors.
+        return any(t == "passthrough" for _, t in self.transformer_list)
+
+    def _shares(self, clips):
+        """Slices of ``clips``: about TASKS_PER_WORKER per worker, none over the size cap."""
         n_workers = effective_n_jobs(self.n_jobs)
-        if n_workers == 1 or params or any(t == "passthrough" for _, t in self.transformer_list):
-            return None
-        clips = check_clips(X)
         total = sum(len(c) for c in clips)
-        parts = list(iter_chunks(clips, math.ceil(total / (n_workers * TASKS_PER_WORKER))))
-        return (clips, parts) if len(parts) > 1 else None
+        size = min(math.ceil(total / (n_workers * TASKS_PER_WORKER)), MAX_SHARE_SAMPLES)
+        return list(iter_chunks(clips, size))
