@@ -104,3 +104,19 @@ def test_mfcc_and_spectral_frame_each_clip_once_between_them(clips, monkeypatch)
     assert sum(framed) == 2 * len(clips)
     np.testing.assert_array_equal(shared, plain)
     assert _framing._shared_scopes == []  # nothing held after the call
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_warnings_reach_the_caller_and_name_clips_of_x(clips, n_jobs):
+    from sklearn_ser.exceptions import AudioWarning
+
+    clips[17] = np.zeros_like(clips[17])  # silent: no voiced frame either
+    clips[20] = clips[20][:300]  # shorter than one MFCC frame
+    union = ExtractorUnion(_extractors(), n_jobs=n_jobs).fit(clips)
+    with pytest.warns(AudioWarning) as record:
+        features = union.transform(clips)
+    messages = " | ".join(str(w.message) for w in record)
+    assert "silent (all zeros): X[17]" in messages
+    assert "no voiced frame (silence or noise): X[17]" in messages
+    assert "shorter than one analysis frame (512 samples, 32 ms): X[20]" in messages
+    assert np.isfinite(features).all()

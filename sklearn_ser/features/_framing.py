@@ -372,6 +372,25 @@ def warn_unusual_clips(clips, *, n_fft, sr):
 
 
 def _index_list(indices, limit=10):
-    shown = ", ".join(str(i) for i in indices[:limit])
+    """``[3, 7, ...]``: the clips' indices in the caller's X (see :func:`numbered_from`)."""
+    offset = getattr(_numbering, "offset", 0)
+    shown = ", ".join(str(offset + int(i)) for i in indices[:limit])
     more = f", ... ({len(indices) - limit} more)" if len(indices) > limit else ""
     return f"[{shown}{more}]"
+
+
+# Index of the first clip of the current call in the caller's X (see numbered_from).
+_numbering = threading.local()
+
+
+@contextmanager
+def numbered_from(offset):
+    """Within this block, warnings name clips ``offset`` higher: the call sees a share of X
+    that starts at ``X[offset]`` (``ExtractorUnion``), and messages must name the clips of X.
+    """
+    previous = getattr(_numbering, "offset", 0)
+    _numbering.offset = previous + offset
+    try:
+        yield
+    finally:
+        _numbering.offset = previous

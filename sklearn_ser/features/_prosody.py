@@ -18,6 +18,7 @@ from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
 from ._framing import (
     FFT_WORKERS,
+    _index_list,
     chunked_frames,
     frame_counts,
     frame_view,
@@ -411,10 +412,9 @@ def _voiced_stack(contours, voiced, counts, voiced_counts):
 
 def _warn_unvoiced(indices):
     if len(indices):
-        shown = ", ".join(str(i) for i in indices[:10])
         warnings.warn(
-            f"{len(indices)} clip(s) have no voiced frame (silence or noise): X[{shown}]. "
-            "Their pitch and HNR features are set to 0.",
+            f"{len(indices)} clip(s) have no voiced frame (silence or noise): "
+            f"X{_index_list(indices)}. Their pitch and HNR features are set to 0.",
             AudioWarning,
             stacklevel=4,
         )

@@ -1,6 +1,7 @@
 """A FeatureUnion of extractors whose parallel work is split over clips, not extractors."""
 
 import math
+import warnings
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -9,7 +10,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._validation import check_clips
-from ._framing import iter_chunks, shared_power_spectra
+from ._framing import iter_chunks, numbered_from, shared_power_spectra
 
 # Tasks per joblib worker: several, so that a worker that drew slow clips does not hold up
 # the others, but few, so that each task's fixed cost (a pickled copy of the fitted
@@ -23,15 +24,19 @@ TASKS_PER_WORKER = 4
 MAX_SHARE_SAMPLES = 2**21
 
 
-def _transform_rows(union, clips):
-    """The union's features of one share of clips, as one dense array.
+def _transform_rows(union, clips, offset):
+    """The union's features of one share of clips (``X[offset:]``), and its warnings.
 
     The extractors run one after the other on the share, and those with the same STFT
-    settings compute each chunk's spectra once between them.
+    settings compute each chunk's spectra once between them. Warnings are recorded, naming
+    clips by their index in X, and returned as ``(category, message)`` pairs: a joblib worker
+    process would only print them, where the caller must be able to see and filter them.
     """
     weights = union.transformer_weights or {}
     blocks = []
-    with shared_power_spectra():
+    with (warnings.catch_warnings(record=True) as caught, numbered_from(offset),
+          shared_power_spectra()):
+        warnings.simplefilter("always")
         for name, transformer in union.transformer_list:
             if transformer == "drop":
                 continue
@@ -40,7 +45,7 @@ def _transform_rows(union, clips):
             if name in weights:
                 block = block * weights[name]
             blocks.append(block)
-    return np.concatenate(blocks, axis=1)
+    return np.concatenate(blocks, axis=1), [(w.category, str(w.message)) for w in caught]
 
 
 class ExtractorUnion(FeatureUnion):
@@ -101,7 +106,7 @@ class ExtractorUnion(FeatureUnion):
     >>> union = ExtractorUnion([("mfcc", MFCCExtractor(functionals="basic")),
     ...                         ("spectral", SpectralExtractor(functionals="basic"))])
     >>> union.fit_transform(clips).shape
-    (4, 154)
+    (4, 188)
     """
 
     def transform(self, X, **params):
@@ -122,9 +127,13 @@ class ExtractorUnion(FeatureUnion):
         if params or self._has_passthrough():
             return super().transform(X, **params)
         clips = check_clips(X)
-        blocks = Parallel(n_jobs=self.n_jobs)(
-            delayed(_transform_rows)(self, clips[part]) for part in self._shares(clips))
-        return np.concatenate(blocks, axis=0)
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_transform_rows)(self, clips[part], part.start)
+            for part in self._shares(clips))
+        for _, caught in results:
+            for category, message in caught:
+                warnings.warn(message, category, stacklevel=2)
+        return np.concatenate([block for block, _ in results], axis=0)
 
     def fit_transform(self, X, y=None, **params):
         """Fit the extractors, then transform ``X`` (split over clips when parallel).
