@@ -80,16 +80,17 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15, lag_energy=Non
     n = scipy.fft.next_fast_len(x.shape[1], real=True)
     head = np.zeros((len(x), n), dtype=np.float32)  # zero-padded in place: pocketfft's own
     head[:, :window] = x[:, :window]                # padding path costs twice the FFT
-    spectrum = scipy.fft.rfft(head, axis=1, workers=FFT_WORKERS)
+    # The transforms run down the columns of the transposed frames: the same cost as along
+    # rows, and the correlation comes out with lags along the first axis and frames along
+    # the second, the layout of everything below, with no transposed copy. The running
+    # sums over lags (cumulative-mean normalisation) then add whole rows, vectorised across
+    # frames, instead of short sequential scans along each frame. Everything stays float32
+    # like the FFT: the running sum adds ~1e-5 relative error at most, below the FFT's own
+    # rounding of the difference function.
+    spectrum = scipy.fft.rfft(head.T, axis=0, workers=FFT_WORKERS)
     np.conjugate(spectrum, out=spectrum)
-    spectrum *= scipy.fft.rfft(x, n=n, axis=1, workers=FFT_WORKERS)
-    # From here lags run along the first axis and frames along the second: the running sums
-    # over lags (cumulative-mean normalisation) add whole rows, vectorised across frames,
-    # instead of short sequential scans along each frame. Everything stays float32 like the
-    # FFT it comes from: the running sum adds ~1e-5 relative error at most, below the
-    # FFT's own rounding of the difference function.
-    r = np.ascontiguousarray(
-        scipy.fft.irfft(spectrum, n=n, axis=1, workers=FFT_WORKERS)[:, : tau_max + 1].T)
+    spectrum *= scipy.fft.rfft(x.T, n=n, axis=0, workers=FFT_WORKERS)
+    r = scipy.fft.irfft(spectrum, n=n, axis=0, workers=FFT_WORKERS)[: tau_max + 1]
     if lag_energy is None:
         # Energies of the window at every lag, from running sums of the squared samples
         # (samples along rows too, so the sums are row additions).
