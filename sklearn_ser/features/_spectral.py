@@ -61,11 +61,12 @@ def _contrast(power_t, sr, n_fft, n_bands, quantile=0.02):
 def _flux(magnitude_t, counts):
     """L2 change of the sum-normalised magnitude spectrum from the previous frame of the clip.
 
-    ``magnitude_t`` is float32 ``(n_bins, n_frames)``; the normalising sums are float64, the
-    elementwise work float32 (the flux is a small difference; 1e-6 relative is ample).
+    ``magnitude_t`` is float32 ``(n_bins, n_frames)``, a temporary that is normalised in
+    place; the normalising sums are float64, the elementwise work float32 (the flux is a
+    small difference; 1e-6 relative is ample).
     """
     scale = (1.0 / (magnitude_t.sum(axis=0, dtype=np.float64) + _EPS)).astype(np.float32)
-    norm = magnitude_t * scale
+    norm = np.multiply(magnitude_t, scale, out=magnitude_t)  # the caller's temporary
     step = norm[:, 1:] - norm[:, :-1]
     diff = np.zeros(norm.shape[1])
     diff[1:] = np.sqrt(np.einsum("ij,ij->j", step, step))
