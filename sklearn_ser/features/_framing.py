@@ -257,6 +257,7 @@ def running_sum(rows, out=None):
 
     Same sums in the same order, but numpy's ``cumsum`` along the first axis took 4x as long
     (it walks each column separately), and along the last axis it is a scalar loop.
+    ``out`` may be ``rows`` itself (a sum in place).
     """
     out = np.empty_like(rows) if out is None else out
     out[0] = rows[0]

@@ -187,13 +187,16 @@ def prosody_frames(clips, *, sr, fmin=60.0, fmax=500.0, hop_length=320, threshol
     frames, counts = windowed_frames(
         clips, n_fft=frame_length, hop_length=hop_length, window=np.ones(frame_length),
         size=scipy.fft.next_fast_len(frame_length, real=True))
+    lag_energy = lag_energies(clips, frame_length=frame_length, hop_length=hop_length,
+                              window=window, n_lags=int(np.ceil(sr / fmin)) + 1)
     f0, aperiodicity, correlation = yin_frames(
         frames, sr=sr, fmin=fmin, fmax=fmax, window=window, threshold=threshold,
-        lag_energy=lag_energies(clips, frame_length=frame_length, hop_length=hop_length,
-                                window=window, n_lags=int(np.ceil(sr / fmin)) + 1),
+        lag_energy=lag_energy,
     )
-    centre = frames[:, (frame_length - window) // 2 : (frame_length + window) // 2]
-    loudness = 10.0 * np.log10(np.mean(centre.astype(np.float64) ** 2, axis=1) + _EPS)
+    # Loudness is the energy of the frame's centred window, which is the lag energy at the
+    # centre's offset: no pass over the frames.
+    centre = lag_energy[(frame_length - window) // 2].astype(np.float64)
+    loudness = 10.0 * np.log10(np.maximum(centre, 0.0) / window + _EPS)
     peak = np.maximum.reduceat(loudness, segment_starts(counts))[segment_ids(counts)]
     voiced = (aperiodicity < voicing_threshold) & (loudness > peak - silence_db)
     voiced &= loudness > 10.0 * np.log10(_EPS) + 10.0  # digital silence is never voiced

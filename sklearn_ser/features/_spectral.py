@@ -142,16 +142,17 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     centroid = np.einsum("j,ji->i", freqs, power) / total
     second = np.einsum("j,ji->i", freqs * freqs, power) / total
     bandwidth = np.sqrt(np.maximum(second - centroid**2, 0.0))
-    cumulative = running_sum(power)
+    alpha = _band_ratio_db(power, freqs, (50, 1000), (1000, 5000), np.sum)
+    hammarberg = _band_ratio_db(power, freqs, (0, 2000), (2000, 5000), np.max)
+    # The float64 copy's last use: its running sum is taken in place.
+    cumulative = running_sum(power, out=power)
     # The cumulative sum never decreases: the roll-off bin is the count of bins below it.
     roll = freqs[np.count_nonzero(cumulative < rolloff * cumulative[-1], axis=0)]
     log_power = power32_t + np.float32(_EPS)
     np.log(log_power, out=log_power)
-    flatness = np.exp(log_power.mean(axis=0, dtype=np.float64)) / (total / power.shape[0])
+    flatness = np.exp(log_power.mean(axis=0, dtype=np.float64)) / (total / len(freqs))
     flux = _flux(np.sqrt(power32_t), counts)
     slope = _log_spectral_slope(log_power, freqs)
-    alpha = _band_ratio_db(power, freqs, (50, 1000), (1000, 5000), np.sum)
-    hammarberg = _band_ratio_db(power, freqs, (0, 2000), (2000, 5000), np.max)
     zcr, rms_db = _waveform_frame_stats(clips, counts, n_fft=n_fft, hop_length=hop_length)
     columns = [centroid, bandwidth, roll, flatness, flux, slope, alpha, hammarberg, zcr, rms_db]
     contrast = _contrast(power32_t, sr, n_fft, n_bands)
