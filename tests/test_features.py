@@ -412,17 +412,40 @@ def test_framewise_metadata_needs_routing():
 # --- spectral and prosodic features ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("f0", [85.0, 120.0, 180.0, 250.0, 400.0])
-def test_pitch_within_two_percent_on_tones(f0):
+@pytest.mark.parametrize("pitch_sr", [8000, None])  # decimated (the default) or at 16 kHz
+@pytest.mark.parametrize("f0", [85.0, 120.0, 180.0, 250.0, 400.0, 480.0])
+def test_pitch_within_two_percent_on_tones(f0, pitch_sr):
     from sklearn_ser.features import pitch
 
     t = np.arange(24000) / 16000
     # A harmonic tone with a weak fundamental, the hard case for autocorrelation trackers.
     tone = sum(np.sin(2 * np.pi * k * f0 * t) * a for k, a in [(1, 0.3), (2, 0.5), (3, 0.4)])
-    track = pitch([tone.astype(np.float32)])[0]
+    track = pitch([tone.astype(np.float32)], pitch_sr=pitch_sr)[0]
     voiced = track[~np.isnan(track)]
     assert len(voiced) > 0.9 * len(track)
     assert np.all(np.abs(voiced[2:-2] / f0 - 1) < 0.02)
+
+
+def test_decimated_pitch_keeps_frame_times_and_counts():
+    from sklearn_ser.features import ProsodyExtractor, pitch
+    from sklearn_ser.features._prosody import decimation_factor
+
+    assert decimation_factor(16000, 8000, 320, 500.0) == 2
+    assert decimation_factor(16000, None, 320, 500.0) == 1
+    assert decimation_factor(16000, 8000, 321, 500.0) == 1  # hop not whole at 8 kHz
+    assert decimation_factor(8000, 8000, 320, 500.0) == 1
+    rng = np.random.default_rng(0)
+    t = np.arange(20000) / 16000
+    clips = [(np.sin(2 * np.pi * 200 * t[:n]) + 0.01 * rng.standard_normal(n)).astype(np.float32)
+             for n in (20000, 19999, 16319, 16320, 641, 300)]
+    for hop in (160, 320):
+        low, full = pitch(clips, hop_length=hop), pitch(clips, hop_length=hop, pitch_sr=None)
+        assert [len(c) for c in low] == [len(c) for c in full] == [1 + len(c) // hop
+                                                                  for c in clips]
+    # Sequences are sized at fit from the same count.
+    est = ProsodyExtractor(pooling=None).fit(clips)
+    assert est.max_frames_ == 1 + 20000 // 320
+    assert np.isfinite(est.transform(clips)[0]).all()
 
 
 def test_prosody_separates_high_and_low_pitch_and_loudness():
