@@ -1,10 +1,11 @@
 """Feature extraction speed against per-clip librosa, and peak memory on long corpora.
 
 Every ratio compares two timings taken in the same run, interleaved repeat by repeat, because
-this shared 2-core machine is noisy (its speed drifts by a third within minutes). The table
-gives the median of ``--repeats`` (the headline figure) and the best repeat, timeit's choice of
-statistic ("higher values are typically caused by other processes interfering"); both are in
-the JSON:
+this shared 2-core machine is noisy (its speed drifts by a third within minutes). Each timed
+call follows an untimed call of the same function (``--no-warm`` turns this off), so none is
+timed in the allocator and cache state that another left behind. The table gives the median
+of ``--repeats`` (the headline figure) and the best repeat, timeit's choice of statistic
+("higher values are typically caused by other processes interfering"); both are in the JSON:
 
 * ``mfcc``: sklearn_ser's batched ``mfcc`` against ``librosa.feature.mfcc`` called per clip
   with the same parameters (25 ms Hann window, 10 ms hop, 40 mel bands, 20 coefficients);
@@ -78,11 +79,19 @@ def in_threads(fn, *args):
         return fn(*args)
 
 
-def time_repeats(functions, repeats):
-    """Seconds of each function in every repeat, running them interleaved ``repeats`` times."""
+def time_repeats(functions, repeats, warm=True):
+    """Seconds of each function in every repeat, running them interleaved ``repeats`` times.
+
+    With ``warm``, each timed call follows an untimed call of the same function, so that no
+    function is timed in the state (allocator, caches) that a different one left behind:
+    measured here, our MFCC took 0.13-0.15 s after itself and 0.17-0.18 s right after
+    librosa's. Every function, the references included, gets the same treatment.
+    """
     times = {name: [] for name in functions}
     for _ in range(repeats):
         for name, fn in functions.items():
+            if warm:
+                fn()
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
@@ -131,7 +140,7 @@ def librosa_classic(clips, sr):
     return np.array(rows)
 
 
-def measure_speed(clips, sr, repeats):
+def measure_speed(clips, sr, repeats, warm=True):
     from sklearn_ser.features import lpcc, mfcc
     from sklearn_ser.pipelines import make_features
 
@@ -163,7 +172,7 @@ def measure_speed(clips, sr, repeats):
     for name, fns in pairs.items():
         fns = dict(fns, ours_1thread=one_blas_thread(fns["ours"]),
                    reference_1thread=one_blas_thread(fns["reference"]))
-        runs = time_repeats(fns, repeats)
+        runs = time_repeats(fns, repeats, warm=warm)
         times = {k: float(np.median(v)) for k, v in runs.items()}
         best = {k: float(np.min(v)) for k, v in runs.items()}
         reference = min(times["reference"], times["reference_1thread"])
@@ -229,19 +238,24 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--memory-hours", type=float, default=10.0)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="time each call without an untimed call of it just before")
     parser.add_argument("--json", default=None, help="write the figures to this file")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
     clips = make_clips(args.n_clips, args.seconds, args.sr)
     load_before = os.getloadavg()
-    audio_seconds, figures = measure_speed(clips, args.sr, args.repeats)
+    audio_seconds, figures = measure_speed(clips, args.sr, args.repeats,
+                                           warm=not args.no_warm)
+    figures["warm"] = not args.no_warm
     load_after = os.getloadavg()
     figures["load_average"] = {"before": [round(x, 2) for x in load_before],
                                "after": [round(x, 2) for x in load_after],
                                "cpus": os.cpu_count()}
     print(f"{args.n_clips} clips x {args.seconds:g} s = {audio_seconds:.0f} s of audio at "
-          f"{args.sr} Hz; median and best of {args.repeats} interleaved repeats")
+          f"{args.sr} Hz; median and best of {args.repeats} interleaved repeats"
+          f"{', each after an untimed call of the same function' if not args.no_warm else ''}")
     print(f"load average (1, 5, 15 min) on {os.cpu_count()} CPUs: before "
           f"{' '.join(f'{x:.2f}' for x in load_before)}, after "
           f"{' '.join(f'{x:.2f}' for x in load_after)}\n")
