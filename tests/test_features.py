@@ -224,6 +224,21 @@ def test_map_chunks_does_not_nest_thread_pools(monkeypatch):
     assert inner == [[(i, j) for j in range(3)] for i in range(4)]
 
 
+@pytest.mark.parametrize("n_items", [1, 2, 5, 9])
+def test_map_chunks_runs_one_task_per_thread_and_keeps_order(monkeypatch, n_items):
+    import threading
+
+    monkeypatch.setattr(_framing, "kernel_threads", lambda: 3)
+    workers = []
+
+    def square(i):
+        workers.append(threading.get_ident())
+        return i * i
+
+    assert _framing.map_chunks(square, range(n_items)) == [i * i for i in range(n_items)]
+    assert len(set(workers)) <= min(3, n_items)
+
+
 @pytest.mark.parametrize("Extractor", [MFCCExtractor, ProsodyExtractor])
 def test_cache_hit_still_warns_about_bad_clips(Extractor, tone_clips, tmp_path):
     # MFCC warns before extracting, prosody while extracting (no voiced frame).

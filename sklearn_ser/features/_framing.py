@@ -323,8 +323,18 @@ def map_chunks(fn, items):
     n_threads = min(kernel_threads(), len(items))
     if n_threads <= 1 or getattr(_in_kernel_thread, "active", False):
         return [fn(item) for item in items]
+
+    # One task per thread, each taking every n_threads-th item (interleaved, so that long
+    # and short items spread evenly): a future per chunk cost a tenth of MFCC's time.
+    def every_nth(first):
+        return [fn(item) for item in items[first::n_threads]]
+
     with ThreadPoolExecutor(n_threads, initializer=_mark_kernel_thread) as pool:
-        return list(pool.map(fn, items))
+        parts = list(pool.map(every_nth, range(n_threads)))
+    results = [None] * len(items)
+    for first, part in enumerate(parts):
+        results[first::n_threads] = part
+    return results
 
 
 def chunked_frames(frame_fn, clips, **params):
