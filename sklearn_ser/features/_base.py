@@ -34,10 +34,25 @@ def _cached_extract(extractor, clips, key):
     stands for it). Returns the features and the warnings raised on the way, as
     ``(category, message)`` pairs, so that a cache hit can raise them again.
     """
+    return call_recording_warnings(extractor._extract, clips)
+
+
+def call_recording_warnings(fn, *args):
+    """``fn(*args)`` and the warnings it raised, as ``(category, message)`` pairs.
+
+    For work whose warnings the caller cannot see as they happen (a cached result, a joblib
+    worker process): :func:`raise_again` raises them in the caller.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        features = extractor._extract(clips)
-    return features, [(w.category, str(w.message)) for w in caught]
+        result = fn(*args)
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
+def raise_again(caught):
+    """Raise recorded ``(category, message)`` warnings again, at the caller's caller."""
+    for category, message in caught:
+        warnings.warn(message, category, stacklevel=3)
 
 
 def resolve_functionals(functionals, owner):
@@ -128,8 +143,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         # hit, so that a cache never hides them.
         cached = memory.cache(_cached_extract, ignore=["extractor"])
         features, caught = cached(self, clips, self._cache_key())
-        for category, message in caught:
-            warnings.warn(message, category, stacklevel=2)
+        raise_again(caught)
         return features
 
     def _cache_key(self):

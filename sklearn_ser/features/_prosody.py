@@ -44,7 +44,7 @@ CLIP_MEASURES = (
 )
 
 
-def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15, lag_energy=None):
+def yin_frames(frames, *, sr, fmin, fmax, window, lag_energy, threshold=0.15):
     """YIN pitch of each frame.
 
     Parameters
@@ -58,11 +58,11 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15, lag_energy=Non
         Pitch search range in Hz.
     window : int
         Integration window of the difference function, in samples.
+    lag_energy : ndarray of shape (ceil(sr / fmin) + 1, n_frames)
+        Energy of the ``window`` samples starting at each lag of each frame, as
+        :func:`lag_energies` gives it from the clips.
     threshold : float, default=0.15
         Absolute threshold on the cumulative-mean-normalised difference.
-    lag_energy : ndarray of shape (ceil(sr / fmin) + 1, n_frames) or None, default=None
-        Energy of the ``window`` samples starting at each lag of each frame, as
-        :func:`lag_energies` gives it from the clips; None computes it from ``frames``.
 
     Returns
     -------
@@ -92,13 +92,6 @@ def yin_frames(frames, *, sr, fmin, fmax, window, threshold=0.15, lag_energy=Non
     np.conjugate(spectrum, out=spectrum)
     spectrum *= scipy.fft.rfft(x.T, n=n, axis=0, workers=FFT_WORKERS)
     r = scipy.fft.irfft(spectrum, n=n, axis=0, workers=FFT_WORKERS)[: tau_max + 1]
-    if lag_energy is None:
-        # Energies of the window at every lag, from running sums of the squared samples
-        # (samples along rows too, so the sums are row additions).
-        samples = np.ascontiguousarray(x[:, : window + tau_max].T)  # all that the lags reach
-        squares = np.zeros((len(samples) + 1, len(x)), dtype=np.float32)
-        running_sum(samples * samples, out=squares[1:])
-        lag_energy = squares[window : window + tau_max + 1] - squares[: tau_max + 1]
     energy_tau = lag_energy
     energy0 = energy_tau[0]
     diff = energy_tau + energy0

@@ -1,7 +1,6 @@
 """A FeatureUnion of extractors whose parallel work is split over clips, not extractors."""
 
 import math
-import warnings
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -10,6 +9,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._validation import check_clips
+from ._base import call_recording_warnings, raise_again
 from ._framing import iter_chunks, numbered_from, shared_power_spectra
 
 # Tasks per joblib worker: several, so that a worker that drew slow clips does not hold up
@@ -32,20 +32,22 @@ def _transform_rows(union, clips, offset):
     clips by their index in X, and returned as ``(category, message)`` pairs: a joblib worker
     process would only print them, where the caller must be able to see and filter them.
     """
+    with numbered_from(offset), shared_power_spectra():
+        return call_recording_warnings(_share_features, union, clips)
+
+
+def _share_features(union, clips):
     weights = union.transformer_weights or {}
     blocks = []
-    with (warnings.catch_warnings(record=True) as caught, numbered_from(offset),
-          shared_power_spectra()):
-        warnings.simplefilter("always")
-        for name, transformer in union.transformer_list:
-            if transformer == "drop":
-                continue
-            block = transformer.transform(clips)
-            block = block.toarray() if sparse.issparse(block) else np.asarray(block)
-            if name in weights:
-                block = block * weights[name]
-            blocks.append(block)
-    return np.concatenate(blocks, axis=1), [(w.category, str(w.message)) for w in caught]
+    for name, transformer in union.transformer_list:
+        if transformer == "drop":
+            continue
+        block = transformer.transform(clips)
+        block = block.toarray() if sparse.issparse(block) else np.asarray(block)
+        if name in weights:
+            block = block * weights[name]
+        blocks.append(block)
+    return np.concatenate(blocks, axis=1)
 
 
 class ExtractorUnion(FeatureUnion):
@@ -131,8 +133,7 @@ class ExtractorUnion(FeatureUnion):
             delayed(_transform_rows)(self, clips[part], part.start)
             for part in self._shares(clips))
         for _, caught in results:
-            for category, message in caught:
-                warnings.warn(message, category, stacklevel=2)
+            raise_again(caught)
         return np.concatenate([block for block, _ in results], axis=0)
 
     def fit_transform(self, X, y=None, **params):
