@@ -69,6 +69,14 @@ def _delta_once(features, counts, width):
     return numerator / (2 * sum(n * n for n in range(1, width + 1)))
 
 
+# Upper bound on the bytes of each float64 temporary of ``pool`` (centred values, their
+# squares, ...): the clips are pooled in blocks that keep them under it. Measured on 500
+# clips of 60 streams, blocks of 8 clips (1.2 MB temporaries) pooled in 0.08 s, blocks of
+# 16 (2.3 MB) in 0.10-0.26 s: above about a megabyte glibc hands each temporary back to the
+# system when it is freed, and every block faults its pages in afresh.
+POOL_BLOCK_BYTES = 2**20
+
+
 def pool(features, counts, functionals):
     """Statistical functionals of each clip's frames.
 
@@ -86,6 +94,32 @@ def pool(features, counts, functionals):
     ndarray of shape (n_clips, n_coeffs * len(functionals)), float64
         For each functional in the order given, one column per coefficient.
     """
+    counts = np.asarray(counts)
+    n_coeffs = max(1, np.shape(features)[1])
+    blocks = _clip_blocks(counts, max(1, POOL_BLOCK_BYTES // (8 * n_coeffs)))
+    if len(blocks) == 1:
+        return _pool_block(features, counts, functionals)
+    starts = segment_starts(counts)
+    return np.concatenate([
+        _pool_block(features[starts[a] : starts[a] + counts[a:b].sum()], counts[a:b],
+                    functionals)
+        for a, b in blocks
+    ], axis=0)
+
+
+def _clip_blocks(counts, max_rows):
+    """``(first, stop)`` clip ranges of at most ``max_rows`` frames (or one longer clip)."""
+    blocks, first, rows = [], 0, 0
+    for i, count in enumerate(counts.tolist()):
+        if rows and rows + count > max_rows:
+            blocks.append((first, i))
+            first, rows = i, 0
+        rows += count
+    blocks.append((first, len(counts)))
+    return blocks
+
+
+def _pool_block(features, counts, functionals):
     x = np.asarray(features, dtype=np.float64)
     starts = segment_starts(counts)
     n = counts.astype(np.float64)[:, None]
