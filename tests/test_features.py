@@ -601,3 +601,29 @@ def test_unvoiced_warning_names_the_clip_index_in_x_not_in_its_chunk(monkeypatch
     est = ProsodyExtractor(functionals=["mean"], deltas=0).fit([tone])
     with pytest.warns(AudioWarning, match=r"X\[3\]"):
         est.transform([tone, tone, tone, noise])
+
+
+def test_spectral_descriptors_match_librosa():
+    """Centroid, bandwidth, roll-off, flatness and RMS against librosa's on the same power
+    spectra (librosa's centred frames with zero padding, Hann window)."""
+    from sklearn_ser.features import spectral
+    from sklearn_ser.features._spectral import SPECTRAL_DESCRIPTORS
+
+    rng = np.random.default_rng(3)
+    t = np.arange(24000) / 16000
+    y = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+         + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    params = dict(n_fft=512, hop_length=160)
+    ours = spectral([y], sr=16000, **params)[0]
+    column = {name: ours[:, i] for i, name in enumerate(SPECTRAL_DESCRIPTORS)}
+    S = np.abs(librosa.stft(y, **params)) ** 2
+    expected = {
+        "centroid": librosa.feature.spectral_centroid(S=S, sr=16000)[0],
+        "bandwidth": librosa.feature.spectral_bandwidth(S=S, sr=16000)[0],
+        "rolloff": librosa.feature.spectral_rolloff(S=S, sr=16000, roll_percent=0.85)[0],
+        "flatness": librosa.feature.spectral_flatness(S=S, power=1.0)[0],
+    }
+    for name, values in expected.items():
+        np.testing.assert_allclose(column[name], values, rtol=2e-3, atol=1e-6, err_msg=name)
+    rms = librosa.feature.rms(y=y, frame_length=512, hop_length=160)[0]
+    np.testing.assert_allclose(column["rms_db"], 10 * np.log10(rms**2 + 1e-10), atol=1e-3)
