@@ -73,7 +73,9 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
     """Base class: frame features -> deltas -> functionals, one row per clip.
 
     Subclasses define ``__init__`` (explicit parameters), ``_frame_features(clips)`` returning
-    ``(stacked_features, counts)``, ``_coefficient_names()`` and ``_frame_length()``.
+    ``(stacked_features, counts)`` for a chunk of clips (or ``_chunked_frame_features`` for a
+    whole group, when part of the work is best done once per group), ``_coefficient_names()``
+    and ``_frame_length()``.
     """
 
     _parameter_constraints = {

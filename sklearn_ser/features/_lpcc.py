@@ -13,7 +13,15 @@ import numpy as np
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
-from ._framing import analysis_window, chunked_frames, frame_counts, frame_view, pad_clip
+from ._framing import (
+    analysis_window,
+    chunked_frames,
+    frame_counts,
+    frame_view,
+    iter_groups,
+    map_chunks,
+    pad_clip,
+)
 from ._pooling import split_frames
 
 
@@ -90,16 +98,43 @@ def lpcc_frames(
 
     ``sr`` is accepted for a uniform signature; LPC itself is rate-independent.
     """
-    n_lpcc = order + 1 if n_lpcc is None else n_lpcc
+    r, counts = autocorrelation_frames(clips, order=order, frame_length=frame_length,
+                                       hop_length=hop_length, pre_emphasis=pre_emphasis)
+    return cepstra_from_autocorrelation(r, order=order, n_lpcc=n_lpcc), counts
+
+
+def autocorrelation_frames(clips, *, order, frame_length=400, hop_length=160,
+                           pre_emphasis=0.97):
+    """Autocorrelation at lags 0..order of every pre-emphasised, Hamming-windowed frame of
+    every clip, stacked ``(n_frames_total, order + 1)``, float64, and the frame counts."""
     window = analysis_window(frame_length, window="hamming").astype(np.float64)
     frames, counts = _emphasised_frames(clips, frame_length=frame_length,
                                         hop_length=hop_length, coefficient=pre_emphasis,
                                         window=window)
-    r = _autocorrelation(frames, order)
+    return _autocorrelation(frames, order), counts
+
+
+def cepstra_from_autocorrelation(r, *, order, n_lpcc=None):
+    """LPCCs ``(n_frames, n_lpcc)``, float32, of frames with autocorrelations ``r``.
+
+    Every step works on whole rows of frames, so its fixed cost (about a hundred numpy
+    calls) is best paid once for many frames: the callers frame and correlate chunk by
+    chunk (cache-sized), then run this once per group of chunks.
+    """
+    n_lpcc = order + 1 if n_lpcc is None else n_lpcc
+    r = np.array(r, dtype=np.float64)
     # A tiny floor keeps silent frames finite (their predictor is then all zeros).
     r[:, 0] = r[:, 0] * (1.0 + 1e-9) + 1e-12
     a, error = levinson_durbin(r, order)
-    return lpc_to_cepstrum(a, error, n_lpcc).astype(np.float32), counts
+    return lpc_to_cepstrum(a, error, n_lpcc).astype(np.float32)
+
+
+def _grouped_lpcc(clips, *, order, n_lpcc, frame_length, hop_length, pre_emphasis):
+    """LPCCs of a group of clips: autocorrelations chunk by chunk, then one recursion."""
+    r, counts = chunked_frames(autocorrelation_frames, clips, order=order,
+                               frame_length=frame_length, hop_length=hop_length,
+                               pre_emphasis=pre_emphasis)
+    return cepstra_from_autocorrelation(r, order=order, n_lpcc=n_lpcc), counts
 
 
 def _emphasised_frames(clips, *, frame_length, hop_length, coefficient, window):
@@ -182,11 +217,13 @@ def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length
     (101, 13)
     """
     clips = check_clips(clips)
-    coeffs, counts = chunked_frames(
-        lpcc_frames, clips, sr=sr, order=order, n_lpcc=n_lpcc, frame_length=frame_length,
-        hop_length=hop_length, pre_emphasis=pre_emphasis,
-    )
-    return split_frames(coeffs, counts)
+    parts = map_chunks(
+        lambda group: _grouped_lpcc(clips[group], order=order, n_lpcc=n_lpcc,
+                                    frame_length=frame_length, hop_length=hop_length,
+                                    pre_emphasis=pre_emphasis),
+        iter_groups(clips))
+    return split_frames(np.concatenate([p[0] for p in parts]),
+                        np.concatenate([p[1] for p in parts]))
 
 
 class LPCCExtractor(_PooledFrameExtractor):
@@ -306,9 +343,8 @@ class LPCCExtractor(_PooledFrameExtractor):
         n = self.order + 1 if self.n_lpcc is None else self.n_lpcc
         return [f"lpcc{k}" for k in range(n)]
 
-    def _frame_features(self, clips):
-        return lpcc_frames(
-            clips, sr=self.sr, order=self.order, n_lpcc=self.n_lpcc,
-            frame_length=self.frame_length, hop_length=self.hop_length,
-            pre_emphasis=self.pre_emphasis,
+    def _chunked_frame_features(self, clips):
+        return _grouped_lpcc(
+            clips, order=self.order, n_lpcc=self.n_lpcc, frame_length=self.frame_length,
+            hop_length=self.hop_length, pre_emphasis=self.pre_emphasis,
         )
