@@ -218,12 +218,11 @@ def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length
     """
     clips = check_clips(clips)
     parts = map_chunks(
-        lambda group: _grouped_lpcc(clips[group], order=order, n_lpcc=n_lpcc,
-                                    frame_length=frame_length, hop_length=hop_length,
-                                    pre_emphasis=pre_emphasis),
+        lambda group: split_frames(*_grouped_lpcc(
+            clips[group], order=order, n_lpcc=n_lpcc, frame_length=frame_length,
+            hop_length=hop_length, pre_emphasis=pre_emphasis)),
         iter_groups(clips))
-    return split_frames(np.concatenate([p[0] for p in parts]),
-                        np.concatenate([p[1] for p in parts]))
+    return [frames for part in parts for frames in part]
 
 
 class LPCCExtractor(_PooledFrameExtractor):

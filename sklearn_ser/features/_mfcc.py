@@ -12,11 +12,10 @@ from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
 from ._framing import (
     FFT_WORKERS,
-    chunked_frames,
     clip_power_spectrum,
+    frames_per_clip,
     mel_filterbank,
 )
-from ._pooling import split_frames
 
 
 def log_mel_frames(
@@ -141,11 +140,10 @@ def mfcc(
     (101, 13)
     """
     clips = check_clips(clips)
-    coeffs, counts = chunked_frames(
+    return frames_per_clip(
         mfcc_frames, clips, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length,
         win_length=win_length, n_mels=n_mels, fmin=fmin, fmax=fmax, lifter=lifter, top_db=top_db,
     )
-    return split_frames(coeffs, counts)
 
 
 def _check_spectral_parameters(est):

@@ -9,12 +9,11 @@ from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
 from ._framing import (
-    chunked_frames,
     clip_power_spectrum,
+    frames_per_clip,
     running_sum,
     segment_starts,
 )
-from ._pooling import split_frames
 
 _EPS = 1e-10
 
@@ -217,10 +216,9 @@ def spectral(clips, *, sr=16000, n_fft=512, hop_length=160, win_length=None, rol
     1000
     """
     clips = check_clips(clips)
-    values, counts = chunked_frames(spectral_frames, clips, sr=sr, n_fft=n_fft,
-                                    hop_length=hop_length, win_length=win_length,
-                                    rolloff=rolloff, n_bands=n_bands)
-    return split_frames(values, counts)
+    return frames_per_clip(spectral_frames, clips, sr=sr, n_fft=n_fft,
+                           hop_length=hop_length, win_length=win_length,
+                           rolloff=rolloff, n_bands=n_bands)
 
 
 class SpectralExtractor(_PooledFrameExtractor):
