@@ -266,21 +266,27 @@ def running_sum(rows, out=None):
     return out
 
 
+def iter_slices(sizes, max_total):
+    """Yield ``slice`` objects over consecutive items whose ``sizes`` add up to at most
+    ``max_total``; an item larger than that gets a slice of its own."""
+    start, total, count = 0, 0, 0
+    for i, size in enumerate(sizes):
+        if total and total + size > max_total:
+            yield slice(start, i)
+            start, total = i, 0
+        total += size
+        count = i + 1
+    if start < count:
+        yield slice(start, count)
+
+
 def iter_chunks(clips, max_samples=None):
     """Yield ``slice`` objects over ``clips`` whose total length stays under ``max_samples``.
 
     ``max_samples=None`` means ``CHUNK_SAMPLES``. A longer clip gets a chunk of its own.
     """
     max_samples = CHUNK_SAMPLES if max_samples is None else max_samples
-    start, total = 0, 0
-    for i, clip in enumerate(clips):
-        n = len(clip)
-        if total and total + n > max_samples:
-            yield slice(start, i)
-            start, total = i, 0
-        total += n
-    if start < len(clips):
-        yield slice(start, len(clips))
+    return iter_slices((len(clip) for clip in clips), max_samples)
 
 
 def iter_groups(clips):
@@ -375,18 +381,22 @@ def chunked_frames(frame_fn, clips, **params):
             np.concatenate([p[1] for p in parts]))
 
 
-def frames_per_clip(frame_fn, clips, **params):
+def frames_per_clip(frame_fn, clips, chunk_samples=None, **params):
     """Each clip's frame features, a list of arrays, from ``frame_fn(chunk, **params) ->
     (stacked, counts)`` run chunk by chunk on :func:`map_chunks` threads.
 
-    Each chunk's stack is split into its clips' arrays (views) on the thread that computed
-    it: no joined copy of every frame, and no serial split after the threads finish.
+    ``chunk_samples`` bounds each chunk's samples (None: ``CHUNK_SAMPLES``). Each chunk's
+    stack is split into its clips' arrays (views) on the thread that computed it: no joined
+    copy of every frame, and no serial split after the threads finish.
     """
-    def clip_frames(part):
-        stacked, counts = frame_fn(clips[part], **params)
-        return np.split(stacked, np.cumsum(counts)[:-1])
+    parts = map_chunks(lambda part: split_frames(*frame_fn(clips[part], **params)),
+                       iter_chunks(clips, chunk_samples))
+    return [frames for part in parts for frames in part]
 
-    return [frames for part in map_chunks(clip_frames, iter_chunks(clips)) for frames in part]
+
+def split_frames(features, counts):
+    """Split stacked frame features back into a list of per-clip arrays."""
+    return np.split(features, np.cumsum(counts)[:-1])
 
 
 def segment_ids(counts):

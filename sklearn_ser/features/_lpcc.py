@@ -14,15 +14,15 @@ from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
 from ._framing import (
+    CHUNK_SAMPLES,
+    GROUP_CHUNKS,
     analysis_window,
     chunked_frames,
     frame_counts,
     frame_view,
-    iter_groups,
-    map_chunks,
+    frames_per_clip,
     pad_clip,
 )
-from ._pooling import split_frames
 
 
 def levinson_durbin(r, order):
@@ -217,12 +217,11 @@ def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length
     (101, 13)
     """
     clips = check_clips(clips)
-    parts = map_chunks(
-        lambda group: split_frames(*_grouped_lpcc(
-            clips[group], order=order, n_lpcc=n_lpcc, frame_length=frame_length,
-            hop_length=hop_length, pre_emphasis=pre_emphasis)),
-        iter_groups(clips))
-    return [frames for part in parts for frames in part]
+    return frames_per_clip(
+        _grouped_lpcc, clips, chunk_samples=GROUP_CHUNKS * CHUNK_SAMPLES, order=order,
+        n_lpcc=n_lpcc, frame_length=frame_length, hop_length=hop_length,
+        pre_emphasis=pre_emphasis,
+    )
 
 
 class LPCCExtractor(_PooledFrameExtractor):

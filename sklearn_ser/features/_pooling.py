@@ -8,7 +8,7 @@ maximum and percentiles come from one vectorised sort of all clips' frames.
 
 import numpy as np
 
-from ._framing import segment_ids, segment_starts
+from ._framing import iter_slices, segment_ids, segment_starts
 
 #: Functionals a pooled extractor can compute, in output order.
 FUNCTIONALS = (
@@ -98,27 +98,15 @@ def pool(features, counts, functionals):
     """
     counts = np.asarray(counts)
     n_coeffs = max(1, np.shape(features)[1])
-    blocks = _clip_blocks(counts, max(1, POOL_BLOCK_BYTES // (8 * n_coeffs)))
+    blocks = list(iter_slices(counts.tolist(), max(1, POOL_BLOCK_BYTES // (8 * n_coeffs))))
     if len(blocks) == 1:
         return _pool_block(features, counts, functionals)
     starts = segment_starts(counts)
     return np.concatenate([
-        _pool_block(features[starts[a] : starts[a] + counts[a:b].sum()], counts[a:b],
+        _pool_block(features[starts[b.start] : starts[b.start] + counts[b].sum()], counts[b],
                     functionals)
-        for a, b in blocks
+        for b in blocks
     ], axis=0)
-
-
-def _clip_blocks(counts, max_rows):
-    """``(first, stop)`` clip ranges of at most ``max_rows`` frames (or one longer clip)."""
-    blocks, first, rows = [], 0, 0
-    for i, count in enumerate(counts.tolist()):
-        if rows and rows + count > max_rows:
-            blocks.append((first, i))
-            first, rows = i, 0
-        rows += count
-    blocks.append((first, len(counts)))
-    return blocks
 
 
 def _pool_block(features, counts, functionals):
@@ -222,11 +210,6 @@ def _slope(centred, counts, starts):
     c = counts.astype(np.float64)
     var_t = (c * (c * c - 1) / 12.0)[:, None]
     return np.divide(cov, var_t, out=np.zeros_like(cov), where=var_t > 0)
-
-
-def split_frames(features, counts):
-    """Split stacked frame features back into a list of per-clip arrays."""
-    return np.split(features, np.cumsum(counts)[:-1])
 
 
 def pad_sequences(features, counts, max_frames):

@@ -27,10 +27,11 @@ from ._framing import (
     running_sum,
     segment_ids,
     segment_starts,
+    split_frames,
     windowed_frames,
 )
 from ._pooling import deltas as frame_deltas
-from ._pooling import pad_sequences, pool, split_frames
+from ._pooling import pad_sequences, pool
 
 _EPS = 1e-10
 #: Per-frame contours of :func:`prosody_frames`, in column order.
