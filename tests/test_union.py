@@ -120,3 +120,23 @@ def test_warnings_reach_the_caller_and_name_clips_of_x(clips, n_jobs):
     assert "no voiced frame (silence or noise): X[17]" in messages
     assert "shorter than one analysis frame (512 samples, 32 ms): X[20]" in messages
     assert np.isfinite(features).all()
+
+
+class _ReadOnlyFlag(MFCCExtractor):
+    """One feature per clip: 1 where the clip arrived read-only (mapped from a file)."""
+
+    def transform(self, X):
+        return np.array([[0.0 if np.asarray(x).flags.writeable else 1.0] for x in X])
+
+
+def test_worker_processes_map_the_shares_from_files_that_are_then_deleted(
+        clips, tmp_path, monkeypatch):
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
+    union = ExtractorUnion([("flag", _ReadOnlyFlag())], n_jobs=2).fit(clips)
+    with parallel_config(backend="loky"):
+        mapped = union.transform(clips)
+    with parallel_config(backend="threading"):  # threads share the caller's clips
+        shared = union.transform(clips)
+    assert mapped.ravel().tolist() == [1.0] * len(clips)
+    assert shared.ravel().tolist() == [0.0] * len(clips)
+    assert list(tmp_path.iterdir()) == []  # every share's file removed, and its folder

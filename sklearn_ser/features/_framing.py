@@ -252,6 +252,13 @@ def shared_power_spectra():
             del _shared_scopes[next(i for i, s in enumerate(_shared_scopes) if s is scope)]
 
 
+def row_dot(a, b):
+    """Dot product of each row of ``a`` with the same row of ``b``."""
+    if hasattr(np, "vecdot"):  # numpy >= 2.0
+        return np.vecdot(a, b)
+    return np.einsum("ij,ij->i", a, b)
+
+
 def running_sum(rows, out=None):
     """``np.cumsum(rows, axis=0)``, one vectorised row addition at a time.
 

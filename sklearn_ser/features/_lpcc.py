@@ -22,6 +22,7 @@ from ._framing import (
     frame_view,
     frames_per_clip,
     pad_clip,
+    row_dot,
 )
 
 
@@ -171,15 +172,8 @@ def _autocorrelation(frames, order):
     are its own, so no frame's value depends on the others in the chunk.
     """
     n = frames.shape[1]
-    return np.stack([_row_dot(frames[:, : n - k], frames[:, k:]) for k in range(order + 1)],
+    return np.stack([row_dot(frames[:, : n - k], frames[:, k:]) for k in range(order + 1)],
                     axis=1)
-
-
-def _row_dot(a, b):
-    """Dot product of each row of ``a`` with the same row of ``b``."""
-    if hasattr(np, "vecdot"):  # numpy >= 2.0
-        return np.vecdot(a, b)
-    return np.einsum("ij,ij->i", a, b)
 
 
 def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length=160,

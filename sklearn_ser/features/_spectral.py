@@ -11,6 +11,7 @@ from ._base import _PooledFrameExtractor
 from ._framing import (
     clip_power_spectrum,
     frames_per_clip,
+    row_dot,
     running_sum,
     segment_starts,
 )
@@ -33,28 +34,32 @@ def _band_edges(sr, n_fft, n_bands, fmin=200.0):
 
 
 def _contrast(power_t, sr, n_fft, n_bands, quantile=0.02):
-    """Peak-to-valley ratio (dB) of each octave band, per frame (librosa's definition).
+    """Peak-to-valley ratio (dB) of each octave band, per frame (librosa's definition),
+    ``(n_frames, n_bands + 1)``.
 
     ``power_t`` is ``(n_bins, n_frames)``, float32: minima, maxima and sorts pick the same
     values as in float64 at half the memory traffic, and means of picked values run in
-    float64.
+    float64. The ratios of all bands are taken in one vectorised pass.
     """
-    out = []
-    for lo, hi in _band_edges(sr, n_fft, n_bands):
+    edges = _band_edges(sr, n_fft, n_bands)
+    peak = np.empty((len(edges), power_t.shape[1]))
+    valley = np.empty_like(peak)
+    for i, (lo, hi) in enumerate(edges):
         band = power_t[lo:hi]
         width = band.shape[0]
         k = max(1, int(round(quantile * width)))
         if k == 1:  # the usual case (bands under 75 bins): the mean of one bin is min / max
-            valley = band.min(axis=0).astype(np.float64)
-            peak = band.max(axis=0).astype(np.float64)
+            valley[i] = band.min(axis=0)
+            peak[i] = band.max(axis=0)
         else:
-            # A full sort along the bins (numpy's SIMD sort) measured 4x faster than a
-            # partial partition for the k smallest and largest.
-            parts = np.sort(band, axis=0)
-            valley = parts[:k].mean(axis=0, dtype=np.float64)
-            peak = parts[width - k :].mean(axis=0, dtype=np.float64)
-        out.append(10.0 * np.log10((peak + _EPS) / (valley + _EPS)))
-    return np.stack(out, axis=1)
+            # Each frame's bins sorted as a contiguous row: numpy's SIMD sort along the last
+            # axis, faster than sorting down the strided columns (and than a partition).
+            parts = np.sort(band.T, axis=1)
+            valley[i] = parts[:, :k].mean(axis=1, dtype=np.float64)
+            peak[i] = parts[:, width - k :].mean(axis=1, dtype=np.float64)
+    peak += _EPS
+    valley += _EPS
+    return (10.0 * np.log10(np.divide(peak, valley, out=peak))).T
 
 
 def _flux(magnitude_t, counts):
@@ -87,7 +92,7 @@ def _waveform_frame_stats(clips, counts, *, n_fft, hop_length):
     frame is a run of whole blocks, and a frame's value is a difference of running sums over
     the block totals. Summing blocks (vectorised) and then a running sum of a thirty-second
     as many values halved the cost of a running sum over every sample. Crossings are counted
-    exactly (integers); energies are float64 sums of the squared float32 samples.
+    exactly (integers); energies are float64 sums of the squared samples (exact squares).
     """
     block = math.gcd(n_fft, hop_length)
     blocks_per_hop, blocks_per_frame = hop_length // block, n_fft // block
@@ -96,27 +101,38 @@ def _waveform_frame_stats(clips, counts, *, n_fft, hop_length):
     pad, start = n_fft // 2, 0
     for clip, count in zip(clips, counts):
         n_blocks = -(-(len(clip) + 2 * pad) // block)
-        padded = np.zeros(n_blocks * block, dtype=np.float32)  # centred, zeros to a block
+        padded = np.zeros(n_blocks * block)  # centred, zeros to a whole block, float64
         padded[pad : pad + len(clip)] = clip
         first = np.arange(count) * blocks_per_hop  # each frame's first block
-        # reduceat over block starts: the same sums as a reshaped sum(axis=1), 25% faster.
-        block_starts = np.arange(0, n_blocks * block, block)
-        squares = np.add.reduceat(padded * padded, block_starts, dtype=np.float64)
+        rows = padded.reshape(n_blocks, block)
         sums = np.zeros(n_blocks + 1)
-        np.cumsum(squares, out=sums[1:])
+        # A dot product per block row: 2.5x faster than reduceat over the squares.
+        np.cumsum(row_dot(rows, rows), out=sums[1:])
         energy[start : start + count] = sums[first + blocks_per_frame] - sums[first]
         # change[i]: a sign change between samples i - 1 and i. A frame from sample s counts
         # the changes at s + 1 ... s + n_fft - 1: its blocks' total less the one at s.
-        signs = np.signbit(padded).view(np.uint8)
-        change = np.zeros(len(padded), dtype=np.uint8)
+        signs = np.signbit(padded)
+        change = np.zeros(len(padded), dtype=bool)
         np.not_equal(signs[1:], signs[:-1], out=change[1:])
         changes = np.zeros(n_blocks + 1, dtype=np.int64)
-        np.cumsum(np.add.reduceat(change, block_starts, dtype=np.int32), out=changes[1:])
+        np.cumsum(_block_counts(change, block), out=changes[1:])
         zcr[start : start + count] = (changes[first + blocks_per_frame] - changes[first]
                                       - change[first * block])
         start += count
     rms_db = 10.0 * np.log10(np.maximum(energy, 0.0) / n_fft + _EPS)
     return zcr / (n_fft - 1), rms_db
+
+
+def _block_counts(flags, block):
+    """Number of True values in each run of ``block`` flags (``len(flags)`` a multiple)."""
+    if block % 8 == 0 and hasattr(np, "bitwise_count"):  # numpy >= 2.0
+        # Eight flags a byte, then the set bits of each block's bytes: 5x faster than a
+        # reduceat over the flags, and the same integers.
+        bits, width = np.packbits(flags), block // 8
+        if width in (1, 2, 4, 8):  # one unsigned integer per block
+            return np.bitwise_count(bits.view(f"u{width}"))
+        return np.bitwise_count(bits).reshape(-1, width).sum(axis=1, dtype=np.int64)
+    return np.add.reduceat(flags, np.arange(0, len(flags), block), dtype=np.int64)
 
 
 def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, rolloff=0.85,
@@ -144,7 +160,7 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     bandwidth = np.sqrt(np.maximum(second - centroid**2, 0.0))
     alpha = _band_ratio_db(power, freqs, (50, 1000), (1000, 5000), np.sum)
     hammarberg = _band_ratio_db(power, freqs, (0, 2000), (2000, 5000), np.max)
-    roll = freqs[_rolloff_bins(power32_t, rolloff)]
+    roll = freqs[_rolloff_bins(power, rolloff)]
     log_power = power32_t + np.float32(_EPS)
     np.log(log_power, out=log_power)
     flatness = np.exp(log_power.mean(axis=0, dtype=np.float64)) / (total / len(freqs))
@@ -180,7 +196,7 @@ def _rolloff_bins(power_t, fraction, block=16):
     frames = np.arange(n_frames)
     before = np.where(found > 0, cumulative[np.maximum(found - 1, 0), frames], 0.0)
     bins = np.minimum(found * block + np.arange(block)[:, None], n_bins - 1)
-    within = running_sum(power_t[bins, frames].astype(np.float64))
+    within = running_sum(power_t[bins, frames].astype(np.float64, copy=False))
     within += before
     return found * block + np.count_nonzero(within < threshold, axis=0)
 

@@ -1,6 +1,9 @@
 """A FeatureUnion of extractors whose parallel work is split over clips, not extractors."""
 
 import math
+import os
+import shutil
+import tempfile
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -27,11 +30,16 @@ MAX_SHARE_SAMPLES = 2**21
 def _transform_rows(union, clips, offset):
     """The union's features of one share of clips (``X[offset:]``), and its warnings.
 
+    ``clips`` is a list of clips, or a :class:`_PackedClips` in a file that a worker process
+    maps instead of receiving the samples through a pipe.
+
     The extractors run one after the other on the share, and those with the same STFT
     settings compute each chunk's spectra once between them. Warnings are recorded, naming
     clips by their index in X, and returned as ``(category, message)`` pairs: a joblib worker
     process would only print them, where the caller must be able to see and filter them.
     """
+    if isinstance(clips, _PackedClips):
+        clips = clips.unpack()
     with numbered_from(offset), shared_power_spectra():
         return call_recording_warnings(_share_features, union, clips)
 
@@ -48,6 +56,81 @@ def _share_features(union, clips):
             block = block * weights[name]
         blocks.append(block)
     return np.concatenate(blocks, axis=1)
+
+
+class _PackedClips:
+    """Clips laid end to end in one float32 array (a read-only memory map), and their lengths.
+
+    joblib's process backends hand a memory-mapped array to a worker as its file name and
+    offset, and the worker maps the same pages: a share's audio is neither pickled nor sent
+    through a pipe.
+    """
+
+    def __init__(self, samples, lengths):
+        self.samples = samples
+        self.lengths = lengths
+
+    def unpack(self):
+        """The clips, as views of the samples."""
+        samples = np.asarray(self.samples)  # plain ndarray views of the map
+        ends = np.cumsum(self.lengths).tolist()
+        return [samples[end - n : end] for end, n in zip(ends, self.lengths.tolist())]
+
+
+class _ShareFiles:
+    """Shares of clips written to files that worker processes map, one file per share.
+
+    Measured on the 2-core machine (500 clips of 3 s, the default union, two loky workers):
+    0.96-1.05 s against 1.03-1.17 s for the same shares pickled through the workers' pipes,
+    in eight of eight alternating pairs; the parent process spent 125 ms of CPU time instead
+    of 165-270 ms. Each file is deleted as soon as its share's features have come back, so
+    at most the shares in flight lie on disk (in memory, under ``/dev/shm``).
+    """
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="sklearn_ser_shares_", dir=_scratch_dir())
+        self.paths = []
+
+    def pack(self, clips):
+        lengths = np.fromiter((len(c) for c in clips), dtype=np.int64, count=len(clips))
+        path = os.path.join(self.folder, f"share{len(self.paths)}.f32")
+        self.paths.append(path)
+        written = np.memmap(path, dtype=np.float32, mode="w+", shape=(int(lengths.sum()),))
+        np.concatenate(clips, out=written)
+        del written  # unmapped: the pages stay in the file
+        return _PackedClips(np.memmap(path, dtype=np.float32, mode="r"), lengths)
+
+    def release(self, index):
+        """Delete the file of share ``index`` (a worker that still maps it keeps its pages)."""
+        try:
+            os.remove(self.paths[index])
+        except OSError:
+            pass
+
+    def close(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _scratch_dir():
+    """Where joblib itself puts memory maps: ``JOBLIB_TEMP_FOLDER``, else ``/dev/shm`` (RAM)
+    when it exists, else the system's temporary directory."""
+    for folder in (os.environ.get("JOBLIB_TEMP_FOLDER"), "/dev/shm"):
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK):
+            return folder
+    return None
+
+
+def _local_worker_processes(n_jobs):
+    """Whether ``Parallel(n_jobs)`` would run in worker processes of this machine (loky or
+    multiprocessing), which can map a file that this process writes."""
+    if os.name != "posix" or effective_n_jobs(n_jobs) < 2:
+        return False
+    try:
+        from joblib.parallel import LokyBackend, MultiprocessingBackend, get_active_backend
+    except ImportError:  # joblib moved them: pickle the clips as before
+        return False
+    backend, _ = get_active_backend()
+    return isinstance(backend, (LokyBackend, MultiprocessingBackend))
 
 
 class ExtractorUnion(FeatureUnion):
@@ -129,12 +212,31 @@ class ExtractorUnion(FeatureUnion):
         if params or self._has_passthrough():
             return super().transform(X, **params)
         clips = check_clips(X)
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_transform_rows)(self, clips[part], part.start)
-            for part in self._shares(clips))
+        shares = self._shares(clips)
+        if not _local_worker_processes(self.n_jobs):
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_transform_rows)(self, clips[part], part.start) for part in shares)
+        else:
+            results = self._transform_through_files(clips, shares)
         for _, caught in results:
             raise_again(caught)
         return np.concatenate([block for block, _ in results], axis=0)
+
+    def _transform_through_files(self, clips, shares):
+        """``_transform_rows`` of each share in worker processes that map the share's audio
+        from a file (see :class:`_ShareFiles`)."""
+        files = _ShareFiles()
+        try:
+            tasks = (delayed(_transform_rows)(self, files.pack(clips[part]), part.start)
+                     for part in shares)
+            results = []
+            for index, result in enumerate(
+                    Parallel(n_jobs=self.n_jobs, return_as="generator")(tasks)):
+                files.release(index)
+                results.append(result)
+            return results
+        finally:
+            files.close()
 
     def fit_transform(self, X, y=None, **params):
         """Fit the extractors, then transform ``X`` (split over clips when parallel).
