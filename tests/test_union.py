@@ -103,7 +103,7 @@ def test_mfcc_and_spectral_frame_each_clip_once_between_them(clips, monkeypatch)
     plain = FeatureUnion(pair).fit(clips).transform(clips)
     assert sum(framed) == 2 * len(clips)
     np.testing.assert_array_equal(shared, plain)
-    assert _framing._shared_scopes == []  # nothing held after the call
+    assert _framing.shared_scopes() == []  # nothing held after the call
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])

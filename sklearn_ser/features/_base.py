@@ -7,16 +7,24 @@ functionals with feature names such as ``mfcc3_mean`` or ``lpcc2_d1_std``.
 """
 
 import warnings
+from functools import partial
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._validation import check_clips, clip_lengths
 from ..utils._compat import HasMethods, Interval, StrOptions, _fit_context
-from ._framing import chunked_frames, frame_counts, iter_groups, warn_unusual_clips
+from ._framing import (
+    chunked_frames,
+    frame_counts,
+    iter_groups,
+    map_chunks,
+    warn_unusual_clips,
+)
 from ._pooling import FUNCTIONALS, deltas, pad_sequences, pool
 
 #: Named sets of functionals accepted by the ``functionals`` parameter.
@@ -169,14 +177,28 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         backend is active: loky, Dask, Ray). A clip's features do not depend on its chunk or
         group, so the result is the same however the work is split.
         """
-        chunks = list(iter_groups(clips))
-        if self.pooling is None:
-            work = (delayed(self._sequence_chunk)(clips[part]) for part in chunks)
+        groups = list(iter_groups(clips))
+        n_jobs = self.n_jobs if len(groups) > 1 else None
+        if effective_n_jobs(n_jobs) == 1:
+            # In this process, whole groups (frames, deltas and pooling) go to the kernel
+            # threads, which then start once per call; the chunks of a group run serially
+            # there. Threads per group cost more than they gained: they start and meet
+            # again 32 times on 500 clips, and the pooling between ran on one core (the
+            # MFCC extractor took 0.41-0.47 s with them against 0.33-0.37 s on one thread).
+            parts = map_chunks(partial(self._group_features, clips), groups)
+        elif self.pooling is None:
+            parts = Parallel(n_jobs=n_jobs)(
+                delayed(self._sequence_chunk)(clips[part]) for part in groups)
         else:
-            work = (delayed(self._pooled_chunk)(clips[part], offset=part.start)
-                    for part in chunks)
-        n_jobs = self.n_jobs if len(chunks) > 1 else None
-        return np.concatenate(Parallel(n_jobs=n_jobs)(work), axis=0)
+            parts = Parallel(n_jobs=n_jobs)(
+                delayed(self._pooled_chunk)(clips[part], offset=part.start) for part in groups)
+        return np.concatenate(parts, axis=0)
+
+    def _group_features(self, clips, part):
+        """Pooled rows (or padded sequences) of the group ``clips[part]``."""
+        if self.pooling is None:
+            return self._sequence_chunk(clips[part])
+        return self._pooled_chunk(clips[part], offset=part.start)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns, e.g. ``mfcc3_mean`` or ``mfcc3_d1_std``.

@@ -213,24 +213,34 @@ def clip_power_spectrum(clips, *, n_fft, hop_length, win_length=None, window="ha
     are then read-only.
     """
     key = (tuple(map(id, clips)), n_fft, hop_length, win_length, window)
+    scopes = shared_scopes()
     with _shared_lock:
-        hit = next((scope[key] for scope in _shared_scopes if key in scope), None)
+        hit = next((scope[key] for scope in scopes if key in scope), None)
     if hit is not None:
         return hit[1], hit[2]
     win = analysis_window(n_fft, win_length, window)
     frames, counts = windowed_frames(clips, n_fft=n_fft, hop_length=hop_length, window=win)
     power = _power(scipy.fft.rfft(frames.T, axis=0, workers=FFT_WORKERS))
     with _shared_lock:
-        if _shared_scopes:
+        if scopes:
             # The clips are kept with their spectra: while the entry lives, no other array
             # can take their ids, so the key cannot match different audio.
-            _shared_scopes[-1][key] = (list(clips), _read_only(power), counts)
+            scopes[-1][key] = (list(clips), _read_only(power), counts)
     return power, counts
 
 
-# Open scopes of shared_power_spectra (dicts keyed on the clips' ids and the parameters).
-_shared_scopes = []
+# Open scopes of shared_power_spectra, per thread (dicts keyed on the clips' ids and the
+# parameters): threads that each run a share through the extractors keep their spectra
+# apart, and map_chunks hands its caller's scopes to the threads that work for it.
+_scopes = threading.local()
 _shared_lock = threading.Lock()
+
+
+def shared_scopes():
+    """This thread's open scopes of :func:`shared_power_spectra`, innermost last."""
+    if not hasattr(_scopes, "stack"):
+        _scopes.stack = []
+    return _scopes.stack
 
 
 @contextmanager
@@ -242,14 +252,14 @@ def shared_power_spectra():
     (``ExtractorUnion`` runs one share at a time through all its extractors): the spectra
     are held until the block ends.
     """
-    scope = {}
+    scope, scopes = {}, shared_scopes()
     with _shared_lock:
-        _shared_scopes.append(scope)
+        scopes.append(scope)
     try:
         yield
     finally:
         with _shared_lock:
-            del _shared_scopes[next(i for i, s in enumerate(_shared_scopes) if s is scope)]
+            del scopes[next(i for i, s in enumerate(scopes) if s is scope)]
 
 
 def row_dot(a, b):
@@ -320,8 +330,12 @@ def kernel_threads():
     return max(1, _openmp_effective_n_threads())
 
 
-def _mark_kernel_thread():
+def _start_kernel_thread(offset, scopes):
+    """Mark a thread of map_chunks; it numbers clips (numbered_from) and shares spectra
+    (shared_power_spectra) as its caller does."""
     _in_kernel_thread.active = True
+    _numbering.offset = offset
+    _scopes.stack = scopes
 
 
 # Size of the block that release_large_blocks_to_heap frees once per process: under glibc's
@@ -370,7 +384,9 @@ def map_chunks(fn, items):
     def every_nth(first):
         return [fn(item) for item in items[first::n_threads]]
 
-    with ThreadPoolExecutor(n_threads, initializer=_mark_kernel_thread) as pool:
+    caller = (getattr(_numbering, "offset", 0), shared_scopes())
+    with ThreadPoolExecutor(n_threads, initializer=_start_kernel_thread,
+                            initargs=caller) as pool:
         parts = list(pool.map(every_nth, range(n_threads)))
     results = [None] * len(items)
     for first, part in enumerate(parts):

@@ -4,6 +4,7 @@ import math
 import os
 import shutil
 import tempfile
+from functools import partial
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -13,7 +14,13 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._validation import check_clips
 from ._base import call_recording_warnings, raise_again
-from ._framing import iter_chunks, numbered_from, shared_power_spectra
+from ._framing import (
+    iter_chunks,
+    kernel_threads,
+    map_chunks,
+    numbered_from,
+    shared_power_spectra,
+)
 
 # Tasks per joblib worker: several, so that a worker that drew slow clips does not hold up
 # the others, but few, so that each task's fixed cost (a pickled copy of the fitted
@@ -42,6 +49,12 @@ def _transform_rows(union, clips, offset):
         clips = clips.unpack()
     with numbered_from(offset), shared_power_spectra():
         return call_recording_warnings(_share_features, union, clips)
+
+
+def _share_rows(union, clips, part):
+    """The union's features of the share ``clips[part]``, its warnings raised as they come."""
+    with numbered_from(part.start), shared_power_spectra():
+        return _share_features(union, clips[part])
 
 
 def _share_features(union, clips):
@@ -155,8 +168,9 @@ class ExtractorUnion(FeatureUnion):
     n_jobs : int or None, default=None
         Joblib workers over shares of the clips (-1: all cores). None means 1 unless in a
         ``joblib.parallel_config`` context, whose backend (loky, Dask, Ray) decides where the
-        shares run. Leave the extractors' own ``n_jobs`` at None: each worker runs them
-        serially.
+        shares run. With one worker, the shares run in this process on the extractors'
+        kernel threads (as many as OpenMP would use; see ``threadpoolctl``). Leave the
+        extractors' own ``n_jobs`` at None: each worker runs them serially.
     transformer_weights : dict or None, default=None
         Multipliers of each extractor's features, keyed by name.
     verbose : bool, default=False
@@ -178,9 +192,10 @@ class ExtractorUnion(FeatureUnion):
 
     Notes
     -----
-    ``transform`` cuts the clips into about four shares per worker of equal total duration,
-    none longer than ``MAX_SHARE_SAMPLES`` (131 s at 16 kHz: the shared spectra of a share
-    are held until it is done). ``fit_transform`` is ``fit`` then ``transform``: extractors
+    ``transform`` cuts the clips into about four shares per worker (or kernel thread) of
+    equal total duration, none longer than ``MAX_SHARE_SAMPLES`` (131 s at 16 kHz: the
+    shared spectra of a share are held until it is done). Worker processes of this machine
+    (loky, multiprocessing) read each share's audio from a memory-mapped file. ``fit_transform`` is ``fit`` then ``transform``: extractors
     learn nothing from the clips in ``fit``. Metadata routed to ``transform`` cannot follow
     the shares, so with it the union runs as a plain FeatureUnion.
 
@@ -214,12 +229,19 @@ class ExtractorUnion(FeatureUnion):
         if params or self._has_passthrough():
             return super().transform(X, **params)
         clips = check_clips(X)
-        shares = self._shares(clips)
-        if not _local_worker_processes(self.n_jobs):
+        if effective_n_jobs(self.n_jobs) == 1:
+            # In this process: the shares go to the kernel threads, each share through every
+            # extractor (whose own chunks then run serially in that thread). Warnings are
+            # raised from the threads as they happen: recording them (catch_warnings) is
+            # not thread-safe.
+            shares = self._shares(clips, kernel_threads())
+            return np.concatenate(map_chunks(partial(_share_rows, self, clips), shares), axis=0)
+        shares = self._shares(clips, effective_n_jobs(self.n_jobs))
+        if _local_worker_processes(self.n_jobs):
+            results = self._transform_through_files(clips, shares)
+        else:
             results = Parallel(n_jobs=self.n_jobs)(
                 delayed(_transform_rows)(self, clips[part], part.start) for part in shares)
-        else:
-            results = self._transform_through_files(clips, shares)
         for _, caught in results:
             raise_again(caught)
         return np.concatenate([block for block, _ in results], axis=0)
@@ -264,9 +286,8 @@ class ExtractorUnion(FeatureUnion):
         # Passed-through clips cannot be concatenated with features: FeatureUnion's errors.
         return any(t == "passthrough" for _, t in self.transformer_list)
 
-    def _shares(self, clips):
+    def _shares(self, clips, n_workers):
         """Slices of ``clips``: about TASKS_PER_WORKER per worker, none over the size cap."""
-        n_workers = effective_n_jobs(self.n_jobs)
         total = sum(len(c) for c in clips)
         size = min(math.ceil(total / (n_workers * TASKS_PER_WORKER)), MAX_SHARE_SAMPLES)
         return list(iter_chunks(clips, size))
