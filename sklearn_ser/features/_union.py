@@ -93,7 +93,8 @@ class _PackedClips:
 class _ShareFiles:
     """Shares of clips written to files that worker processes map, one file per share.
 
-    Measured on the 2-core machine (500 clips of 3 s, the default union, two loky workers):
+    Measured on the 2-core machine (500 clips of 3 s, the default union, two loky workers),
+    with the files filled through a writable map (slower than the write() calls below):
     0.96-1.05 s against 1.03-1.17 s for the same shares pickled through the workers' pipes,
     in eight of eight alternating pairs; the parent process spent 125 ms of CPU time instead
     of 165-270 ms. Each file is deleted as soon as its share's features have come back, so
