@@ -16,16 +16,17 @@ of ``--repeats`` (the headline figure) and the best repeat, timeit's choice of s
   functionals, 1,468 features per clip) against a per-clip librosa equivalent (MFCC + deltas,
   spectral centroid, bandwidth, roll-off, flatness, contrast, ZCR, RMS, YIN pitch).
 
-Our kernels spread the chunks of one call over threads, as many as OpenMP would use (the
-cores, unless ``OMP_NUM_THREADS`` or threadpoolctl says otherwise): ``mfcc``, ``lpcc`` and
-``full_classic`` are that default, and the ``_1thread`` rows the same calls held to one thread
-(threadpoolctl), for comparison with librosa on one core. ``full_classic`` runs with
-``n_jobs=1`` (one process); ``full_classic_n_jobs2`` is the same feature step with
-``n_jobs=2``: its ``ExtractorUnion`` cuts the clips into shares and runs each share through
-all four extractors in one of two joblib workers (both cores of this machine; loky
-processes, joblib's default, which hold each worker to one thread), and
-``full_classic_n_jobs2_threads`` the same with joblib's threading backend, all against the
-same reference.
+Our kernels spread the work of one call over threads, as many as OpenMP would use (the
+cores, unless ``OMP_NUM_THREADS`` or threadpoolctl says otherwise): chunks of clips in
+``mfcc`` and ``lpcc``, shares of clips in the feature step. Those rows are that default, and
+the ``_1thread`` rows the same calls held to one thread (threadpoolctl), for comparison with
+librosa on one core. ``full_classic`` runs with ``n_jobs=None`` (one process, its shares on
+the kernel threads); ``full_classic_n_jobs2`` is the same feature step with ``n_jobs=2``:
+its ``ExtractorUnion`` cuts the clips into shares and runs each share through all four
+extractors in one of two joblib workers (both cores of this machine; loky processes,
+joblib's default, which hold each worker to one thread and map each share's audio from a
+file), and ``full_classic_n_jobs2_threads`` the same with joblib's threading backend, all
+against the same reference.
 
 librosa's references multiply by the mel basis through BLAS, whose thread pool stalls when
 other jobs hold the cores; so every reference is also timed with BLAS held to one thread
