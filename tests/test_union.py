@@ -106,14 +106,14 @@ def test_mfcc_and_spectral_frame_each_clip_once_between_them(clips, monkeypatch)
     assert _framing.shared_scopes() == []  # nothing held after the call
 
 
-@pytest.mark.parametrize("n_jobs", [None, 2])
-def test_warnings_reach_the_caller_and_name_clips_of_x(clips, n_jobs):
+@pytest.mark.parametrize("n_jobs, backend", [(None, "loky"), (2, "loky"), (2, "threading")])
+def test_warnings_reach_the_caller_and_name_clips_of_x(clips, n_jobs, backend):
     from sklearn_ser.exceptions import AudioWarning
 
     clips[17] = np.zeros_like(clips[17])  # silent: no voiced frame either
     clips[20] = clips[20][:300]  # shorter than one MFCC frame
     union = ExtractorUnion(_extractors(), n_jobs=n_jobs).fit(clips)
-    with pytest.warns(AudioWarning) as record:
+    with pytest.warns(AudioWarning) as record, parallel_config(backend=backend):
         features = union.transform(clips)
     messages = " | ".join(str(w.message) for w in record)
     assert "silent (all zeros): X[17]" in messages
@@ -140,3 +140,23 @@ def test_worker_processes_map_the_shares_from_files_that_are_then_deleted(
     assert mapped.ravel().tolist() == [1.0] * len(clips)
     assert shared.ravel().tolist() == [0.0] * len(clips)
     assert list(tmp_path.iterdir()) == []  # every share's file removed, and its folder
+
+
+def test_share_threads_keep_their_own_spectra_scopes(monkeypatch):
+    """Two threads of map_chunks each open a scope (a share of the union): each sees its
+    own and its caller's, never the other's, so neither stores spectra the other drops."""
+    import threading
+
+    from sklearn_ser.features import _framing
+
+    monkeypatch.setattr(_framing, "kernel_threads", lambda: 2)
+    both_open = threading.Barrier(2, timeout=30)
+
+    def open_scope(_):
+        with _framing.shared_power_spectra():
+            both_open.wait()
+            return len(_framing.shared_scopes())
+
+    with _framing.shared_power_spectra():  # the caller's scope reaches both threads
+        assert _framing.map_chunks(open_scope, range(2)) == [2, 2]
+    assert _framing.shared_scopes() == []

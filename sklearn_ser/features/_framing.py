@@ -330,12 +330,27 @@ def kernel_threads():
     return max(1, _openmp_effective_n_threads())
 
 
+@contextmanager
+def serial_kernels():
+    """Within this block, :func:`map_chunks` runs serially in this thread: for work that a
+    thread pool of the caller (joblib's threading backend) already spreads over the cores."""
+    previous = getattr(_in_kernel_thread, "active", False)
+    _in_kernel_thread.active = True
+    try:
+        yield
+    finally:
+        _in_kernel_thread.active = previous
+
+
 def _start_kernel_thread(offset, scopes):
     """Mark a thread of map_chunks; it numbers clips (numbered_from) and shares spectra
     (shared_power_spectra) as its caller does."""
     _in_kernel_thread.active = True
     _numbering.offset = offset
-    _scopes.stack = scopes
+    # A copy of the caller's stack, holding the same scopes: the thread reads and fills its
+    # caller's spectra, but a scope that it opens itself (a share of ExtractorUnion) stays
+    # its own. Sharing the list let two share threads store into each other's scopes.
+    _scopes.stack = list(scopes)
 
 
 # Size of the block that release_large_blocks_to_heap frees once per process: under glibc's

@@ -19,6 +19,7 @@ from ._framing import (
     kernel_threads,
     map_chunks,
     numbered_from,
+    serial_kernels,
     shared_power_spectra,
 )
 
@@ -55,6 +56,12 @@ def _share_rows(union, clips, part):
     """The union's features of the share ``clips[part]``, its warnings raised as they come."""
     with numbered_from(part.start), shared_power_spectra():
         return _share_features(union, clips[part])
+
+
+def _share_rows_serially(union, clips, part):
+    """:func:`_share_rows` with the extractors' kernels serial, in a thread of joblib's."""
+    with serial_kernels():
+        return _share_rows(union, clips, part)
 
 
 def _share_features(union, clips):
@@ -136,18 +143,25 @@ def _scratch_dir():
     return None
 
 
-def _local_worker_processes(n_jobs):
-    """Whether ``Parallel(n_jobs)`` would run in worker processes of this machine (loky or
-    multiprocessing), which can map a file that this process writes."""
-    if os.name != "posix" or effective_n_jobs(n_jobs) < 2:
-        return False
+def _backend_kind(n_jobs):
+    """Where ``Parallel(n_jobs)`` would run its tasks: ``"processes"`` (loky or
+    multiprocessing workers of this machine, which can map a file that this process writes),
+    ``"threads"`` (joblib's threading backend) or ``"other"`` (Dask, Ray, ...)."""
     try:
-        from joblib.parallel import LokyBackend, MultiprocessingBackend, get_active_backend
-    except ImportError:  # joblib moved them: pickle the clips as before
-        return False
+        from joblib.parallel import (
+            LokyBackend,
+            MultiprocessingBackend,
+            ThreadingBackend,
+            get_active_backend,
+        )
+    except ImportError:  # joblib moved them: treat the backend as any other
+        return "other"
     backend, _ = get_active_backend()
-    return isinstance(backend, (LokyBackend, MultiprocessingBackend))
-
+    if isinstance(backend, ThreadingBackend):
+        return "threads"
+    if os.name == "posix" and isinstance(backend, (LokyBackend, MultiprocessingBackend)):
+        return "processes"
+    return "other"
 
 class ExtractorUnion(FeatureUnion):
     """Concatenate the features of several extractors, with ``n_jobs`` splitting the clips.
@@ -238,7 +252,13 @@ class ExtractorUnion(FeatureUnion):
             shares = self._shares(clips, kernel_threads())
             return np.concatenate(map_chunks(partial(_share_rows, self, clips), shares), axis=0)
         shares = self._shares(clips, effective_n_jobs(self.n_jobs))
-        if _local_worker_processes(self.n_jobs):
+        kind = _backend_kind(self.n_jobs)
+        if kind == "threads":
+            # joblib's threads are this process's threads too: the same as above, with the
+            # extractors' kernels serial inside each (no threads started per share).
+            return np.concatenate(Parallel(n_jobs=self.n_jobs)(
+                delayed(_share_rows_serially)(self, clips, part) for part in shares), axis=0)
+        if kind == "processes":
             results = self._transform_through_files(clips, shares)
         else:
             results = Parallel(n_jobs=self.n_jobs)(
