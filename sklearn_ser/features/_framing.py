@@ -249,8 +249,9 @@ def shared_power_spectra():
 
     Extractors with the same STFT settings (the default MFCC and spectral extractors) then
     frame and transform each chunk once between them. Meant for a bounded share of clips
-    (``ExtractorUnion`` runs one share at a time through all its extractors): the spectra
-    are held until the block ends.
+    (``ExtractorUnion`` runs each share through all its extractors inside one such block,
+    on the thread that works on it): the spectra are held until the block ends. The scope
+    belongs to this thread and the kernel threads it starts.
     """
     scope, scopes = {}, shared_scopes()
     with _shared_lock:
