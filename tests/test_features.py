@@ -124,6 +124,25 @@ def test_clip_features_do_not_depend_on_the_batch(Extractor, tone_clips, monkeyp
     np.testing.assert_allclose(est.transform(tone_clips), batch, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("chunk_samples", [None, 20000])
+def test_each_clip_is_floored_at_its_own_peak(chunk_samples, monkeypatch):
+    # The log and the top_db floor run once over all the chunks of a call: a clip 100 dB
+    # quieter than its neighbours must still be floored 80 dB below its own peak.
+    if chunk_samples is not None:
+        monkeypatch.setattr(_framing, "CHUNK_SAMPLES", chunk_samples)
+    rng = np.random.default_rng(5)
+    loud = rng.standard_normal(16000).astype(np.float32)
+    quiet = (1e-5 * rng.standard_normal(12000)).astype(np.float32)
+    clips = [loud, quiet, loud[:9000], quiet[:5000]]
+    for got, clip in zip(mfcc(clips), clips):
+        np.testing.assert_allclose(got, mfcc([clip])[0], rtol=1e-5, atol=1e-4)
+    sequences = LogMelExtractor().fit(clips).transform(clips)
+    for got, clip in zip(sequences, clips):
+        alone = LogMelExtractor().fit([clip]).transform([clip])[0]
+        np.testing.assert_allclose(got[: len(alone)], alone, rtol=1e-5, atol=1e-4)
+        assert np.nanmax(got) - np.nanmin(got) <= 80.0 + 1e-3
+
+
 @pytest.mark.parametrize("Extractor", [MFCCExtractor, LPCCExtractor])
 def test_feature_names_and_pandas_output(Extractor, tone_clips):
     est = Extractor(deltas=1, functionals=("mean", "std")).fit(tone_clips)

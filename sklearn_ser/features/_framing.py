@@ -434,8 +434,15 @@ def frames_per_clip(frame_fn, clips, chunk_samples=None, **params):
 
 
 def split_frames(features, counts):
-    """Split stacked frame features back into a list of per-clip arrays."""
-    return np.split(features, np.cumsum(counts)[:-1])
+    """Split stacked frame features back into a list of per-clip arrays (views).
+
+    Sliced directly: ``np.split`` took about 10 us a call in Python code that holds the GIL.
+    """
+    parts, start = [], 0
+    for count in counts.tolist():
+        parts.append(features[start : start + count])
+        start += count
+    return parts
 
 
 def segment_ids(counts):
