@@ -212,17 +212,18 @@ def clip_power_spectrum(clips, *, n_fft, hop_length, win_length=None, window="ha
     chunk's spectra are computed once for every extractor that asks for the same ones; they
     are then read-only.
     """
-    key = (tuple(map(id, clips)), n_fft, hop_length, win_length, window)
     scopes = shared_scopes()
-    with _shared_lock:
-        hit = next((scope[key] for scope in scopes if key in scope), None)
-    if hit is not None:
-        return hit[1], hit[2]
+    if scopes:
+        key = (tuple(map(id, clips)), n_fft, hop_length, win_length, window)
+        with _shared_lock:
+            hit = next((scope[key] for scope in scopes if key in scope), None)
+        if hit is not None:
+            return hit[1], hit[2]
     win = analysis_window(n_fft, win_length, window)
     frames, counts = windowed_frames(clips, n_fft=n_fft, hop_length=hop_length, window=win)
     power = _power(scipy.fft.rfft(frames.T, axis=0, workers=FFT_WORKERS))
-    with _shared_lock:
-        if scopes:
+    if scopes:
+        with _shared_lock:
             # The clips are kept with their spectra: while the entry lives, no other array
             # can take their ids, so the key cannot match different audio.
             scopes[-1][key] = (list(clips), _read_only(power), counts)
