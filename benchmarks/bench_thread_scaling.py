@@ -29,8 +29,10 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_features import make_clips, one_blas_thread, time_repeats  # noqa: E402
 
-# A chunk's frames as the kernel cuts them: 2**17 samples at a 160-sample hop, 512 points.
+# About the frames of one full kernel chunk (2**17 samples at a 160-sample hop), 512 points.
+# Chunks of 3-s clips hold two clips, 602 frames: the FFT rows measure the cores, not mfcc.
 FRAMES, N_FFT = 820, 512
 
 
@@ -40,12 +42,9 @@ _HALF = []
 
 def mfcc_half(_):
     """Seconds for ``mfcc`` on ``_HALF`` on one thread in this process (after a warm call)."""
-    from threadpoolctl import threadpool_limits
-
     from sklearn_ser.features import mfcc
 
-    with threadpool_limits(1):
-        return timed_call(lambda: mfcc(_HALF))
+    return timed_call(one_blas_thread(lambda: mfcc(_HALF)))
 
 
 def fft_work(n_calls):
@@ -60,20 +59,14 @@ def fft_work(n_calls):
 
 
 def timed_call(fn):
-    """Seconds for ``fn()``, after an untimed call of it."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    """Seconds for ``fn()``, after an untimed call of it (bench_features' protocol)."""
+    return time_repeats({"call": fn}, 1)["call"][0]
 
 
 def one_round(clips, pool, fft_calls):
-    from threadpoolctl import threadpool_limits
-
     from sklearn_ser.features import mfcc
 
-    with threadpool_limits(1):
-        one_thread = timed_call(lambda: mfcc(clips))
+    one_thread = timed_call(one_blas_thread(lambda: mfcc(clips)))
     two_threads = timed_call(lambda: mfcc(clips))
     half_alone = pool.apply(mfcc_half, (0,))
     half_pair = max(pool.map(mfcc_half, [0, 0], chunksize=1))
@@ -108,8 +101,6 @@ def main(argv=None):
     parser.add_argument("--json", help="write the rounds and their summary to this file")
     args = parser.parse_args(argv)
 
-    from bench_features import make_clips
-
     from sklearn_ser.features._framing import kernel_threads
 
     clips = make_clips(args.n_clips, 3.0, 16000)
@@ -122,7 +113,7 @@ def main(argv=None):
     print(f"{'time':>8}  {'1t s':>9}  {'2t s':>9}  {'scaling':>7}  {'1p s':>7}  {'2p s':>7}  "
           f"{'scaling':>7}  {'1p s':>7}  {'2p s':>7}  {'scaling':>7}")
     rounds = []
-    # Fork: the workers need nothing of the parent's but fft_work (no re-import of torch).
+    # Fork: the workers inherit _HALF instead of receiving the clips pickled.
     with multiprocessing.get_context("fork").Pool(2) as pool:
         pool.map(fft_work, [10, 10])
         for _ in range(args.rounds):
