@@ -17,6 +17,7 @@ from sklearn_ser.augmentation import (
     add_noise,
     change_speed,
     colored_noise,
+    make_babble,
     pitch_shift,
     reverberate,
     room_impulse_response,
@@ -103,11 +104,15 @@ def small_corpus(n_per_class=(8, 8, 4), n_speakers=4, seed=0):
 
 # -- measured effects ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("noise", ["white", "pink", "clip"])
+@pytest.mark.parametrize("noise", ["white", "pink", "brown", "clip", "babble"])
 @pytest.mark.parametrize("snr", [20.0, 5.0, 0.0, -5.0])
 def test_add_noise_hits_the_requested_snr(noise, snr):
     clean = tone(220).astype(np.float64)
-    source = colored_noise(3000, color="pink", random_state=3) if noise == "clip" else noise
+    source = noise
+    if noise == "clip":
+        source = colored_noise(3000, color="pink", random_state=3)
+    elif noise == "babble":
+        source = make_babble(small_corpus()[0], len(clean), random_state=3)
     noisy = add_noise(clean, snr=snr, noise=source, random_state=0)
     measured = 10 * np.log10(np.sum(clean**2) / np.sum((noisy - clean) ** 2))
     assert abs(measured - snr) < 0.5
@@ -120,6 +125,63 @@ def test_pink_noise_falls_3db_per_octave():
     band = lambda lo: power[(freqs >= lo) & (freqs < 2 * lo)].mean()  # noqa: E731
     slope = 10 * np.log10(band(2000) / band(1000))
     assert -4.0 < slope < -2.0
+
+
+def octave_slopes(noise):
+    """Power change in dB from each octave band to the next, 250 Hz to 4 kHz."""
+    power = np.abs(np.fft.rfft(noise)) ** 2
+    freqs = np.fft.rfftfreq(len(noise), 1 / SR)
+    bands = [power[(freqs >= lo) & (freqs < 2 * lo)].mean() for lo in (250, 500, 1000, 2000)]
+    return 10 * np.diff(np.log10(bands))
+
+
+def test_brown_noise_falls_6db_per_octave_steeper_than_pink():
+    brown = colored_noise(2**18, color="brown", random_state=0)
+    pink = colored_noise(2**18, color="pink", random_state=0)
+    assert brown.std() == pytest.approx(1.0) and abs(brown.mean()) < 0.1
+    assert np.all((octave_slopes(brown) > -7.0) & (octave_slopes(brown) < -5.0))
+    assert np.all(octave_slopes(brown) < octave_slopes(pink) - 2.0)
+
+
+def test_unknown_noise_color_lists_the_choices():
+    with pytest.raises(ValueError, match="white.*pink.*brown"):
+        colored_noise(100, color="purple")
+    with pytest.raises(ValueError, match="brown"):
+        add_noise(tone(220), snr=10, noise="purple", random_state=0)
+
+
+def whole_cycle_tones(freqs, amps, n=1600):
+    """Tones that fit whole cycles in ``n`` samples: looped, they stay pure tones."""
+    t = np.arange(n) / SR
+    return [a * np.sin(2 * np.pi * f * t + f) for f, a in zip(freqs, amps)]
+
+
+def test_babble_sums_equally_loud_talkers_from_the_sources_only():
+    freqs = [500, 1000, 1500, 2000, 2500]  # 50 to 250 whole cycles in 1600 samples
+    sources = whole_cycle_tones(freqs, [0.05, 0.5, 0.9, 0.2, 0.3])
+    babble = make_babble(sources, 8000, n_talkers=3, random_state=0)
+    assert babble.shape == (8000,) and np.sqrt(np.mean(babble**2)) == pytest.approx(1.0)
+    power = np.abs(np.fft.rfft(babble)) ** 2
+    bins = np.rint(np.array(freqs) * len(babble) / SR).astype(int)
+    share = power[bins] / power.sum()
+    assert share.sum() > 0.999  # nothing but the sources
+    talking = share[share > 0.01]
+    assert len(talking) == 3  # three distinct talkers ...
+    np.testing.assert_allclose(talking, 1 / 3, rtol=1e-6)  # ... each at the same level
+    same = make_babble(sources, 8000, n_talkers=3, random_state=0)
+    np.testing.assert_array_equal(babble, same)
+
+
+def test_babble_with_few_sources_repeats_them_and_skips_silence():
+    sources = [np.zeros(500), np.zeros(0), *whole_cycle_tones([1000], [0.2], n=800)]
+    babble = make_babble(sources, 3200, n_talkers=4, random_state=1)
+    assert babble.shape == (3200,) and np.all(np.isfinite(babble))
+    power = np.abs(np.fft.rfft(babble)) ** 2
+    assert power[1000 * 3200 // SR] / power.sum() > 0.99  # the one voiced clip, 4 times
+    with pytest.raises(ValueError, match="non-silent"):
+        make_babble([np.zeros(100)], 100, random_state=0)
+    with pytest.raises(ValueError, match="n_talkers"):
+        make_babble(sources, 100, n_talkers=0)
 
 
 @pytest.mark.parametrize("n_steps", [-3.0, -1.0, 2.0, 4.0])
@@ -218,6 +280,34 @@ def test_augmenter_uses_noise_clips():
     assert {log["noise"] for log in aug.augmentations_} == {"clips"}
 
 
+def test_augmenter_babble_comes_from_other_training_clips():
+    """Each clip is a pure tone of its own frequency: a copy's babble holds the other clips'
+    tones and never its source's own."""
+    sr, n = 16000, 8000
+    t = np.arange(n) / sr
+    freqs = 200.0 + 100.0 * np.arange(8)
+    X = [(0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32) for f in freqs]
+    y = np.array(["a", "b"] * 4)
+    aug = Augmenter(n_copies=1, p_noise=1.0, snr_range=(0.0, 0.0), noise_types=["babble"],
+                    p_reverb=0, p_speed=0, p_pitch=0, p_gain=0, random_state=0)
+    X_res, _ = aug.fit_resample(X, y)
+    bins = np.fft.rfftfreq(n, 1 / sr)
+    for copy, source in zip(X_res[8:], aug.sample_indices_[8:]):
+        added = np.abs(np.fft.rfft(copy.astype(np.float64) - X[source]))
+        power = {f: added[np.argmin(np.abs(bins - f))] for f in freqs}
+        others = [power[f] for f in freqs if f != freqs[source]]
+        assert power[freqs[source]] < 1e-3 * max(others)
+        assert sum(p > 0.05 * max(others) for p in others) == 5  # five talkers
+    assert {log["noise"] for log in aug.augmentations_} == {"babble"}
+
+
+def test_augmenter_brown_noise_is_accepted():
+    X, y, _ = small_corpus()
+    aug = Augmenter(n_copies=1, p_noise=1.0, noise_types=["brown"], random_state=0)
+    aug.fit_resample(X, y)
+    assert {log["noise"] for log in aug.augmentations_} == {"brown"}
+
+
 @pytest.mark.parametrize(
     "params, error",
     [
@@ -226,7 +316,7 @@ def test_augmenter_uses_noise_clips():
         (dict(snr_range=(10, 0)), ValueError),
         (dict(speed_range=(0.1, 1.0)), ValueError),
         (dict(noise_types=["clips"]), ValueError),
-        (dict(noise_types=["brown"]), ValueError),
+        (dict(noise_types=["purple"]), ValueError),
     ],
 )
 def test_augmenter_rejects_bad_parameters(params, error):

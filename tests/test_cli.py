@@ -51,3 +51,36 @@ def test_console_script_help():
     result = subprocess.run([sys.executable, "-m", "sklearn_ser", "benchmark", "--help"],
                             capture_output=True, text=True, check=True)
     assert "--cv" in result.stdout and "loso" in result.stdout
+    assert "--test-noise" in result.stdout and "--test-gain" in result.stdout
+
+
+def test_benchmark_test_noises_and_gains(tmp_path, capsys):
+    code = main(["benchmark", "--n-samples", "42", "--models", "nb", "--cv", "kfold:3",
+                 "--test-snr", "10", "--test-noise", "white,babble", "--test-gain", "-20,20",
+                 "--output", str(tmp_path), "--quiet"])
+    assert code == 0
+    keys = ["uar_snr10", "uar_babble10", "uar_gain-20", "uar_gain+20"]
+    records = json.loads((tmp_path / "results.json").read_text())
+    assert list(records[0]) == list(RECORD_KEYS) + keys
+    assert list(pd.read_csv(tmp_path / "results.csv").columns) == list(RECORD_KEYS) + keys
+    leaderboard = (tmp_path / "report.md").read_text().split("## Leaderboard")[1]
+    assert all(key in leaderboard for key in keys)
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.split()[-4:] == ["snr10", "babble10", "gain-20", "gain+20"]
+
+
+def test_benchmark_refuses_bad_test_conditions(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--test-snr", "10", "--test-noise", "white,purple"])
+    assert "white, pink, brown, babble" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--test-gain", "-20,loud"])
+    with pytest.raises(SystemExit, match="--test-noise needs --test-snr"):
+        main(["benchmark", "--test-noise", "pink", "--output", str(tmp_path)])
+
+
+def test_cli_noises_are_evaluates():
+    from sklearn_ser.cli import _TEST_NOISES
+    from sklearn_ser.model_selection._evaluate import _TEST_NOISES as EVALUATE_NOISES
+
+    assert _TEST_NOISES == EVALUATE_NOISES

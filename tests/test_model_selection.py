@@ -436,3 +436,152 @@ def test_evaluate_warns_when_a_search_does_not_split_by_speaker():
     with warnings.catch_warnings():
         warnings.simplefilter("error", SklearnSerWarning)
         evaluate(grouped, X, y, groups=speakers, cv="kfold:3")
+
+
+# -- evaluate's test conditions: noises, babble of other speakers, gains ----------------------
+
+SR = 16000
+TONE_SAMPLES = 1600
+
+#: Clips passed to _KeepClips.transform, one list per call (folds run in this process).
+SEEN_CLIPS = []
+
+
+def _tone_corpus(n_speakers=4, per_speaker=6):
+    """Each speaker speaks one pure tone of their own (500, 1000, ... Hz) that fits whole
+    cycles in the clip, so looped excerpts of it, and babble made of them, stay pure tones
+    at the speaker's frequency. The label is the loudness."""
+    t = np.arange(TONE_SAMPLES) / SR
+    X, y, groups = [], [], []
+    for s in range(n_speakers):
+        for i in range(per_speaker):
+            loud = i % 2
+            X.append(((0.2 + 0.2 * loud) * np.sin(2 * np.pi * 500 * (s + 1) * t + i))
+                     .astype(np.float32))
+            y.append(["quiet", "loud"][loud])
+            groups.append(f"spk{s}")
+    return X, np.asarray(y), np.asarray(groups)
+
+
+def _tone_bin(speaker):
+    return (int(speaker[3:]) + 1) * 500 * TONE_SAMPLES // SR
+
+
+class _KeepClips(BaseEstimator):
+    """Keep every clip it transforms; output log RMS and peak."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        clips = [np.asarray(c, dtype=np.float64) for c in X]
+        SEEN_CLIPS.append(clips)
+        return np.array([[np.log(np.mean(c**2) + 1e-12), np.abs(c).max()] for c in clips])
+
+
+def _tone_model():
+    return make_pipeline(_KeepClips(), StandardScaler(), LogisticRegression())
+
+
+def test_evaluate_runs_every_snr_with_every_noise_then_the_gains():
+    X, y, groups = _tone_corpus()
+    report = evaluate(_tone_model(), X, y, groups=groups, test_snr=[10, 0],
+                      test_noise=["white", "pink", "brown", "babble"], test_gain=[-20, 20])
+    names = ["clean", "snr10", "snr0", "pink10", "pink0", "brown10", "brown0", "babble10",
+             "babble0", "gain-20", "gain+20"]
+    table = report.conditions
+    assert list(table["condition"]) == names and list(report.uar_by_condition) == names
+    assert list(table.columns) == ["condition", "noise", "snr_db", "gain_db", "uar", "wa",
+                                   "macro_f1"]
+    assert list(table["noise"]) == ["none"] + ["white"] * 2 + ["pink"] * 2 + ["brown"] * 2 + [
+        "babble"] * 2 + ["gain"] * 2
+    assert list(table["snr_db"]) == [np.inf, 10, 0, 10, 0, 10, 0, 10, 0, np.inf, np.inf]
+    assert list(table["gain_db"]) == [0] * 9 + [-20, 20]
+    assert set(report.y_pred_by_condition) == set(names[1:])
+    figures = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert [row["snr_db"] for row in figures["conditions"]][-3:] == [0, None, None]
+    assert list(figures["uar_by_condition"]) == names
+    assert "babble0" in report.summary() and "gain+20" in report.summary()
+
+
+def test_evaluate_test_noise_is_the_same_whatever_else_is_listed():
+    X, y, groups = _tone_corpus()
+    both = evaluate(_tone_model(), X, y, groups=groups, test_snr=[0],
+                    test_noise=["pink", "white"], random_state=3)
+    white = evaluate(_tone_model(), X, y, groups=groups, test_snr=[0], random_state=3)
+    pink = evaluate(_tone_model(), X, y, groups=groups, test_snr=[0], test_noise="pink",
+                    random_state=3)
+    assert list(white.uar_by_condition) == ["clean", "snr0"]  # white keeps its old name
+    assert list(pink.uar_by_condition) == ["clean", "pink0"]
+    np.testing.assert_array_equal(both.y_pred_by_condition["snr0"],
+                                  white.y_pred_by_condition["snr0"])
+    np.testing.assert_array_equal(both.y_pred_by_condition["pink0"],
+                                  pink.y_pred_by_condition["pink0"])
+
+
+def _clean_and_corrupted_calls(X):
+    """Pair each transform call on corrupted clips with the clean call just before it, as
+    positions in X (a fold predicts its clean test clips before the corrupted ones)."""
+    where = {c.astype(np.float32).tobytes(): i for i, c in enumerate(X)}
+    pairs, clean = [], None
+    for call in SEEN_CLIPS:
+        index = [where.get(c.astype(np.float32).tobytes()) for c in call]
+        if all(i is not None for i in index):
+            clean = index
+        else:
+            assert clean is not None and len(clean) == len(call)
+            pairs.append((clean, call))
+    return pairs
+
+
+def test_evaluate_babble_never_contains_a_test_speaker():
+    X, y, groups = _tone_corpus()
+    SEEN_CLIPS.clear()
+    evaluate(_tone_model(), X, y, groups=groups, cv="loso", test_snr=[10],
+             test_noise="babble")
+    pairs = _clean_and_corrupted_calls(X)
+    assert len(pairs) == 4  # one babble condition in each of the four folds
+    for clean, corrupted in pairs:
+        assert len({groups[i] for i in clean}) == 1  # LOSO: one test speaker per fold
+        for i, noisy in zip(clean, corrupted):
+            power = np.abs(np.fft.rfft(noisy - X[i])) ** 2
+            others = [_tone_bin(s) for s in np.unique(groups) if s != groups[i]]
+            # The babble is the training speakers' tones and nothing of the test speaker's.
+            assert power[_tone_bin(groups[i])] < 1e-6 * power.sum()
+            assert power[others].sum() > 0.999 * power.sum()
+
+
+def test_evaluate_gain_conditions_scale_and_clip_the_test_clips():
+    X, y, groups = _tone_corpus()
+    SEEN_CLIPS.clear()
+    evaluate(_tone_model(), X, y, groups=groups, cv="kfold:2", test_gain=[-20, 20])
+    pairs = _clean_and_corrupted_calls(X)
+    assert len(pairs) == 4  # two gains in each of the two folds
+    quieter, louder = pairs[0::2], pairs[1::2]
+    for clean, corrupted in quieter:
+        for i, clip in zip(clean, corrupted):
+            np.testing.assert_allclose(clip, 0.1 * X[i], atol=1e-7)
+    for clean, corrupted in louder:  # 0.2 to 0.4 times 10: the gain that clips
+        for i, clip in zip(clean, corrupted):
+            assert np.abs(clip).max() == 1.0
+            np.testing.assert_allclose(clip, np.clip(10 * X[i].astype(np.float64), -1, 1),
+                                       atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(test_snr=[10], test_noise="purple"),
+         "test_noise must be one of 'white', 'pink', 'brown', 'babble'"),
+        (dict(test_snr=[10], test_noise=["white", "violet"]), "'brown', 'babble'"),
+        (dict(test_snr=[10], test_noise=["pink", "pink"]), "test_noise"),
+        (dict(test_snr=[10], test_noise=[]), "test_noise"),
+        (dict(test_gain=[20, float("inf")]), "test_gain"),
+        (dict(test_gain=[6, 6]), "test_gain"),
+        (dict(test_gain="loud"), "test_gain"),
+    ],
+)
+def test_evaluate_refuses_bad_test_conditions(params, match):
+    X, y, groups = _tone_corpus()
+    with pytest.raises(ValueError, match=match):
+        evaluate(_tone_model(), X, y, groups=groups, **params)

@@ -16,11 +16,17 @@ from ._effects import (
     add_noise,
     apply_gain,
     change_speed,
+    make_babble,
     pitch_shift,
     reverberate,
 )
 
 _RANGE = [tuple, list]
+
+#: Noise kinds of ``Augmenter(noise_types=...)``.
+NOISE_TYPES = ("white", "pink", "brown", "babble", "clips")
+#: Other training clips mixed into the babble of one copy.
+BABBLE_TALKERS = 5
 
 
 def _check_range(name, value, low=None, high=None):
@@ -59,10 +65,13 @@ class Augmenter(_ClipSampler):
         Probability that a copy gets additive noise.
     snr_range : (float, float), default=(0.0, 20.0)
         SNR in dB, drawn uniformly.
-    noise_types : sequence of {"white", "pink", "clips"} or None, default=None
-        Noise kinds drawn uniformly; ``"clips"`` takes a random excerpt of a random
-        recording from ``noise_clips``. None: ``("white", "pink")``, plus ``"clips"`` when
-        ``noise_clips`` is given.
+    noise_types : sequence of {"white", "pink", "brown", "babble", "clips"} or None, \
+            default=None
+        Noise kinds drawn uniformly; ``"babble"`` mixes five other clips of the training
+        batch (:func:`~sklearn_ser.augmentation.make_babble`; never the copy's own source
+        clip), ``"clips"`` takes a random excerpt of a random recording from
+        ``noise_clips``. None: ``("white", "pink")``, plus ``"clips"`` when ``noise_clips``
+        is given.
     noise_clips : list of ndarray or None, default=None
         Noise recordings at ``sr`` (babble, street, ...).
     p_reverb : float, default=0.3
@@ -131,7 +140,7 @@ class Augmenter(_ClipSampler):
     >>> model = Pipeline([("augmenter", Augmenter(n_copies=2, random_state=0)),
     ...                   *classic.steps])
     >>> [name for name, _ in model.steps]
-    ['augmenter', 'mfcc', 'scaler', 'lda', 'svc']
+    ['augmenter', 'mfcc', 'guard', 'scaler', 'lda', 'svc']
     """
 
     _parameter_constraints = {
@@ -215,11 +224,11 @@ class Augmenter(_ClipSampler):
         if kinds is None:
             kinds = NOISE_COLORS + (("clips",) if self.noise_clips is not None else ())
         kinds = tuple(kinds)
-        unknown = [k for k in kinds if k not in (*NOISE_COLORS, "clips")]
+        unknown = [k for k in kinds if k not in NOISE_TYPES]
         if not kinds or unknown:
             raise ValueError(
-                f"Augmenter: noise_types must be a non-empty sequence of 'white', 'pink', "
-                f"'clips'; got {self.noise_types!r}."
+                f"Augmenter: noise_types must be a non-empty sequence of "
+                f"{', '.join(map(repr, NOISE_TYPES))}; got {self.noise_types!r}."
             )
         noise_clips = None
         if "clips" in kinds:
@@ -311,10 +320,15 @@ class Augmenter(_ClipSampler):
             p_pitch=self.p_pitch, pitch_range=self.pitch_range,
             p_gain=self.p_gain, gain_range=self.gain_range,
         )
+        # Babble talkers are drawn only when babble is asked for, so that the other settings
+        # keep their random streams.
+        talkers = (_babble_talkers(sources, len(clips), rng) if "babble" in kinds
+                   else [()] * len(sources))
         # One task per chunk of copies keeps joblib's overhead small.
         chunks = np.array_split(np.arange(len(sources)), max(1, min(len(sources), 64)))
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_augment_chunk)([clips[sources[i]] for i in chunk], seeds[chunk], effects)
+            delayed(_augment_chunk)([clips[sources[i]] for i in chunk], seeds[chunk], effects,
+                                    [[clips[j] for j in talkers[i]] for i in chunk])
             for chunk in chunks
             if len(chunk)
         )
@@ -324,10 +338,22 @@ class Augmenter(_ClipSampler):
         return list(clips) + copies, y[self.sample_indices_]
 
 
-def _augment_chunk(clips, seeds, settings):
+def _babble_talkers(sources, n_clips, rng):
+    """For each copy, the indices of the training clips its babble is mixed from: drawn
+    among the other clips (a copy never hears its own source)."""
+    if n_clips < 2:
+        raise ValueError("Augmenter: babble noise needs at least two training clips.")
+    talkers = []
+    for source in sources:
+        picks = rng.choice(n_clips - 1, size=min(BABBLE_TALKERS, n_clips - 1), replace=False)
+        talkers.append(picks + (picks >= source))  # skip the source's own index
+    return talkers
+
+
+def _augment_chunk(clips, seeds, settings, talkers):
     out, logs = [], []
-    for clip, seed in zip(clips, seeds):
-        y, log = augment_clip(clip, random_state=int(seed), **settings)
+    for clip, seed, others in zip(clips, seeds, talkers):
+        y, log = augment_clip(clip, random_state=int(seed), babble_sources=others, **settings)
         out.append(y)
         logs.append(log)
     return out, logs
@@ -337,9 +363,12 @@ def augment_clip(
     clip, *, sr, random_state, kinds=NOISE_COLORS, noise_clips=None,
     p_noise=0.8, snr_range=(0.0, 20.0), p_reverb=0.3, rt60_range=(0.2, 0.8),
     drr_range=(0.0, 10.0), p_speed=0.3, speed_range=(0.9, 1.1), p_pitch=0.3,
-    pitch_range=(-2.0, 2.0), p_gain=0.5, gain_range=(-6.0, 6.0),
+    pitch_range=(-2.0, 2.0), p_gain=0.5, gain_range=(-6.0, 6.0), babble_sources=(),
 ):
-    """Make one augmented copy of a clip; return it (float32) and a log of what was done."""
+    """Make one augmented copy of a clip; return it (float32) and a log of what was done.
+
+    ``babble_sources`` are the clips mixed into babble noise, when ``kinds`` has it.
+    """
     rng = np.random.default_rng(random_state)
     # Every draw happens whether or not the effect applies, so that changing one
     # probability does not reshuffle the settings of the others.
@@ -366,6 +395,9 @@ def augment_clip(
         noise = kind
         if kind == "clips":
             noise = noise_clips[effect_seed % len(noise_clips)]
+        elif kind == "babble":
+            noise = make_babble(babble_sources, len(y), n_talkers=len(babble_sources),
+                                random_state=effect_seed + 2)
         y = add_noise(y, snr=snr, noise=noise, random_state=effect_seed + 1)
         log["snr"], log["noise"] = snr, kind
     if draws[4] < p_gain:

@@ -9,8 +9,12 @@ import scipy.fft
 import scipy.signal
 from sklearn.utils import check_random_state
 
-#: Built-in noise colours of :func:`add_noise`.
+#: Noise colours the :class:`Augmenter` draws from by default. Brown is left out so that its
+#: default draws, and the copies a seed gives, stay as they were.
 NOISE_COLORS = ("white", "pink")
+
+#: Every colour :func:`colored_noise` and :func:`add_noise` make.
+_ALL_COLORS = ("white", "pink", "brown")
 
 
 def _rng(random_state):
@@ -23,13 +27,16 @@ def _rng(random_state):
 
 
 def colored_noise(n_samples, *, color="white", random_state=None):
-    """Gaussian noise with a flat (white) or 1/f (pink) power spectrum, unit variance.
+    """Gaussian noise with a flat (white), 1/f (pink) or 1/f^2 (brown) power spectrum.
+
+    Pink noise falls by 3 dB per octave, brown (Brownian, red) noise by 6 dB per octave; both
+    have no DC component. The result has unit variance.
 
     Parameters
     ----------
     n_samples : int
         Length.
-    color : {"white", "pink"}, default="white"
+    color : {"white", "pink", "brown"}, default="white"
         Spectrum shape.
     random_state : int, Generator, RandomState or None, default=None
         Seed.
@@ -38,21 +45,94 @@ def colored_noise(n_samples, *, color="white", random_state=None):
     -------
     ndarray of shape (n_samples,), float64
     """
+    if color not in _ALL_COLORS:
+        raise ValueError(f"Unknown noise color {color!r}; choose from {_ALL_COLORS}.")
     rng = _rng(random_state)
     white = rng.standard_normal(n_samples)
     if color == "white" or n_samples < 4:
         noise = white
-    elif color == "pink":
+    else:
         spec = scipy.fft.rfft(white)
         freqs = np.arange(len(spec), dtype=np.float64)
         freqs[0] = 1.0  # keep the DC bin finite; it is zeroed below
-        spec /= np.sqrt(freqs)
+        # Power as 1/f (pink) or 1/f**2 (brown): amplitudes divided by sqrt(f) or f.
+        spec /= freqs if color == "brown" else np.sqrt(freqs)
         spec[0] = 0.0
         noise = scipy.fft.irfft(spec, n=n_samples)
-    else:
-        raise ValueError(f"Unknown noise color {color!r}; choose from {NOISE_COLORS}.")
     std = noise.std()
     return noise / std if std > 0 else noise
+
+
+def _excerpt(recording, n, rng):
+    """``n`` samples of ``recording`` from a random start, looped when it is too short."""
+    reps = int(np.ceil((n + len(recording)) / len(recording)))
+    start = int(rng.integers(0, len(recording)))
+    return np.tile(recording, reps)[start : start + n]
+
+
+def make_babble(sources, length, *, n_talkers=5, random_state=None):
+    """Babble noise: several talkers at once, mixed from clips of speech.
+
+    Each of ``n_talkers`` randomly chosen source clips is scaled to unit RMS (so every talker
+    is equally loud), cut from a random start to ``length`` samples (looped when shorter) and
+    the talkers are summed. Pass clips of speakers other than the one the babble will be added
+    to: in :func:`sklearn_ser.model_selection.evaluate` the sources are the training clips of
+    the fold.
+
+    Parameters
+    ----------
+    sources : sequence of ndarray of shape (n_samples_i,)
+        Mono speech clips at the sample rate of the clips the babble is for. Silent clips are
+        never chosen.
+    length : int
+        Length of the babble in samples.
+    n_talkers : int, default=5
+        Number of talkers summed. They are distinct clips when there are enough non-silent
+        sources, otherwise clips are drawn again (at other starts).
+    random_state : int, Generator, RandomState or None, default=None
+        Seed of the choice of clips and of their starts.
+
+    Returns
+    -------
+    ndarray of shape (length,), float64
+        The babble, scaled to unit RMS (``add_noise`` rescales it to the SNR anyway).
+
+    Raises
+    ------
+    ValueError
+        When ``n_talkers`` < 1, ``length`` < 1, or every source is silent or empty.
+
+    See Also
+    --------
+    add_noise : mix the babble into a clip at an SNR (``noise=babble``).
+    """
+    n_talkers, length = int(n_talkers), int(length)
+    if n_talkers < 1:
+        raise ValueError(f"make_babble: n_talkers must be at least 1; got {n_talkers!r}.")
+    if length < 1:
+        raise ValueError(f"make_babble: length must be at least 1; got {length!r}.")
+    rng = _rng(random_state)
+    # Walk a random order and keep the first non-silent clips, so that only the chosen clips
+    # are read: evaluate calls this once per test clip with every training clip as a source.
+    talkers = []
+    for i in rng.permutation(len(sources)):
+        clip = np.asarray(sources[i], dtype=np.float64).ravel()
+        rms = np.sqrt(np.mean(clip**2)) if clip.size else 0.0
+        if rms > 0:
+            talkers.append(clip / rms)
+            if len(talkers) == n_talkers:
+                break
+    if not talkers:
+        raise ValueError("make_babble: needs at least one non-silent source clip.")
+    # Fewer non-silent clips than talkers: the same clips speak again, at other starts.
+    extra = rng.integers(0, len(talkers), size=n_talkers - len(talkers))
+    talkers += [talkers[i] for i in extra]
+    babble = np.zeros(length)
+    for clip in talkers:
+        babble += _excerpt(clip, length, rng)
+    level = np.sqrt(np.mean(babble**2))
+    # Talkers can cancel out only in contrived cases (a clip and its negation); keep them.
+    return babble / level if level > 0 else babble
 
 
 def add_noise(y, *, snr, noise="white", random_state=None):
@@ -67,8 +147,9 @@ def add_noise(y, *, snr, noise="white", random_state=None):
         Mono clip.
     snr : float
         Signal-to-noise ratio in dB.
-    noise : {"white", "pink"} or ndarray of shape (n_noise,), default="white"
-        A colour, or a noise recording: a random excerpt of it is used, tiled when it is
+    noise : {"white", "pink", "brown"} or ndarray of shape (n_noise,), default="white"
+        A colour (see :func:`colored_noise`), or a noise signal such as a recording or the
+        babble of :func:`make_babble`: a random excerpt of it is used, tiled when it is
         shorter than the clip.
     random_state : int, Generator, RandomState or None, default=None
         Seed of the noise (or of the excerpt position).
@@ -88,10 +169,7 @@ def add_noise(y, *, snr, noise="white", random_state=None):
         recording = np.asarray(noise, dtype=np.float64).ravel()
         if recording.size == 0:
             raise ValueError("add_noise: the noise recording is empty.")
-        reps = int(np.ceil((n + len(recording)) / len(recording)))
-        tiled = np.tile(recording, reps)
-        start = int(rng.integers(0, len(recording)))
-        raw = tiled[start : start + n]
+        raw = _excerpt(recording, n, rng)
     signal_power = np.mean(x**2)
     noise_power = np.mean(raw**2)
     if signal_power == 0 or noise_power == 0:

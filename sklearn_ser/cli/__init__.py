@@ -1,6 +1,7 @@
 """The ``sklearn-ser`` command line."""
 
 import argparse
+import re
 import shlex
 import sys
 
@@ -8,6 +9,12 @@ from .. import __version__
 from ._benchmark import DATASETS
 
 _DEFAULT_MODELS = "svm,nb,dt"
+
+#: Noises of ``--test-noise`` (those of ``evaluate(..., test_noise=...)``).
+_TEST_NOISES = ("white", "pink", "brown", "babble")
+
+#: Options whose value may start with a minus sign (``--test-gain -20,20``).
+_SIGNED_LIST_OPTIONS = ("--test-snr", "--test-gain")
 
 
 def _build_parser():
@@ -50,9 +57,18 @@ def _build_parser():
                        help="clips generated for --dataset synthetic (default: 420)")
     bench.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     bench.add_argument("--test-snr", type=_snr_list, default=None, metavar="SNRS",
-                       help="also test every model on its test clips with white noise at these "
-                       "SNRs in dB, e.g. 20,10,0 (columns uar_snr20, ...); training clips stay "
-                       "clean")
+                       help="also test every model on its test clips with noise at these SNRs "
+                       "in dB, e.g. 20,10,0 (columns uar_snr20, ... for white noise); training "
+                       "clips stay clean")
+    bench.add_argument("--test-noise", type=_noise_list, default=None, metavar="NOISES",
+                       help="comma-separated noises of --test-snr, each run at every SNR: "
+                       f"{', '.join(_TEST_NOISES)} (default: white). Columns uar_snr20 for "
+                       "white, uar_pink20, uar_brown20, uar_babble20 for the others; babble "
+                       "is mixed from the training speakers of each fold only")
+    bench.add_argument("--test-gain", type=_gain_list, default=None, metavar="GAINS",
+                       help="also test every model on its test clips scaled by these gains "
+                       "in dB, e.g. -20,20 (columns uar_gain-20, uar_gain+20); samples "
+                       "pushed past full scale are clipped to [-1, 1]")
     bench.add_argument("--cache-dir", default=None,
                        help="feature cache shared by the models, kept after the run (default: "
                        "a temporary folder, removed at the end)")
@@ -71,15 +87,53 @@ def _build_parser():
 
 def _snr_list(text):
     """Parse ``--test-snr 20,10,0`` into a list of floats."""
+    return _db_list(text, "SNRs", "20,10,0")
+
+
+def _gain_list(text):
+    """Parse ``--test-gain -20,20`` into a list of floats."""
+    return _db_list(text, "gains", "-20,20")
+
+
+def _db_list(text, what, example):
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         values = []
     if not values:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated SNRs in dB such as 20,10,0; got {text!r}"
+            f"expected comma-separated {what} in dB such as {example}; got {text!r}"
         )
     return values
+
+
+def _noise_list(text):
+    """Parse ``--test-noise white,babble`` into a list of noise names."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [n for n in names if n not in _TEST_NOISES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated noises from {', '.join(_TEST_NOISES)}; got {text!r}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _join_signed_values(argv):
+    """Write ``--test-gain -20,20`` as ``--test-gain=-20,20``.
+
+    argparse reads a value that starts with "-" and is not a plain number as an option, so
+    a list of dB values that starts with a negative one would be refused.
+    """
+    joined, i = [], 0
+    while i < len(argv):
+        if (argv[i] in _SIGNED_LIST_OPTIONS and i + 1 < len(argv)
+                and re.fullmatch(r"-[\d.][\d.,+\-eE]*", argv[i + 1])):
+            joined.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
 
 
 def _benchmark(args, argv):
@@ -89,11 +143,15 @@ def _benchmark(args, argv):
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
         raise SystemExit("--models is empty; name at least one model, e.g. --models svm")
+    if args.test_noise and not args.test_snr:
+        raise SystemExit("--test-noise needs --test-snr: the SNRs at which to add the noises, "
+                         "e.g. --test-snr 20,10,0")
     corpus = load_corpus(args.dataset, data_dir=args.data_dir, n_samples=args.n_samples,
                          random_state=args.random_state, n_jobs=args.n_jobs, verbose=verbose)
     records, reports = run_benchmark(corpus, models, cv=args.cv, n_jobs=args.n_jobs,
                                      random_state=args.random_state, verbose=verbose,
-                                     test_snr=args.test_snr,
+                                     test_snr=args.test_snr, test_noise=args.test_noise or "white",
+                                     test_gain=args.test_gain,
                                      cache_dir=False if args.no_cache else args.cache_dir)
     command = "sklearn-ser " + " ".join(shlex.quote(a) for a in argv)
     output = write_outputs(args.output, corpus, records, reports, command=command)
@@ -105,7 +163,7 @@ def _benchmark(args, argv):
 def main(argv=None):
     """Entry point of the ``sklearn-ser`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _build_parser().parse_args(argv)
+    args = _build_parser().parse_args(_join_signed_values(argv))
     try:
         if args.command == "benchmark":
             return _benchmark(args, argv)

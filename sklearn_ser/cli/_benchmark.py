@@ -60,7 +60,7 @@ def build_model(name, *, sr, random_state, memory=None):
 
 
 def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, verbose=1,
-                  test_snr=None, cache_dir=None):
+                  test_snr=None, test_noise="white", test_gain=None, cache_dir=None):
     """Evaluate each model on the same speaker-independent folds.
 
     The models share one feature cache (``cache_dir``, or a temporary folder removed at the
@@ -68,11 +68,16 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
     members and inner folds, extract each fold's features once. A model's ``fit_seconds``
     then leaves out the extraction that an earlier model already did.
 
+    ``test_snr``, ``test_noise`` and ``test_gain`` are those of
+    :func:`~sklearn_ser.model_selection.evaluate`: corrupted copies of the test clips.
+
     Returns
     -------
     records : list of dict
-        One record per model with the keys of ``RECORD_KEYS``; with ``test_snr`` also
-        ``uar_snr20``, ``uar_snr10``, ... (UAR on test clips with white noise at that SNR).
+        One record per model with the keys of ``RECORD_KEYS``; with ``test_snr`` or
+        ``test_gain`` also one ``uar_<condition>`` key per test condition, in evaluate's
+        order: ``uar_snr20`` (white noise at 20 dB), ``uar_pink20``, ``uar_brown10``,
+        ``uar_babble0``, ``uar_gain-20``, ``uar_gain+20``.
     reports : dict of str to EvaluationReport
         The full report of each model.
     """
@@ -85,11 +90,12 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
             cache_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="sklearn-ser-"))
         return _run_models(corpus, models, splitter, cv=cv, n_jobs=n_jobs,
                            random_state=random_state, verbose=verbose, test_snr=test_snr,
+                           test_noise=test_noise, test_gain=test_gain,
                            cache_dir=cache_dir or None)
 
 
 def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, test_snr,
-                cache_dir):
+                test_noise, test_gain, cache_dir):
     from ..model_selection import evaluate
 
     records, reports = [], {}
@@ -99,7 +105,8 @@ def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, 
             print(f"[{name}] evaluating on {corpus.name} ({cv}) ...", flush=True)
         start = time.perf_counter()
         report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups, cv=splitter,
-                          n_jobs=n_jobs, verbose=verbose, test_snr=test_snr)
+                          n_jobs=n_jobs, verbose=verbose, test_snr=test_snr,
+                          test_noise=test_noise, test_gain=test_gain)
         wall = time.perf_counter() - start
         reports[name] = report
         records.append(_record(name, corpus.name, cv, report))
@@ -123,16 +130,17 @@ def _record(model, dataset, protocol, report):
     }
     for condition, uar in (report.uar_by_condition or {}).items():
         if condition != "clean":
-            values[f"uar_{condition}"] = uar  # uar_snr20, uar_snr10, ...
+            values[f"uar_{condition}"] = uar  # uar_snr20, uar_babble10, uar_gain-20, ...
     return {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
             for k, v in values.items()}
 
 
 def _condition_keys(records):
-    """The ``uar_snr*`` keys of noisy test conditions, in first-seen order."""
+    """The ``uar_<condition>`` keys of corrupted test conditions, in first-seen order."""
     keys = []
     for record in records:
-        keys += [k for k in record if k.startswith("uar_snr") and k not in keys]
+        keys += [k for k in record
+                 if k.startswith("uar_") and k not in RECORD_KEYS and k not in keys]
     return keys
 
 
@@ -145,13 +153,14 @@ def leaderboard(records):
 def format_leaderboard(records):
     """A plain-text leaderboard for the terminal."""
     noisy = _condition_keys(records)
+    widths = {k: max(7, len(k) - 4) for k in noisy}  # babble10 is wider than a UAR
     lines = [f"{'model':<12} {'UAR':>6} {'95% CI':>15} {'WA':>6} {'macro-F1':>8} {'fit s':>8}"
-             + "".join(f" {k[4:]:>7}" for k in noisy)]
+             + "".join(f" {k[4:]:>{widths[k]}}" for k in noisy)]
     for row in leaderboard(records).to_dict(orient="records"):
         ci = f"[{row['uar_ci_low']:.3f}, {row['uar_ci_high']:.3f}]"
         lines.append(f"{row['model']:<12} {row['uar']:>6.3f} {ci:>15} {row['wa']:>6.3f} "
                      f"{row['macro_f1']:>8.3f} {row['fit_seconds']:>8.1f}"
-                     + "".join(f" {row[k]:>7.3f}" for k in noisy))
+                     + "".join(f" {row[k]:>{widths[k]}.3f}" for k in noisy))
     return "\n".join(lines)
 
 

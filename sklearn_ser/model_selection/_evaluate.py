@@ -89,13 +89,16 @@ class EvaluationReport:
         Out-of-fold class probabilities in ``labels`` order, when the estimator has
         ``predict_proba``.
     conditions : pandas.DataFrame or None
-        With ``evaluate(..., test_snr=...)``: one row per test condition (``clean``,
-        ``snr20``, ...) with columns ``condition, snr_db, uar, wa, macro_f1`` (``snr_db`` is
-        ``inf`` for clean clips).
+        With ``evaluate(..., test_snr=...)`` or ``test_gain=...``: one row per test condition
+        (``clean``, ``snr20``, ``babble10``, ``gain-20``, ...; see :func:`evaluate`) with
+        columns ``condition, noise, snr_db, gain_db, uar, wa, macro_f1``. ``noise`` is
+        ``"white"``, ``"pink"``, ``"brown"``, ``"babble"``, ``"gain"``, or ``"none"`` for the
+        clean row; ``snr_db`` is ``inf`` for the clean and gain rows (None in ``to_dict``),
+        ``gain_db`` 0 for the clean and noise rows.
     uar_by_condition : dict of str to float or None
-        ``{"clean": uar, "snr20": ..., ...}`` with ``test_snr``.
+        ``{"clean": uar, "snr20": ..., ...}``, in the order of ``conditions``.
     y_pred_by_condition : dict of str to ndarray or None
-        Out-of-fold predictions of each noisy condition, in the order of ``y_true``.
+        Out-of-fold predictions of each corrupted condition, in the order of ``y_true``.
     """
 
     labels: np.ndarray
@@ -160,6 +163,10 @@ class EvaluationReport:
             f"({best['speaker']})",
             f"Recall per class: {recalls}",
         ]
+        if self.uar_by_condition:
+            lines.append("UAR per test condition: " + ", ".join(
+                f"{name} {uar:.3f}" for name, uar in self.uar_by_condition.items()
+            ))
         return "\n".join(lines)
 
     def to_dict(self):
@@ -194,6 +201,7 @@ class EvaluationReport:
         }
         if self.conditions is not None:
             figures["uar_by_condition"] = self.uar_by_condition
+            # JSON has no infinity: the clean and gain rows (no noise) get snr_db None.
             figures["conditions"] = [
                 {**row, "snr_db": None if math.isinf(row["snr_db"]) else row["snr_db"]}
                 for row in self.conditions.to_dict(orient="records")
@@ -262,6 +270,7 @@ def evaluate(
     random_state=0,
     test_snr=None,
     test_noise="white",
+    test_gain=None,
 ):
     """Evaluate an estimator speaker-independently and report UAR, WA, F1 and more.
 
@@ -302,13 +311,25 @@ def evaluate(
         Seeds the bootstrap and the test noise of ``test_snr``; the estimator's own
         ``random_state`` governs fitting.
     test_snr : sequence of float or None, default=None
-        Robustness conditions: for each SNR (dB) the fitted estimator of every fold also
-        predicts that fold's test clips with noise added at that SNR (training clips are
-        never touched). X must then be clips. Results are in ``report.conditions`` and
+        Robustness conditions: for each SNR (dB) and each noise of ``test_noise`` the fitted
+        estimator of every fold also predicts that fold's test clips with that noise added
+        at that SNR (the power of the clip over that of the noise,
+        :func:`sklearn_ser.augmentation.add_noise`), clipped to [-1, 1]. Training clips are
+        never touched. X must then be clips. Results are in ``report.conditions`` and
         ``report.uar_by_condition``; the headline figures stay those of the clean clips.
-    test_noise : {"white", "pink"}, default="white"
-        Colour of that test noise (:func:`sklearn_ser.augmentation.add_noise`), seeded from
-        ``random_state``, the fold and the SNR, so every estimator meets the same noise.
+    test_noise : str or sequence of str, default="white"
+        The noises of ``test_snr``, from ``"white"``, ``"pink"``, ``"brown"`` and
+        ``"babble"``; every SNR is run with every noise. White, pink (1/f) and brown (1/f^2)
+        are Gaussian noises. Babble is the sum of five talkers
+        (:func:`~sklearn_ser.augmentation.make_babble`) drawn from **the fold's training
+        clips only**, so it is always other speakers and never the test speaker's own voice;
+        each test clip gets its own babble. The noise is seeded from ``random_state``, the
+        fold, the SNR and the noise, so every estimator meets the same noise.
+    test_gain : sequence of float or None, default=None
+        Level conditions: for each gain (dB) the test clips are also predicted multiplied by
+        ``10 ** (gain / 20)`` and clipped to [-1, 1]. A negative gain makes them quieter; a
+        positive gain that pushes samples past full scale saturates them, as an overdriven
+        recording does (the "gain that clips" case).
 
     Returns
     -------
@@ -321,7 +342,8 @@ def evaluate(
     SpeakerLeakageError
         When a split puts one speaker on both the training and the test side.
     ValueError
-        When ``groups`` is None or does not match X, or test sides overlap.
+        When ``groups`` is None or does not match X, or test sides overlap, or
+        ``test_snr``, ``test_noise`` or ``test_gain`` is malformed.
 
     Notes
     -----
@@ -334,6 +356,11 @@ def evaluate(
     own ``cv`` ignores groups (``cv=5``, ``KFold``) makes sklearn warn "The groups
     parameter is ignored by ...": its hyper-parameter choice then sees speakers on both
     sides, although the outer figures stay speaker-independent.
+
+    The test conditions are named ``snr20`` for white noise at 20 dB (the name from before
+    other noises existed), ``pink20``, ``brown10``, ``babble0``, ``babble-5`` for the other
+    noises, and ``gain-20``, ``gain+20`` for gains (the sign is always written), after the
+    ``clean`` condition, in the order noise by noise, SNR by SNR, then the gains.
 
     Examples
     --------
@@ -359,7 +386,7 @@ def evaluate(
     splitter = make_cv(cv)
     splits = check_speaker_independence(splitter, X, y, groups)
     _check_tests_disjoint(splits, len(y))
-    noisy = _noise_conditions(test_snr, test_noise, random_state, len(splits))
+    noisy = _test_conditions(test_snr, test_noise, test_gain, random_state, len(splits))
 
     # Steps that ask for the speakers (SpeakerNormalizer at predict time, a network for its
     # early-stopping split in fit) need sklearn's metadata routing; it is switched on for this
@@ -387,6 +414,7 @@ def evaluate(
         splits,
         y,
         groups,
+        conditions=noisy[0] if splits else (),
         return_estimators=return_estimators,
         confidence=confidence,
         n_bootstraps=n_bootstraps,
@@ -512,44 +540,140 @@ def _fold_fit_params(fit_params, train, n_samples):
     return fold_params
 
 
-def _noise_conditions(test_snr, test_noise, random_state, n_folds):
-    """Per fold, the list of ``(snr, noise, seed)`` test conditions of ``test_snr``."""
-    if test_snr is None:
-        return [()] * n_folds
-    snrs = [float(v) for v in np.atleast_1d(np.asarray(test_snr, dtype=float))]
-    if not snrs or not all(math.isfinite(v) for v in snrs) or len(set(snrs)) != len(snrs):
+#: Noises of ``evaluate(..., test_noise=...)``.
+_TEST_NOISES = ("white", "pink", "brown", "babble")
+
+#: Talkers summed into the babble of a test clip.
+_BABBLE_TALKERS = 5
+
+
+@dataclass(frozen=True)
+class _TestCondition:
+    """One corrupted copy of a fold's test clips: a noise at an SNR, or a gain."""
+
+    name: str
+    noise: str  # one of _TEST_NOISES, or "gain"
+    snr_db: float = math.inf
+    gain_db: float = 0.0
+    seed: tuple = ()
+
+
+def _check_db_values(values, name, example):
+    """``values`` as a list of distinct finite floats (dB), or a clear ValueError."""
+    try:
+        floats = [float(v) for v in np.atleast_1d(np.asarray(values, dtype=float))]
+    except (TypeError, ValueError):
+        floats = []
+    if not floats or not all(math.isfinite(v) for v in floats) or len(set(floats)) != len(floats):
         raise ValueError(
-            f"test_snr must be a sequence of distinct finite SNRs in dB, e.g. [20, 10, 0]; "
-            f"got {test_snr!r}."
+            f"{name} must be a sequence of distinct finite values in dB, e.g. {example}; "
+            f"got {values!r}."
         )
-    if test_noise not in ("white", "pink"):
-        raise ValueError(f"test_noise must be 'white' or 'pink'; got {test_noise!r}.")
-    from sklearn.utils import check_random_state
-
-    # A copy, so that drawing the noise seed does not move the bootstrap's stream.
-    base = check_random_state(copy.deepcopy(random_state)).randint(2**31 - 1)
-    return [
-        tuple((snr, test_noise, (base, fold, j)) for j, snr in enumerate(snrs))
-        for fold in range(n_folds)
-    ]
+    return floats
 
 
-def _condition_name(snr):
-    return f"snr{snr:g}"
+def _check_test_noise(test_noise):
+    """``test_noise`` as a list of distinct names from _TEST_NOISES."""
+    noises = [test_noise] if isinstance(test_noise, str) else test_noise
+    try:
+        noises = list(noises)
+    except TypeError:
+        noises = []
+    if (not noises or not all(isinstance(n, str) and n in _TEST_NOISES for n in noises)
+            or len(set(noises)) != len(noises)):
+        raise ValueError(
+            f"test_noise must be one of {', '.join(map(repr, _TEST_NOISES))} or a sequence of "
+            f"distinct ones; got {test_noise!r}."
+        )
+    return noises
 
 
-def _corrupt(X_test, snr, noise, seed):
-    """The test clips with noise at ``snr`` dB, one seeded stream per fold and SNR."""
+def _test_conditions(test_snr, test_noise, test_gain, random_state, n_folds):
+    """Per fold, the tuple of ``_TestCondition`` of ``test_snr`` x ``test_noise``, then
+    ``test_gain``."""
+    noises = _check_test_noise(test_noise)
+    snrs = [] if test_snr is None else _check_db_values(test_snr, "test_snr", "[20, 10, 0]")
+    gains = [] if test_gain is None else _check_db_values(test_gain, "test_gain", "[-20, 20]")
+    base = None
+    if snrs:
+        from sklearn.utils import check_random_state
+
+        # A copy, so that drawing the noise seed does not move the bootstrap's stream.
+        base = check_random_state(copy.deepcopy(random_state)).randint(2**31 - 1)
+    folds = []
+    for fold in range(n_folds):
+        conditions = [
+            _TestCondition(_condition_name(snr, noise), noise, snr_db=snr,
+                           seed=_condition_seed(base, fold, j, noise))
+            for noise in noises
+            for j, snr in enumerate(snrs)
+        ]
+        conditions += [_TestCondition(_gain_name(g), "gain", gain_db=g) for g in gains]
+        folds.append(tuple(conditions))
+    names = [c.name for c in folds[0]] if folds else []
+    # Names show 6 significant digits, so 1 and 1.0000001 would share one.
+    if len(set(names)) != len(names):
+        raise ValueError(f"test_snr and test_gain give test conditions of the same name: "
+                         f"{names}; use values that differ in their first 6 digits.")
+    return folds
+
+
+def _condition_seed(base, fold, j, noise):
+    # White noise keeps the seed it had before other noises existed, so its figures do not
+    # change; the others add their noise, so each noise is the same whatever else is listed.
+    if noise == "white":
+        return (base, fold, j)
+    return (base, fold, j, _TEST_NOISES.index(noise))
+
+
+def _condition_name(snr, noise="white"):
+    # White noise keeps the old name (and results key uar_snr20) for existing results.
+    return f"snr{snr:g}" if noise == "white" else f"{noise}{snr:g}"
+
+
+def _gain_name(gain_db):
+    return f"gain{gain_db:+g}"
+
+
+def _corrupt(X_test, snr, noise, seed, *, sources=None):
+    """The test clips with noise at ``snr`` dB, one seeded stream per fold and condition.
+
+    Babble is mixed anew for every clip from ``sources``, the fold's training clips.
+    """
     from .._validation import check_clips
-    from ..augmentation import add_noise
+    from ..augmentation import add_noise, make_babble
 
+    if noise == "babble" and sources is None:
+        raise ValueError("babble test noise needs source clips (the fold's training clips).")
     rng = np.random.default_rng(seed)
-    return [
-        np.clip(add_noise(c, snr=snr, noise=noise, random_state=rng), -1.0, 1.0).astype(
-            np.float32
+    noisy = []
+    for c in check_clips(X_test):
+        kind = noise
+        if noise == "babble":
+            kind = make_babble(sources, len(c), n_talkers=_BABBLE_TALKERS, random_state=rng)
+        noisy.append(
+            np.clip(add_noise(c, snr=snr, noise=kind, random_state=rng), -1.0, 1.0).astype(
+                np.float32
+            )
         )
+    return noisy
+
+
+def _amplify(X_test, gain_db):
+    """The test clips scaled by ``gain_db`` and clipped to [-1, 1], as a saturated recording."""
+    from .._validation import check_clips
+    from ..augmentation import apply_gain
+
+    return [
+        np.clip(apply_gain(c, gain_db=gain_db), -1.0, 1.0).astype(np.float32)
         for c in check_clips(X_test)
     ]
+
+
+def _apply_condition(X_test, condition, sources):
+    if condition.noise == "gain":
+        return _amplify(X_test, condition.gain_db)
+    return _corrupt(X_test, condition.snr_db, condition.noise, condition.seed, sources=sources)
 
 
 def _fit_and_predict(estimator, X, y, groups, train, test, fit_params, pass_groups, want_proba,
@@ -572,11 +696,14 @@ def _fit_and_predict(estimator, X, y, groups, train, test, fit_params, pass_grou
         y_pred = np.asarray(estimator.predict(X_test, **predict_params))
         predict_seconds = time.perf_counter() - start
         proba = estimator.predict_proba(X_test, **predict_params) if want_proba else None
+        # Babble is mixed from the training clips only: other speakers, never a test speaker.
+        babble = any(c.noise == "babble" for c in noisy_conditions)
+        sources = _safe_indexing(X, train) if babble else None
         noisy_pred = {
-            _condition_name(snr): np.asarray(
-                estimator.predict(_corrupt(X_test, snr, noise, seed), **predict_params)
+            condition.name: np.asarray(
+                estimator.predict(_apply_condition(X_test, condition, sources), **predict_params)
             )
-            for snr, noise, seed in noisy_conditions
+            for condition in noisy_conditions
         }
     except Exception as exc:
         # Say which fold failed without changing the exception type users catch.
@@ -597,7 +724,8 @@ def _fit_and_predict(estimator, X, y, groups, train, test, fit_params, pass_grou
     }
 
 
-def _build_report(results, splits, y, groups, *, return_estimators, **ci_params):
+def _build_report(results, splits, y, groups, *, conditions=(), return_estimators,
+                  **ci_params):
     """Pool the fold results into an EvaluationReport."""
     tests = np.concatenate([test for _, test in splits])
     order = np.argsort(tests, kind="stable")
@@ -610,7 +738,7 @@ def _build_report(results, splits, y, groups, *, return_estimators, **ci_params)
 
     per_class = emotion_report(y_true, y_pred)
     low, high = uar_confidence_interval(y_true, y_pred, speakers, **ci_params)
-    conditions, by_condition = _condition_tables(results, order, y_true, y_pred)
+    conditions, by_condition = _condition_tables(results, conditions, order, y_true, y_pred)
     return EvaluationReport(
         labels=labels,
         y_true=y_true,
@@ -643,20 +771,23 @@ def _build_report(results, splits, y, groups, *, return_estimators, **ci_params)
     )
 
 
-def _condition_tables(results, order, y_true, y_pred):
-    """Pooled figures of the clean and each noisy test condition (None without test_snr)."""
-    names = list(results[0].get("noisy_pred", {})) if results else []
-    if not names:
+def _condition_tables(results, conditions, order, y_true, y_pred):
+    """Pooled figures of the clean and each corrupted test condition (None without any)."""
+    if not conditions or not results:
         return None, None
     by_condition = {
-        name: np.concatenate([r["noisy_pred"][name] for r in results])[order] for name in names
+        c.name: np.concatenate([r["noisy_pred"][c.name] for r in results])[order]
+        for c in conditions
     }
+    clean = _TestCondition("clean", "none")
     rows = []
-    for name, pred in [("clean", y_pred), *by_condition.items()]:
+    for condition, pred in [(clean, y_pred), *zip(conditions, by_condition.values())]:
         rows.append(
             {
-                "condition": name,
-                "snr_db": math.inf if name == "clean" else float(name[3:]),
+                "condition": condition.name,
+                "noise": condition.noise,
+                "snr_db": condition.snr_db,
+                "gain_db": condition.gain_db,
                 "uar": unweighted_average_recall(y_true, pred),
                 "wa": float(accuracy_score(y_true, pred)),
                 "macro_f1": float(

@@ -1,5 +1,7 @@
 """ResamplingPipeline: an imblearn Pipeline whose leading samplers keep fit metadata aligned."""
 
+import inspect
+
 from imblearn.pipeline import Pipeline
 from sklearn.pipeline import Pipeline as PlainPipeline
 from sklearn.utils import _safe_indexing
@@ -21,8 +23,10 @@ class ResamplingPipeline(Pipeline):
     pipeline is fitted first, and every fit argument with one entry per clip (``groups``,
     ``sample_weight``, with or without a ``step__`` prefix) is re-indexed by the sampler's
     ``sample_indices_``, so each copy carries the speaker and weight of its source clip.
-    The rest is imblearn's Pipeline: samplers are skipped by ``predict``, so test clips are
-    never resampled.
+    A sampler whose ``fit_resample`` takes ``groups`` (a
+    :class:`~sklearn_ser.augmentation.NoiseAugmenter`) is handed the speakers, and where it
+    sets ``groups_`` those become the speakers of its output clips. The rest is imblearn's
+    Pipeline: samplers are skipped by ``predict``, so test clips are never resampled.
 
     Parameters
     ----------
@@ -102,7 +106,10 @@ class ResamplingPipeline(Pipeline):
             if not hasattr(step, "fit_resample") or hasattr(step, "transform"):
                 break
             n_before = _num_samples(X)
-            X, y = step.fit_resample(X, y)
+            if _takes_groups(step):
+                X, y = step.fit_resample(X, y, groups=params.get("groups"))
+            else:
+                X, y = step.fit_resample(X, y)
             per_clip = [key for key, value in params.items() if _is_per_clip(value, n_before)]
             if per_clip:
                 index = getattr(step, "sample_indices_", None)
@@ -113,8 +120,20 @@ class ResamplingPipeline(Pipeline):
                         f"clips. Use a sampler that records it, or leave these out of fit.")
                 params = {key: _safe_indexing(value, index) if key in per_clip else value
                           for key, value in params.items()}
+            # A sampler may name the speakers of its copies itself (NoiseAugmenter's copies
+            # can be speakers of their own).
+            if "groups" in params and getattr(step, "groups_", None) is not None:
+                params["groups"] = step.groups_
             fitted[name] = step
         return X, y, params, fitted
+
+
+def _takes_groups(sampler):
+    """Whether a sampler's ``fit_resample`` takes the speakers (``groups=``)."""
+    try:
+        return "groups" in inspect.signature(sampler.fit_resample).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _is_per_clip(value, n_clips):

@@ -1,0 +1,237 @@
+"""NoiseAugmenter: noisy copies of the training clips, one noise condition per speaker."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel, delayed
+
+from ..utils._compat import Interval, StrOptions
+from ._base import _ClipSampler
+from ._effects import add_noise, make_babble
+
+#: Noise kinds of :class:`NoiseAugmenter`.
+NOISE_KINDS = ("white", "pink", "brown", "babble")
+#: Talkers in the babble of one copy.
+BABBLE_TALKERS = 5
+
+
+class NoiseAugmenter(_ClipSampler):
+    """Add noisy copies of the training clips, one noise condition per speaker (a sampler).
+
+    Noise-aware training: ``fit_resample`` returns the clips followed by ``n_copies`` noisy
+    copies of all of them. Each copy of a speaker's clips shares one condition, a noise kind
+    and an SNR drawn for that speaker and copy, because that is how noise reaches a
+    recogniser: one microphone, one room, one call, for all of a speaker's clips. With
+    ``groups`` (the speakers) the copies of a speaker can also be given a speaker id of
+    their own (``copy_groups="apart"``), so that a
+    :class:`~sklearn_ser.features.SpeakerNormalizer` standardises them by their own
+    statistics, exactly as it standardises a test speaker recorded in noise by that
+    speaker's noisy clips. Without ``groups`` every clip draws its own condition.
+
+    Babble is the sum of five other training clips (:func:`make_babble`), of other speakers
+    when ``groups`` is given (other clips otherwise): a copy never hears its own speaker.
+    As an imbalanced-learn sampler it runs only while a pipeline is fitted; test clips are
+    never touched. :class:`~sklearn_ser.pipelines.ResamplingPipeline` hands it ``groups``
+    and takes the copies' speaker ids from ``groups_``.
+
+    Parameters
+    ----------
+    n_copies : int, default=1
+        Noisy copies of every clip.
+    snr_range : (float, float), default=(0.0, 30.0)
+        SNR in dB (clip power over noise power), drawn uniformly per speaker and copy: from
+        a noisy room to a quiet office.
+    noise_types : sequence of {"white", "pink", "brown", "babble"}, \
+            default=("white", "pink", "brown", "babble")
+        Noise kinds, drawn uniformly per speaker and copy.
+    copy_groups : {"apart", "same"}, default="apart"
+        Speaker id of the copies in ``groups_``: ``"apart"`` gives the copies of speaker
+        ``s`` the id ``"s/noise1"`` (``"s/noise2"`` ...), ``"same"`` keeps ``s``. Use
+        ``"same"`` where ids decide a split (a network's early-stopping split holds out
+        whole speakers, and a copy must fall on its speaker's side).
+    sr : int, default=16000
+        Sample rate of the clips.
+    n_jobs : int, default=None
+        Copies are made in parallel with joblib; -1 uses all processors.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the conditions and the noise; drawn in ``fit_resample``.
+
+    Attributes
+    ----------
+    sample_indices_ : ndarray of shape (n_clips * (1 + n_copies),)
+        Index in X of the source of every output clip (originals first, then one block per
+        copy).
+    groups_ : ndarray of str or None
+        Speaker id of every output clip (the originals' ids as strings), when ``groups``
+        was given.
+    conditions_ : list of dict
+        Per copy and speaker (or clip): ``copy``, ``group``, ``noise`` and ``snr``.
+
+    See Also
+    --------
+    Augmenter : Random noise, reverberation, speed, pitch and gain, drawn per copy.
+    SpeedPerturber : Speed-changed copies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.augmentation import NoiseAugmenter
+    >>> rng = np.random.default_rng(0)
+    >>> X = [0.1 * rng.standard_normal(4000).astype("float32") for _ in range(4)]
+    >>> aug = NoiseAugmenter(random_state=0)
+    >>> X_res, y_res = aug.fit_resample(X, ["a", "b", "a", "b"], groups=["s1", "s1", "s2", "s2"])
+    >>> len(X_res), aug.groups_.tolist()
+    (8, ['s1', 's1', 's2', 's2', 's1/noise1', 's1/noise1', 's2/noise1', 's2/noise1'])
+    """
+
+    _parameter_constraints = {
+        "n_copies": [Interval(Integral, 1, None, closed="left")],
+        "snr_range": [tuple, list],
+        "noise_types": [tuple, list],
+        "copy_groups": [StrOptions({"apart", "same"})],
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, n_copies=1, snr_range=(0.0, 30.0), noise_types=NOISE_KINDS,
+                 copy_groups="apart", sr=16000, n_jobs=None, random_state=None):
+        self.n_copies = n_copies
+        self.snr_range = snr_range
+        self.noise_types = noise_types
+        self.copy_groups = copy_groups
+        self.sr = sr
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _check_settings(self):
+        kinds = tuple(self.noise_types)
+        if not kinds or any(k not in NOISE_KINDS for k in kinds):
+            raise ValueError(f"NoiseAugmenter: noise_types must be a non-empty sequence of "
+                             f"{', '.join(map(repr, NOISE_KINDS))}; got {self.noise_types!r}.")
+        low, high = self.snr_range if len(self.snr_range) == 2 else (1, 0)
+        if not low <= high:
+            raise ValueError(f"NoiseAugmenter: snr_range must be a (low, high) pair with "
+                             f"low <= high; got {self.snr_range!r}.")
+        return kinds
+
+    def fit(self, X, y, groups=None):
+        """Validate the parameters and data; use ``fit_resample`` to get the copies.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_samples_i,) or ndarray of shape (n_clips, n_samples)
+            Training clips.
+        y : array-like of shape (n_clips,)
+            Labels.
+        groups : array-like of shape (n_clips,), default=None
+            Speaker of each clip.
+
+        Returns
+        -------
+        self : object
+            The sampler.
+        """
+        self._validate_params()
+        self._check_settings()
+        self._check_inputs(X, y)
+        return self
+
+    def fit_resample(self, X, y, groups=None):
+        """Return the clips followed by their noisy copies, with labels.
+
+        Parameters
+        ----------
+        X : list of ndarray of shape (n_samples_i,) or ndarray of shape (n_clips, n_samples)
+            Training clips at ``self.sr``.
+        y : array-like of shape (n_clips,)
+            Labels.
+        groups : array-like of shape (n_clips,), default=None
+            Speaker of each clip: one condition per speaker and copy, babble from other
+            speakers, and ``groups_`` for the output clips.
+
+        Returns
+        -------
+        X_resampled : list of ndarray of shape (n_samples_j,)
+            The original clips (validated, float32), then the copies (float32, clipped to
+            [-1, 1]).
+        y_resampled : ndarray of shape (n_clips * (1 + n_copies),)
+            Their labels.
+        """
+        self._validate_params()
+        kinds = self._check_settings()
+        clips, y = self._check_inputs(X, y)
+        return self._fit_resample(clips, y, groups=groups, kinds=kinds)
+
+    def _fit_resample(self, X, y, groups=None, kinds=None):
+        """Copies of validated clips ``X`` (list of 1-D float arrays) with labels ``y``."""
+        kinds = self._check_settings() if kinds is None else kinds
+        clips = X
+        if groups is not None:
+            groups = np.asarray(groups)
+            if len(groups) != len(clips):
+                raise ValueError(f"NoiseAugmenter: groups has {len(groups)} entries for "
+                                 f"{len(clips)} clips.")
+        rng = check_random_state(self.random_state)
+        # Without speakers, every clip is a condition of its own.
+        units = np.arange(len(clips)) if groups is None else groups
+        plan, self.conditions_ = self._plan(units, kinds, rng)
+        chunks = np.array_split(np.arange(len(plan)), max(1, min(len(plan), 16)))
+        parts = Parallel(n_jobs=self.n_jobs)(
+            delayed(_noisy_chunk)([(clips[i], snr, kind, seed,
+                                    [clips[j] for j in talkers]) for i, snr, kind, seed, talkers
+                                   in (plan[k] for k in chunk)])
+            for chunk in chunks if len(chunk))
+        copies = [clip for part in parts for clip in part]
+        sources = np.array([p[0] for p in plan], dtype=np.intp)
+        self.sample_indices_ = np.concatenate([np.arange(len(clips)), sources])
+        self.groups_ = None if groups is None else self._output_groups(groups)
+        return list(clips) + copies, y[self.sample_indices_]
+
+    def _plan(self, units, kinds, rng):
+        """Per output copy ``(source, snr, kind, seed, babble talkers)``, and the log."""
+        plan, log = [], []
+        names, index = np.unique(units, return_inverse=True)
+        for copy in range(self.n_copies):
+            draws = [(float(rng.uniform(*self.snr_range)), kinds[rng.randint(len(kinds))])
+                     for _ in names]
+            for u, name in enumerate(names):
+                snr, kind = draws[u]
+                log.append({"copy": copy + 1, "group": name, "noise": kind, "snr": snr})
+            for i in range(len(units)):
+                snr, kind = draws[index[i]]
+                talkers = ()
+                if kind == "babble":
+                    talkers = _babble_talkers(index, i, rng)
+                plan.append((i, snr, kind, int(rng.randint(2**31 - 1)), talkers))
+        return plan, log
+
+    def _output_groups(self, groups):
+        ids = groups.astype(str)
+        blocks = [ids]
+        for copy in range(self.n_copies):
+            blocks.append(np.char.add(ids, f"/noise{copy + 1}") if self.copy_groups == "apart"
+                          else ids)
+        return np.concatenate(blocks)
+
+
+def _babble_talkers(unit_of_clip, i, rng):
+    """Clips of other units (speakers) than clip ``i``'s; other clips if there are none."""
+    others = np.flatnonzero(unit_of_clip != unit_of_clip[i])
+    if len(others) == 0:
+        others = np.delete(np.arange(len(unit_of_clip)), i)
+    if len(others) == 0:
+        raise ValueError("NoiseAugmenter: babble noise needs at least two training clips.")
+    return rng.choice(others, size=min(BABBLE_TALKERS, len(others)), replace=False)
+
+
+def _noisy_chunk(items):
+    out = []
+    for clip, snr, kind, seed, talkers in items:
+        noise = kind
+        if kind == "babble":
+            noise = make_babble(talkers, len(clip), n_talkers=len(talkers), random_state=seed)
+        noisy = add_noise(clip, snr=snr, noise=noise, random_state=seed + 1)
+        out.append(np.clip(noisy, -1.0, 1.0).astype(np.float32))
+    return out
