@@ -4,6 +4,8 @@ Every class subclasses the built-in type that sklearn and user code already catc
 (``ValueError``, ``UserWarning``), so ``except ValueError`` keeps working.
 """
 
+import numpy as np
+
 
 class SklearnSerWarning(UserWarning):
     """Base class of every warning sklearn_ser emits."""
@@ -15,6 +17,39 @@ class AudioWarning(SklearnSerWarning):
 
 class DataWarning(SklearnSerWarning):
     """A dataset loader skipped or repaired a file; the message names the file and why."""
+
+
+class OutOfRangeWarning(SklearnSerWarning):
+    """Clips whose features lie far outside the training range (see ``FeatureRangeGuard``).
+
+    Their predictions are extrapolations: digital silence, a wild recording level or a broken
+    file are scored as if they were speech. One warning names every flagged clip of a call.
+
+    Parameters
+    ----------
+    message : str
+        The text shown to the user.
+    indices : array-like of int, default=()
+        Positions of the flagged clips in the ``X`` that was transformed.
+    features : sequence of tuple of str, default=()
+        For each flagged clip, its features most out of range, worst first.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (n_flagged,), int
+        Positions of the flagged clips, ascending; ``mask[warning.indices] = True`` marks them.
+    features : list of tuple of str
+        The worst features of each clip of ``indices``.
+    """
+
+    def __init__(self, message="", indices=(), features=()):
+        super().__init__(message)
+        self.indices = np.asarray(indices, dtype=np.intp).reshape(-1)
+        self.features = [tuple(names) for names in features]
+
+    def __reduce__(self):
+        # Keep the attributes through pickling (joblib workers, multiprocessing).
+        return type(self), (str(self), self.indices, self.features)
 
 
 class AudioLoadError(ValueError):
@@ -44,6 +79,7 @@ __all__ = [
     "DataWarning",
     "ModelVersionError",
     "ModelVersionWarning",
+    "OutOfRangeWarning",
     "SklearnSerWarning",
     "SpeakerLeakageError",
 ]

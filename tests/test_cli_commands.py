@@ -66,7 +66,9 @@ def test_predict_writes_labels_and_probabilities_and_reports_bad_files(lr_model,
     assert len(rows) == 8 and not any("broken" in r["file"] for r in rows)
     model = load_model(lr_model)
     classes = model.classes_.tolist()
-    assert list(rows[0]) == ["file", "label"] + [f"prob_{c}" for c in classes]
+    assert list(rows[0]) == ["file", "label"] + [f"prob_{c}" for c in classes] + [
+        "out_of_range"]
+    assert {r["out_of_range"] for r in rows} == {"false"}  # ordinary clips, in range
     clips = [load_audio(r["file"]) for r in rows]
     proba = model.predict_proba(clips)
     assert_allclose([[float(r[f"prob_{c}"]) for c in classes] for r in rows], proba, atol=1e-6)

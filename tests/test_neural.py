@@ -314,7 +314,7 @@ def test_speaker_normalised_deep_pipeline_in_evaluate(normalizer_speakers):
     from sklearn_ser.pipelines import make_deep_pipeline, make_named_pipeline
 
     assert [s for s, _ in make_named_pipeline("crnn-sn").steps] == [
-        "logmel", "framewise", "crnnclassifier"]
+        "logmel", "guard", "framewise", "crnnclassifier"]
     seen = normalizer_speakers
     data = make_emotional_speech(48, n_speakers=4, emotions=["anger", "sadness"],
                                  duration=(0.5, 0.7), random_state=0)

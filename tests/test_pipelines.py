@@ -40,15 +40,17 @@ def test_classic_defaults_depend_on_speaker_normalisation(corpus):
     """Without speaker normalisation: speed copies in fit (three times the clips reach the
     classifier) and a shrunk LDA; with it, neither. Both are one argument away."""
     pipe = make_classic_pipeline("svm", features="mfcc")
-    assert [name for name, _ in pipe.steps] == ["speed", "mfcc", "scaler", "lda", "svc"]
+    assert [name for name, _ in pipe.steps] == ["speed", "mfcc", "guard", "scaler", "lda",
+                                                "svc"]
     assert pipe.named_steps["speed"].rates == (0.9, 1.1)
     pipe.fit(corpus.data[:60], corpus.target[:60])
     assert pipe.named_steps["svc"].shape_fit_[0] == 180
     assert pipe.predict(corpus.data[60:]).shape == (len(corpus.data) - 60,)
     normalised = make_classic_pipeline("svm", features="mfcc", speaker_norm=True)
-    assert [n for n, _ in normalised.steps] == ["mfcc", "speakernormalizer", "scaler", "svc"]
+    assert [n for n, _ in normalised.steps] == ["mfcc", "guard", "speakernormalizer", "scaler",
+                                                "svc"]
     plain = make_classic_pipeline("svm", features="mfcc", reduce=None, speed_perturbation=None)
-    assert [name for name, _ in plain.steps] == ["mfcc", "scaler", "svc"]
+    assert [name for name, _ in plain.steps] == ["mfcc", "guard", "scaler", "svc"]
     both = make_classic_pipeline("nb", features="mfcc", speaker_norm=True, reduce="lda",
                                  speed_perturbation=(0.95,))
     assert [n for n, _ in both.steps][:2] == ["speed", "mfcc"] and "lda" in both.named_steps

@@ -18,8 +18,11 @@ def add_parser(commands):
         "probabilities",
         description="Label audio files with a model saved by sklearn-ser train or "
         "sklearn_ser.io.save_model. Folders are searched recursively for audio files. The CSV "
-        "has the columns file, label and prob_<class> for each class (no probabilities for a "
-        "model without predict_proba).",
+        "has the columns file, label, prob_<class> for each class (no probabilities for a "
+        "model without predict_proba) and out_of_range: true where the model's guard step "
+        "found the file's features far outside its training range (silence, a wild level, a "
+        "broken file), so that its label is an extrapolation; such files are also named in "
+        "one warning.",
         epilog="Speaker-normalised models (svm-sn, ...) standardise features per speaker and "
         "so need to know who speaks: --speaker-mode all (default) treats all the given files "
         "as one speaker, dir takes each file's folder as its speaker, none uses the pooled "
@@ -119,11 +122,15 @@ def run(args, argv):
     classes = np.asarray(model.classes_)
     n_threads = args.n_threads or None
     if _has_speaker_normalizer(model) and args.speaker_mode != "none":
-        proba, labels = _predict_by_speaker(model, clips, kept, args.speaker_mode, has_proba,
-                                            n_threads, quiet)
+        proba, labels, caught = _predict_by_speaker(model, clips, kept, args.speaker_mode,
+                                                    has_proba, n_threads, quiet)
     else:
-        proba, labels = _predict_in_batches(model, clips, args.batch_size, has_proba,
-                                            n_threads, quiet)
+        proba, labels, caught = _predict_in_batches(model, clips, args.batch_size, has_proba,
+                                                    n_threads, quiet)
+    flags, worst = _out_of_range(caught, len(kept), _guard_input_names(model))
+    if flags.any():
+        print(f"sklearn-ser predict: warning: {_out_of_range_message(kept, flags, worst)}",
+              file=sys.stderr)
     if not has_proba:
         print("sklearn-ser predict: note: the model has no predict_proba; the CSV has labels "
               "only.", file=sys.stderr)
@@ -132,12 +139,12 @@ def run(args, argv):
     try:
         writer = csv.writer(out)
         writer.writerow(["file", "label"] + ([f"prob_{c}" for c in classes] if has_proba
-                                             else []))
+                                             else []) + ["out_of_range"])
         for k, path in enumerate(kept):
             row = [path, labels[k]]
             if has_proba:
                 row += [f"{p:.6f}" for p in proba[k]]
-            writer.writerow(row)
+            writer.writerow(row + ["true" if flags[k] else "false"])
     finally:
         if args.output:
             out.close()
@@ -147,8 +154,10 @@ def run(args, argv):
 
 
 def _predict_in_batches(model, clips, batch_size, has_proba, n_threads, quiet):
+    """Probabilities (or None), labels, and the guard's warnings as (offset, warning)."""
     from tqdm.auto import tqdm
 
+    from ..features._guard import catch_out_of_range
     from ..streaming._recognizer import _Scorer, limit_threads
 
     classes = np.asarray(model.classes_)
@@ -158,25 +167,28 @@ def _predict_in_batches(model, clips, batch_size, has_proba, n_threads, quiet):
         warnings.filterwarnings("ignore", message=".*has no predict_proba")
         warnings.filterwarnings("ignore", message="The pipeline normalises features per")
         scorer = _Scorer(model)
-        parts = []
+        parts, caught = [], []
         bar = tqdm(total=len(clips), desc="Predicting", unit="file", disable=quiet,
                    file=sys.stderr)
         with limit_threads(n_threads):
             for i in range(0, len(clips), batch_size):
                 batch = clips[i:i + batch_size]
-                parts.append(scorer(batch) if has_proba else model.predict(batch))
+                with catch_out_of_range() as found:  # named once, by file, at the end
+                    parts.append(scorer(batch) if has_proba else model.predict(batch))
+                caught += [(i, warning) for warning in found]
                 bar.update(len(batch))
         bar.close()
     if has_proba:
         proba = np.concatenate(parts)
-        return proba, classes[np.argmax(proba, axis=1)]
-    return None, np.concatenate(parts)
+        return proba, classes[np.argmax(proba, axis=1)], caught
+    return None, np.concatenate(parts), caught
 
 
 def _predict_by_speaker(model, clips, paths, mode, has_proba, n_threads, quiet):
     """Speaker-normalised models: each speaker's clips are standardised together."""
     import sklearn
 
+    from ..features._guard import catch_out_of_range
     from ..streaming._recognizer import limit_threads
 
     if mode == "all":
@@ -188,8 +200,65 @@ def _predict_by_speaker(model, clips, paths, mode, has_proba, n_threads, quiet):
         how = "all files as one" if mode == "all" else "one per folder"
         print(f"Speaker normalisation: {len(np.unique(groups))} speaker(s) ({how}; see "
               "--speaker-mode)", file=sys.stderr)
-    with sklearn.config_context(enable_metadata_routing=True), limit_threads(n_threads):
+    with sklearn.config_context(enable_metadata_routing=True), limit_threads(n_threads), \
+            catch_out_of_range() as found:
         if has_proba:
             proba = model.predict_proba(clips, groups=groups)
-            return proba, np.asarray(model.classes_)[np.argmax(proba, axis=1)]
-        return None, model.predict(clips, groups=groups)
+            labels = np.asarray(model.classes_)[np.argmax(proba, axis=1)]
+        else:
+            proba, labels = None, model.predict(clips, groups=groups)
+    return proba, labels, [(0, warning) for warning in found]
+
+
+def _out_of_range(caught, n_clips, names=None):
+    """Flags of the clips that any guard named, and each one's worst features.
+
+    ``caught`` holds ``(offset, warning)``: the warning's indices count from the first clip of
+    its batch. A fusion has one guard per member, so a clip may be named more than once.
+    ``names`` (or None) replaces the guard's generic names ``x12`` by the features' own.
+    """
+    flags = np.zeros(n_clips, dtype=bool)
+    worst = {}
+    for offset, warning in caught:
+        features = list(warning.features) + [()] * (len(warning.indices) - len(warning.features))
+        for index, found in zip(warning.indices, features):
+            flags[offset + index] = True
+            worst.setdefault(int(offset + index), tuple(_rename(f, names) for f in found))
+    return flags, worst
+
+
+def _guard_input_names(model):
+    """Names of the features the model's ``guard`` step sees, or None.
+
+    The guard gets an array from the extractors, so its own names are ``x0``, ``x1``, ...;
+    the steps before it know the real ones. Only a guard that is a step of the model itself
+    is looked at: in a fusion the members' features differ and a name would be ambiguous.
+    """
+    from sklearn.exceptions import NotFittedError
+
+    steps = [name for name, _ in getattr(model, "steps", None) or []]
+    if "guard" not in steps or steps.index("guard") == 0:
+        return None
+    try:
+        return np.asarray(model[:steps.index("guard")].get_feature_names_out())
+    except (AttributeError, NotFittedError, TypeError, ValueError):
+        return None
+
+
+def _rename(feature, names):
+    if names is None or not feature.startswith("x") or not feature[1:].isdigit():
+        return feature
+    column = int(feature[1:])
+    return str(names[column]) if column < len(names) else feature
+
+
+def _out_of_range_message(files, flags, worst, shown=10):
+    """One message that names the flagged files (the first ``shown``) and their features."""
+    flagged = np.flatnonzero(flags)
+    named = [f"{files[k]}" + (f" ({', '.join(worst[k])})" if worst.get(k) else "")
+             for k in flagged[:shown]]
+    more = f" and {len(flagged) - shown} more" if len(flagged) > shown else ""
+    return (f"{len(flagged)} of {len(files)} file(s) have features far outside the model's "
+            "training range, so their labels are extrapolations (silence, a wild level, a "
+            f"broken file?): {'; '.join(named)}{more}. The CSV marks them in its "
+            "out_of_range column.")

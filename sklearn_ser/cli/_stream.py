@@ -29,7 +29,9 @@ def add_parser(commands):
         help="recognise emotions live in an audio file or from the microphone",
         description="Score sliding windows of a file or of the microphone with a saved model "
         "and print each window's time, label and top class probabilities as soon as it is "
-        "complete. Silent windows are printed as such and not scored.",
+        "complete. Silent windows are printed as such and not scored. A window whose features "
+        "lie far outside the model's training range (its guard step) is marked "
+        "[out of range] (out_of_range in --json): its label is an extrapolation.",
         epilog="The microphone needs the optional package sounddevice (pip install "
         "sounddevice). Stop with Ctrl-C.",
     )
@@ -72,7 +74,9 @@ def format_event(event, top=3):
         return f"{span}  (silence, {level} dB)"
     ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:max(1, top)]
     probs = "  ".join(f"{label} {p:.2f}" for label, p in ranked)
-    return f"{span}  {str(event.label):<12} {probs}"
+    # The model's guard found this window far outside its training range: say so on the line.
+    mark = "  [out of range]" if event.out_of_range else ""
+    return f"{span}  {str(event.label):<12} {probs}{mark}"
 
 
 def event_json(event):
@@ -84,6 +88,7 @@ def event_json(event):
         "level_db": None if math.isinf(event.level_db) else round(event.level_db, 2),
         "label": None if event.label is None else str(event.label),
         "probabilities": {str(k): round(v, 6) for k, v in event.probabilities.items()},
+        "out_of_range": bool(event.out_of_range),
     }
 
 

@@ -2,6 +2,7 @@
 
 from ._base import FUNCTIONAL_PRESETS
 from ._framewise import FrameWise, check_sequences
+from ._guard import FeatureRangeGuard
 from ._lpcc import LPCCExtractor, levinson_durbin, lpc_to_cepstrum, lpcc
 from ._mfcc import LogMelExtractor, MFCCExtractor, mfcc
 from ._pooling import FUNCTIONALS, sequence_lengths
@@ -14,6 +15,7 @@ __all__ = [
     "FUNCTIONALS",
     "FUNCTIONAL_PRESETS",
     "ExtractorUnion",
+    "FeatureRangeGuard",
     "FrameWise",
     "LPCCExtractor",
     "LogMelExtractor",

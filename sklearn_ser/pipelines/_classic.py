@@ -12,6 +12,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from ..features import (
     ExtractorUnion,
+    FeatureRangeGuard,
     LogMelExtractor,
     LPCCExtractor,
     MFCCExtractor,
@@ -148,6 +149,7 @@ def make_classic_pipeline(
     reduce="auto",
     n_components=None,
     speed_perturbation="auto",
+    guard=True,
     sr=16000,
     class_weight=None,
     memory=None,
@@ -156,12 +158,12 @@ def make_classic_pipeline(
 ):
     """A classic recogniser that starts from clips.
 
-    The pipeline is ``[SpeedPerturber] -> extractor(s) -> [SpeakerNormalizer] ->
-    StandardScaler -> [PCA | LDA] -> classifier``. Every parameter is reachable by
-    ``set_params`` and ``GridSearchCV``: with one extractor its step is named after it
-    (``mfcc__n_mfcc``); with several they sit in an ``ExtractorUnion`` named ``features``
-    (``features__mfcc__n_mfcc``). The classifier step takes sklearn's ``make_pipeline`` name
-    (``svc__C``, ``gaussiannb__var_smoothing``, ...).
+    The pipeline is ``[SpeedPerturber] -> extractor(s) -> [FeatureRangeGuard] ->
+    [SpeakerNormalizer] -> StandardScaler -> [PCA | LDA] -> classifier``. Every parameter is
+    reachable by ``set_params`` and ``GridSearchCV``: with one extractor its step is named
+    after it (``mfcc__n_mfcc``); with several they sit in an ``ExtractorUnion`` named
+    ``features`` (``features__mfcc__n_mfcc``). The classifier step takes sklearn's
+    ``make_pipeline`` name (``svc__C``, ``gaussiannb__var_smoothing``, ...).
 
     Parameters
     ----------
@@ -187,6 +189,14 @@ def make_classic_pipeline(
         :class:`~sklearn_ser.augmentation.SpeedPerturber` (step ``"speed"``) adds in ``fit``
         only, one copy of every training clip per factor. ``"auto"``: (0.9, 1.1) without
         speaker normalisation, none with it (see Notes). None: no copies.
+    guard : bool, default=True
+        Put a :class:`~sklearn_ser.features.FeatureRangeGuard` (step ``"guard"``) on the raw
+        pooled features, before any normalisation: it learns their training range in
+        ``fit`` (speed copies included) and, at prediction time, warns with an
+        :class:`~sklearn_ser.exceptions.OutOfRangeWarning` naming the clips whose features
+        lie far outside it (silence, a wild level, a broken file). It never changes a
+        prediction. False leaves it out; ``set_params(guard="passthrough")`` turns it off
+        in a built pipeline.
     sr : int, default=16000
         Sample rate of the clips.
     class_weight : dict, "balanced" or None, default=None
@@ -222,10 +232,10 @@ def make_classic_pipeline(
     >>> from sklearn_ser.pipelines import make_classic_pipeline
     >>> pipe = make_classic_pipeline("svm", features="mfcc")
     >>> [name for name, _ in pipe.steps]
-    ['speed', 'mfcc', 'scaler', 'lda', 'svc']
+    ['speed', 'mfcc', 'guard', 'scaler', 'lda', 'svc']
     >>> pipe = make_classic_pipeline("svm", speaker_norm=True, reduce="pca", n_components=0.95)
     >>> [name for name, _ in pipe.steps]
-    ['features', 'speakernormalizer', 'scaler', 'pca', 'svc']
+    ['features', 'guard', 'speakernormalizer', 'scaler', 'pca', 'svc']
     """
     if kind not in CLASSIFIERS:
         raise ValueError(f"Unknown classic model {kind!r}; choose from {sorted(CLASSIFIERS)}.")
@@ -234,6 +244,10 @@ def make_classic_pipeline(
     if reduce == "auto":
         reduce = None if speaker_norm else "lda"
     steps = [make_features(features, sr=sr, memory=memory, n_jobs=n_jobs)]
+    if guard:
+        # On the raw features: after a per-speaker normaliser a far-off clip could look
+        # ordinary (a whole speaker at a wild level is standardised back into range).
+        steps.append(("guard", FeatureRangeGuard()))
     if speaker_norm:
         steps.append(("speakernormalizer", SpeakerNormalizer()))
     steps.append(("scaler", StandardScaler()))

@@ -7,7 +7,13 @@ importing :mod:`sklearn_ser.pipelines` never imports torch.
 from sklearn import config_context
 from sklearn.preprocessing import StandardScaler
 
-from ..features import FrameWise, LogMelExtractor, MFCCExtractor, SpeakerNormalizer
+from ..features import (
+    FeatureRangeGuard,
+    FrameWise,
+    LogMelExtractor,
+    MFCCExtractor,
+    SpeakerNormalizer,
+)
 from ._resampling import resolve_speeds, speed_perturbed
 
 #: Network class (in sklearn_ser.neural) and step name of each kind.
@@ -47,13 +53,14 @@ _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
                        hop_length=320, max_frames=300, speaker_norm=False,
-                       speed_perturbation="auto", memory=None, random_state=None,
+                       speed_perturbation="auto", guard=True, memory=None, random_state=None,
                        **net_params):
     """A deep recogniser that starts from clips.
 
-    The pipeline is ``extractor(pooling=None) -> FrameWise(StandardScaler()) -> network``: the
-    extractor returns NaN-padded frame sequences, the scaler standardises each coefficient over
-    the real frames of the training clips, and the network masks the padding. With speed
+    The pipeline is ``extractor(pooling=None) -> FeatureRangeGuard -> FrameWise(StandardScaler())
+    -> network``: the extractor returns NaN-padded frame sequences, the guard warns about clips
+    far outside the training range, the scaler standardises each coefficient over the real
+    frames of the training clips, and the network masks the padding. With speed
     perturbation a :class:`~sklearn_ser.augmentation.SpeedPerturber` goes first, in a
     :class:`~sklearn_ser.pipelines.ResamplingPipeline`: it adds speed-changed copies of the
     training clips in ``fit`` only. Every parameter
@@ -93,6 +100,13 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         clip per factor, duration and pitch changed together). ``"auto"``: (0.9, 1.1)
         without speaker normalisation, where it was measured (see Notes), and none with it.
         None: no copies, and the pipeline is a plain :class:`sklearn.pipeline.Pipeline`.
+    guard : bool, default=True
+        Put a :class:`~sklearn_ser.features.FeatureRangeGuard` (step ``"guard"``) on the raw
+        frame sequences, before the scaler: it learns each coefficient's range over the
+        training frames in ``fit`` (speed copies included) and, at prediction time, warns
+        with an :class:`~sklearn_ser.exceptions.OutOfRangeWarning` naming the clips whose
+        typical (median) frame lies far outside it. It never changes a prediction. False
+        leaves it out; ``set_params(guard="passthrough")`` turns it off in a built pipeline.
     memory : str, joblib.Memory or None, default=None
         Feature cache of the extractor (its ``memory`` parameter): a grid search over network
         parameters then extracts each fold's training and test features once.
@@ -130,7 +144,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     >>> from sklearn_ser.pipelines import make_deep_pipeline
     >>> pipe = make_deep_pipeline("crnn", max_epochs=5, random_state=0)
     >>> [name for name, _ in pipe.steps]
-    ['speed', 'logmel', 'framewise', 'crnnclassifier']
+    ['speed', 'logmel', 'guard', 'framewise', 'crnnclassifier']
     """
     if kind not in NETWORKS:
         raise ValueError(f"Unknown deep model {kind!r}; choose from {sorted(NETWORKS)}.")
@@ -154,7 +168,10 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     # its split holds out whole training speakers; evaluate turns routing on for the request.
     request_speakers(network)
     scaler = FrameWise(SpeakerNormalizer() if speaker_norm else StandardScaler())
-    steps = [(features, extractor), ("framewise", scaler), (step, network)]
+    steps = [(features, extractor)]
+    if guard:
+        steps.append(("guard", FeatureRangeGuard()))
+    steps += [("framewise", scaler), (step, network)]
     return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr)
 
 

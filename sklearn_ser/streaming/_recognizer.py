@@ -77,6 +77,8 @@ class _Scorer:
       one-hot probabilities of their prediction, with a warning.
     * Speaker-normalised pipelines standardise each clip with the pooled training statistics
       (no speaker enrolment in a stream), warned once here instead of at every call.
+    * :meth:`score` also says which clips the pipeline's
+      :class:`~sklearn_ser.features.FeatureRangeGuard` flags (none without a guard).
     """
 
     def __init__(self, pipeline):
@@ -96,6 +98,9 @@ class _Scorer:
         self._trim = (steps is not None and len(steps) > 1 and self.has_proba
                       and type(final).__module__.startswith("sklearn_ser.neural"))
         self._features = pipeline[:-1] if self._trim else None
+        from ..features._guard import find_guards
+
+        self.guarded = bool(find_guards(pipeline))
         self.speaker_norm = _has_speaker_normalizer(pipeline)
         if self.speaker_norm:
             warnings.warn(
@@ -104,6 +109,29 @@ class _Scorer:
                 StreamingWarning, stacklevel=3)
 
     def __call__(self, clips):
+        return self._proba(clips)
+
+    def score(self, clips):
+        """Probabilities of the clips, and which of them the pipeline's guard flags.
+
+        The guard's :class:`~sklearn_ser.exceptions.OutOfRangeWarning` of this call is
+        caught and read (its ``indices``), not shown: the features are computed once, for
+        both. Without a guard in the pipeline no clip is flagged.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_clips, n_classes)
+        out_of_range : ndarray of shape (n_clips,), bool
+        """
+        from ..features._guard import catch_out_of_range, flagged_mask
+
+        if not self.guarded:
+            return self._proba(clips), np.zeros(len(clips), dtype=bool)
+        with catch_out_of_range() as caught:
+            proba = self._proba(clips)
+        return proba, flagged_mask(caught, len(clips))
+
+    def _proba(self, clips):
         with warnings.catch_warnings():
             if self.speaker_norm:
                 warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
@@ -212,6 +240,11 @@ class StreamEvent:
         The window's own class probabilities.
     classes : ndarray of shape (n_classes,)
         The labels of the columns of ``proba``.
+    out_of_range : bool
+        True when the pipeline's :class:`~sklearn_ser.features.FeatureRangeGuard` found the
+        window's features far outside the training range (digital silence, a wild level, a
+        broken input): its label is an extrapolation. Always False for a skipped window and
+        for a pipeline without a guard.
     """
 
     start: float
@@ -222,6 +255,7 @@ class StreamEvent:
     proba: np.ndarray = None
     raw_proba: np.ndarray = None
     classes: np.ndarray = None
+    out_of_range: bool = False
 
     @property
     def probabilities(self):
@@ -432,10 +466,10 @@ class StreamingRecognizer:
         scored = [i for i, ((_, samples), level) in enumerate(zip(windows, levels))
                   if len(samples) >= _MIN_SCORED_SECONDS * self.sr
                   and (threshold is None or level >= threshold)]
-        proba = None
+        proba = flags = None
         if scored:
             with limit_threads(self.n_threads):
-                proba = self._scorer([windows[i][1] for i in scored])
+                proba, flags = self._scorer.score([windows[i][1] for i in scored])
         rows = dict(zip(scored, range(len(scored))))
         events = []
         for i, ((start, samples), level) in enumerate(zip(windows, levels)):
@@ -449,7 +483,8 @@ class StreamingRecognizer:
             smooth = self._smooth(raw)
             events.append(StreamEvent(
                 is_speech=True, label=self.classes_[int(np.argmax(smooth))], proba=smooth,
-                raw_proba=raw, classes=self.classes_, **times))
+                raw_proba=raw, classes=self.classes_, out_of_range=bool(flags[rows[i]]),
+                **times))
         return events
 
     def _smooth(self, raw):
