@@ -1,5 +1,6 @@
 """Feature extraction: batched framing kernel, cepstral extractors and pooling functionals."""
 
+from ._activity import speech_blocks
 from ._base import FUNCTIONAL_PRESETS
 from ._framewise import FrameWise, check_sequences
 from ._guard import FeatureRangeGuard
@@ -30,5 +31,6 @@ __all__ = [
     "mfcc",
     "pitch",
     "spectral",
+    "speech_blocks",
     "sequence_lengths",
 ]

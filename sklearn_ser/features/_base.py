@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._validation import check_clips, clip_lengths
 from ..utils._compat import HasMethods, Interval, StrOptions, _fit_context
+from ._activity import select_frames, speech_frame_mask
 from ._framing import (
     chunked_frames,
     frame_counts,
@@ -91,6 +92,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         "deltas": [Interval(Integral, 0, 2, closed="both")],
         "functionals": [StrOptions(set(FUNCTIONAL_PRESETS)), list, tuple],
         "pooling": [StrOptions({"stats"}), None],
+        "speech_only": ["boolean"],
         "max_frames": [Interval(Integral, 1, None, closed="left"), None],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [Integral, None],
@@ -218,8 +220,18 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         """``_frame_features`` run chunk by chunk (cache-sized temporaries), joined."""
         return chunked_frames(self._frame_features, clips)
 
-    def _frames_with_deltas(self, clips):
+    def _speech_frames(self, clips):
+        """Frame features of the clips, only their speech frames when ``speech_only``."""
         frames, counts = self._chunked_frame_features(clips)
+        if not self.speech_only:
+            return frames, counts
+        mask = speech_frame_mask(clips, counts, sr=self.sr, hop_length=self.hop_length)
+        return select_frames(frames, counts, mask)
+
+    def _frames_with_deltas(self, clips):
+        # Deltas follow the selection: a clip's speech frames give the same deltas whatever
+        # silence surrounded them.
+        frames, counts = self._speech_frames(clips)
         streams = [frames] + [deltas(frames, counts, order=k) for k in range(1, self.deltas + 1)]
         stacked = np.concatenate(streams, axis=1) if len(streams) > 1 else frames
         return stacked, counts

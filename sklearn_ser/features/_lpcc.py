@@ -245,6 +245,12 @@ class LPCCExtractor(_PooledFrameExtractor):
     pooling : {"stats", None}, default="stats"
         ``"stats"`` returns functionals, one row per clip; None returns NaN-padded frame
         sequences ``(n_clips, max_frames_, n_coeffs)``.
+    speech_only : bool, default=True
+        Pool (or keep as sequences) only the frames that hold speech, by the clip's own
+        voice-activity mask (:func:`sklearn_ser.features.speech_blocks`: energy within 40 dB
+        of the clip's loudest 10 ms; digital silence never counts). Added silence or padding
+        then moves the features little. A clip without speech falls back
+        to all its frames. False uses every frame.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
@@ -304,6 +310,7 @@ class LPCCExtractor(_PooledFrameExtractor):
         deltas=1,
         functionals="standard",
         pooling="stats",
+        speech_only=True,
         max_frames=None,
         memory=None,
         n_jobs=None,
@@ -317,6 +324,7 @@ class LPCCExtractor(_PooledFrameExtractor):
         self.deltas = deltas
         self.functionals = functionals
         self.pooling = pooling
+        self.speech_only = speech_only
         self.max_frames = max_frames
         self.memory = memory
         self.n_jobs = n_jobs

@@ -233,6 +233,12 @@ class MFCCExtractor(_MelFrameExtractor):
     pooling : {"stats", None}, default="stats"
         ``"stats"`` returns functionals, one row per clip; None returns the frame sequences
         ``(n_clips, max_frames_, n_coeffs)``, NaN-padded (see :class:`FrameWise`).
+    speech_only : bool, default=True
+        Pool (or keep as sequences) only the frames that hold speech, by the clip's own
+        voice-activity mask (:func:`sklearn_ser.features.speech_blocks`: energy within 40 dB
+        of the clip's loudest 10 ms; digital silence never counts). Added silence or padding
+        then moves the features little. A clip without speech falls back
+        to all its frames. False uses every frame.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
@@ -300,6 +306,7 @@ class MFCCExtractor(_MelFrameExtractor):
         deltas=2,
         functionals="standard",
         pooling="stats",
+        speech_only=True,
         max_frames=None,
         memory=None,
         n_jobs=None,
@@ -316,6 +323,7 @@ class MFCCExtractor(_MelFrameExtractor):
         self.deltas = deltas
         self.functionals = functionals
         self.pooling = pooling
+        self.speech_only = speech_only
         self.max_frames = max_frames
         self.memory = memory
         self.n_jobs = n_jobs
@@ -369,6 +377,12 @@ class LogMelExtractor(_MelFrameExtractor):
         Statistics taken over each clip's frames when ``pooling="stats"``.
     pooling : {"stats", None}, default=None
         None returns NaN-padded frame sequences; ``"stats"`` one row of functionals per clip.
+    speech_only : bool, default=True
+        Pool (or keep as sequences) only the frames that hold speech, by the clip's own
+        voice-activity mask (:func:`sklearn_ser.features.speech_blocks`: energy within 40 dB
+        of the clip's loudest 10 ms; digital silence never counts). Added silence or padding
+        then moves the features little. A clip without speech falls back
+        to all its frames. False uses every frame.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
@@ -428,6 +442,7 @@ class LogMelExtractor(_MelFrameExtractor):
         deltas=0,
         functionals="standard",
         pooling=None,
+        speech_only=True,
         max_frames=None,
         memory=None,
         n_jobs=None,
@@ -443,6 +458,7 @@ class LogMelExtractor(_MelFrameExtractor):
         self.deltas = deltas
         self.functionals = functionals
         self.pooling = pooling
+        self.speech_only = speech_only
         self.max_frames = max_frames
         self.memory = memory
         self.n_jobs = n_jobs

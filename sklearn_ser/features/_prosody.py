@@ -16,6 +16,7 @@ import soxr
 from .._validation import check_clips
 from ..exceptions import AudioWarning
 from ..utils._compat import Interval
+from ._activity import select_frames, speech_frame_mask
 from ._base import _PooledFrameExtractor
 from ._framing import (
     FFT_WORKERS,
@@ -317,6 +318,12 @@ class ProsodyExtractor(_PooledFrameExtractor):
         Statistics taken over each contour.
     pooling : {"stats", None}, default="stats"
         ``"stats"``: functionals per clip; None: NaN-padded contour sequences.
+    speech_only : bool, default=True
+        Pool (or keep as sequences) only the frames that hold speech, by the clip's own
+        voice-activity mask (:func:`sklearn_ser.features.speech_blocks`: energy within 40 dB
+        of the clip's loudest 10 ms; digital silence never counts). Added silence or padding
+        then moves the features little. A clip without speech falls back
+        to all its frames. False uses every frame.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
@@ -377,6 +384,7 @@ class ProsodyExtractor(_PooledFrameExtractor):
         deltas=1,
         functionals="standard",
         pooling="stats",
+        speech_only=True,
         max_frames=None,
         memory=None,
         n_jobs=None,
@@ -391,6 +399,7 @@ class ProsodyExtractor(_PooledFrameExtractor):
         self.deltas = deltas
         self.functionals = functionals
         self.pooling = pooling
+        self.speech_only = speech_only
         self.max_frames = max_frames
         self.memory = memory
         self.n_jobs = n_jobs
@@ -424,7 +433,7 @@ class ProsodyExtractor(_PooledFrameExtractor):
                               pitch_sr=self.pitch_sr)
 
     def _sequence_chunk(self, clips):
-        values, counts = self._chunked_frame_features(clips)
+        values, counts = self._speech_frames(clips)
         streams = [values] + [frame_deltas(values, counts, order=k)
                               for k in range(1, self.deltas + 1)]
         return pad_sequences(np.concatenate(streams, axis=1), counts, self.max_frames_)
@@ -436,16 +445,36 @@ class ProsodyExtractor(_PooledFrameExtractor):
                                     minlength=len(counts)).astype(np.int64)
         _warn_unvoiced(offset + np.flatnonzero(voiced_counts == 0))
         # Pitch and HNR are pooled over voiced frames (a clip without any gets one row of 0),
-        # loudness and periodicity over all frames.
+        # loudness and periodicity over the speech frames (all frames without speech_only),
+        # and the timing measures over the span from the first to the last speech frame, so
+        # that silence around the utterance changes none of them.
         tonal = _voiced_stack(values[:, [0, 4]], voiced, counts, voiced_counts)
-        groups = [(tonal, np.maximum(voiced_counts, 1)), (values[:, [3, 2]], counts)]
+        level, level_counts = values[:, [3, 2]], counts
+        span, span_counts = values, counts
+        if self.speech_only:
+            mask = speech_frame_mask(clips, counts, sr=self.sr, hop_length=self.hop_length)
+            level, level_counts = select_frames(level, counts, mask)
+            span, span_counts = select_frames(values, counts, _span_mask(mask, counts))
+        groups = [(tonal, np.maximum(voiced_counts, 1)), (level, level_counts)]
         blocks = []
         for order in range(self.deltas + 1):
             for contours, group_counts in groups:
                 level = frame_deltas(contours, group_counts, order=order) if order else contours
                 blocks.append(pool(level, group_counts, self._functionals))
-        blocks.append(_clip_measures(values, counts, self.hop_length / self.sr))
+        blocks.append(_clip_measures(span, span_counts, self.hop_length / self.sr))
         return np.concatenate(blocks, axis=1)
+
+
+def _span_mask(mask, counts):
+    """Each clip's frames from its first to its last True frame of ``mask`` (all of them
+    where it has none)."""
+    out = np.ones(len(mask), dtype=bool)
+    for start, count in zip(segment_starts(counts), counts):
+        index = np.flatnonzero(mask[start : start + count])
+        if len(index):
+            out[start : start + index[0]] = False
+            out[start + index[-1] + 1 : start + count] = False
+    return out
 
 
 def _voiced_stack(contours, voiced, counts, voiced_counts):

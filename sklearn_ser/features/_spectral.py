@@ -17,6 +17,11 @@ from ._framing import (
 )
 
 _EPS = 1e-10
+_TINY = 1e-30
+#: Dynamic range of the spectral contrast below each clip's peak power, as MFCC's top_db.
+FLOOR_DB = 80.0
+#: Half-width of the zero-crossing dead zone, relative to the clip's peak (-60 dB).
+ZCR_DEAD_ZONE = 1e-3
 
 #: Frame descriptors of :func:`spectral_frames`, in column order (before the contrast bands).
 SPECTRAL_DESCRIPTORS = (
@@ -33,7 +38,7 @@ def _band_edges(sr, n_fft, n_bands, fmin=200.0):
     return [(lo, max(hi, lo + 1)) for lo, hi in zip(edges[:-1], edges[1:])]
 
 
-def _contrast(power_t, sr, n_fft, n_bands, quantile=0.02):
+def _contrast(power_t, sr, n_fft, n_bands, floor, quantile=0.02):
     """Peak-to-valley ratio (dB) of each octave band, per frame (librosa's definition),
     ``(n_frames, n_bands + 1)``.
 
@@ -57,8 +62,11 @@ def _contrast(power_t, sr, n_fft, n_bands, quantile=0.02):
             parts = np.sort(band.T, axis=1)
             valley[i] = parts[:, :k].mean(axis=1, dtype=np.float64)
             peak[i] = parts[:, width - k :].mean(axis=1, dtype=np.float64)
-    peak += _EPS
-    valley += _EPS
+    # Peaks and valleys floored at the clip's own floor (see _clip_floor), not at an
+    # absolute amin: an empty band's valley is then the same for exact zeros and for a
+    # faint hiss, and the contrast does not change with the clip's gain.
+    np.maximum(peak, floor, out=peak)
+    np.maximum(valley, floor, out=valley)
     return (10.0 * np.log10(np.divide(peak, valley, out=peak))).T
 
 
@@ -111,7 +119,11 @@ def _waveform_frame_stats(clips, counts, *, n_fft, hop_length):
         energy[start : start + count] = sums[first + blocks_per_frame] - sums[first]
         # change[i]: a sign change between samples i - 1 and i. A frame from sample s counts
         # the changes at s + 1 ... s + n_fft - 1: its blocks' total less the one at s.
-        signs = np.signbit(padded)
+        # Samples within ZCR_DEAD_ZONE of the clip's peak count as non-negative: a faint
+        # hiss around zero (dither, or the padding of a recording) then crosses nothing,
+        # where it would otherwise fill a frame beside it with crossings.
+        peak = float(np.abs(clip).max()) if len(clip) else 0.0
+        signs = padded < -ZCR_DEAD_ZONE * peak
         change = np.zeros(len(padded), dtype=bool)
         np.not_equal(signs[1:], signs[:-1], out=change[1:])
         changes = np.zeros(n_blocks + 1, dtype=np.int64)
@@ -163,13 +175,29 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     roll = freqs[_rolloff_bins(power, rolloff)]
     log_power = power32_t + np.float32(_EPS)
     np.log(log_power, out=log_power)
-    flatness = np.exp(log_power.mean(axis=0, dtype=np.float64)) / (total / len(freqs))
+    # librosa's rule: every bin floored at amin (_EPS) in both means, so the ratio is a
+    # geometric over an arithmetic mean of the same values, at most 1, and 1 for a silent
+    # frame (dividing by the unfloored mean gave n_bins there).
+    arithmetic = (total - _EPS) / len(freqs) + _EPS
+    flatness = np.minimum(np.exp(log_power.mean(axis=0, dtype=np.float64)) / arithmetic, 1.0)
     flux = _flux(np.sqrt(power32_t), counts)
     slope = _log_spectral_slope(log_power, freqs)
     zcr, rms_db = _waveform_frame_stats(clips, counts, n_fft=n_fft, hop_length=hop_length)
     columns = [centroid, bandwidth, roll, flatness, flux, slope, alpha, hammarberg, zcr, rms_db]
-    contrast = _contrast(power32_t, sr, n_fft, n_bands)
+    contrast = _contrast(power32_t, sr, n_fft, n_bands, _clip_floor(power32_t, counts))
     return np.column_stack(columns + [contrast]), counts
+
+
+def _clip_floor(power_t, counts):
+    """Per frame, its clip's peak bin power less ``FLOOR_DB``.
+
+    Relative to the clip, as MFCC's ``top_db`` is, with no absolute floor above it (an amin
+    of 1e-10 would bind for quiet clips and make them differ from the same clip louder);
+    ``_TINY`` only keeps an all-zero clip's ratios at 0 dB.
+    """
+    frame_peaks = power_t.max(axis=0).astype(np.float64)
+    clip_peaks = np.maximum.reduceat(frame_peaks, segment_starts(counts))
+    return np.maximum(np.repeat(clip_peaks * 10.0 ** (-FLOOR_DB / 10.0), counts), _TINY)
 
 
 def _rolloff_bins(power_t, fraction, block=16):
@@ -259,6 +287,12 @@ class SpectralExtractor(_PooledFrameExtractor):
         Statistics taken over each clip's frames.
     pooling : {"stats", None}, default="stats"
         ``"stats"``: functionals per clip; None: NaN-padded frame sequences.
+    speech_only : bool, default=True
+        Pool (or keep as sequences) only the frames that hold speech, by the clip's own
+        voice-activity mask (:func:`sklearn_ser.features.speech_blocks`: energy within 40 dB
+        of the clip's loudest 10 ms; digital silence never counts). Added silence or padding
+        then moves the features little. A clip without speech falls back
+        to all its frames. False uses every frame.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
@@ -302,6 +336,7 @@ class SpectralExtractor(_PooledFrameExtractor):
         deltas=1,
         functionals="standard",
         pooling="stats",
+        speech_only=True,
         max_frames=None,
         memory=None,
         n_jobs=None,
@@ -314,6 +349,7 @@ class SpectralExtractor(_PooledFrameExtractor):
         self.deltas = deltas
         self.functionals = functionals
         self.pooling = pooling
+        self.speech_only = speech_only
         self.max_frames = max_frames
         self.memory = memory
         self.n_jobs = n_jobs

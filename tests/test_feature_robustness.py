@@ -1,0 +1,147 @@
+"""Every extractor on the inputs users really bring: silence, padding, DC, clipping, low level.
+
+Each case is checked for finite, bounded features that stay put when a tiny dither (Gaussian,
+standard deviation 1e-7, about one step of a 24-bit converter) is added: a feature that jumps under such a dither
+sits on a numerical singularity (an unfloored log or ratio, a count of crossings of zero).
+
+Tolerance, stated once: deviations are measured in units of each feature's standard deviation
+over a reference set of normal clips; the 99th percentile over the features must stay under
+``DITHER_TOLERANCE`` and the median under a tenth of it. Slopes and kurtoses of a clip with a
+handful of speech frames can move more than that in those units (their spread over normal
+clips is tiny), which is why a percentile and not the maximum is bounded.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_ser.datasets import make_emotional_speech
+from sklearn_ser.exceptions import AudioWarning
+from sklearn_ser.features import (
+    LogMelExtractor,
+    LPCCExtractor,
+    MFCCExtractor,
+    ProsodyExtractor,
+    SpectralExtractor,
+)
+from sklearn_ser.features import speech_blocks
+
+DITHER_TOLERANCE = 1.5
+# No feature of any real input may be larger than this (features are dB, Hz, ratios, counts).
+BOUND = 1e5
+
+EXTRACTORS = [
+    MFCCExtractor(functionals="full"),
+    LPCCExtractor(),
+    SpectralExtractor(functionals="full"),
+    ProsodyExtractor(functionals="full"),
+    LogMelExtractor(pooling="stats"),
+]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """Synthetic utterances with a studio-like noise floor (-70 dB below their level)."""
+    rng = np.random.default_rng(0)
+    clips = make_emotional_speech(12, random_state=0).data
+    return [(c + 3e-4 * rng.standard_normal(len(c))).astype(np.float32) for c in clips]
+
+
+def _cases(clip):
+    zeros = np.zeros(8000, dtype=np.float32)
+    return {
+        "zero padding": np.concatenate([zeros, clip, zeros]),
+        "dc offset": (clip + 0.2).astype(np.float32),
+        "clipping": np.clip(20 * clip, -1, 1).astype(np.float32),
+        "-60 dBFS": (clip * 10 ** (-60 / 20) / np.abs(clip).max()).astype(np.float32),
+        "short voiced part": np.concatenate([2 * zeros, clip[4000:4800], 2 * zeros]),
+    }
+
+
+def _dithered(clip, seed=1):
+    rng = np.random.default_rng(seed)
+    return (clip + 1e-7 * rng.standard_normal(len(clip))).astype(np.float32)
+
+
+def _transform(est, clips):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)
+        return est.transform(clips)
+
+
+@pytest.mark.parametrize("est", EXTRACTORS, ids=lambda e: type(e).__name__)
+def test_odd_inputs_give_finite_features_that_dither_does_not_move(est, reference):
+    est = est.fit(reference)
+    scale = _transform(est, reference).std(axis=0) + 1e-12
+    for name, clip in _cases(reference[0]).items():
+        plain, dithered = _transform(est, [clip, _dithered(clip)])
+        assert np.isfinite(plain).all(), name
+        assert np.abs(plain).max() < BOUND, name
+        deviation = np.abs(plain - dithered) / scale
+        assert np.quantile(deviation, 0.99) < DITHER_TOLERANCE, name
+        assert np.median(deviation) < DITHER_TOLERANCE / 10, name
+
+
+@pytest.mark.parametrize("est", EXTRACTORS, ids=lambda e: type(e).__name__)
+def test_digital_silence_is_finite_bounded_and_warned(est, reference):
+    est = est.fit(reference)
+    with pytest.warns(AudioWarning, match="silent"):
+        features = est.transform([np.zeros(16000, dtype=np.float32), reference[1]])
+    assert np.isfinite(features).all()
+    assert np.abs(features).max() < BOUND
+
+
+@pytest.mark.parametrize("est", EXTRACTORS, ids=lambda e: type(e).__name__)
+def test_padding_with_silence_moves_speech_features_little(est, reference):
+    """0.5 s of zeros at both ends: with the speech mask almost nothing moves, without it
+    (``speech_only=False``) the functionals pool the padding too."""
+    zeros = np.zeros(8000, dtype=np.float32)
+    padded = [np.concatenate([zeros, c, zeros]) for c in reference]
+    moved = {}
+    for speech_only in (True, False):
+        fitted = est.set_params(speech_only=speech_only).fit(reference)
+        plain = _transform(fitted, reference)
+        scale = plain.std(axis=0) + 1e-12
+        deviation = np.abs(_transform(fitted, padded) - plain) / scale
+        moved[speech_only] = np.mean(deviation.max(axis=0) > 1.0)
+    est.set_params(speech_only=True)
+    assert moved[True] <= 0.02
+    if not isinstance(est, ProsodyExtractor):  # its pitch functionals are voiced-only anyway
+        assert moved[False] > 5 * moved[True]
+
+
+def test_flatness_of_silent_frames_is_one_not_the_bin_count(reference):
+    est = SpectralExtractor(functionals=["max"], deltas=0, speech_only=False).fit(reference)
+    names = list(est.get_feature_names_out())
+    with pytest.warns(AudioWarning):
+        silent = est.transform([np.zeros(8000, dtype=np.float32)])
+    assert silent[0, names.index("spectral_flatness_max")] == pytest.approx(1.0)
+    assert _transform(est, reference)[:, names.index("spectral_flatness_max")].max() <= 1.0
+
+
+def test_contrast_does_not_change_with_gain(reference):
+    est = SpectralExtractor(functionals=["mean"], deltas=0).fit(reference)
+    names = list(est.get_feature_names_out())
+    contrast = [i for i, n in enumerate(names) if "contrast" in n]
+    loud, quiet = _transform(est, [reference[2], reference[2] * np.float32(0.01)])
+    np.testing.assert_allclose(loud[contrast], quiet[contrast], rtol=1e-3, atol=1e-3)
+
+
+def test_speech_blocks_follow_the_clip_not_its_gain_or_padding(reference):
+    clip = reference[3]
+    flags = speech_blocks(clip, sr=16000)
+    assert 0 < flags.sum() < len(flags) + 1
+    np.testing.assert_array_equal(speech_blocks(clip * np.float32(1e-3), sr=16000), flags)
+    padded = np.concatenate([np.zeros(1600, dtype=np.float32), clip])
+    np.testing.assert_array_equal(speech_blocks(padded, sr=16000)[10:10 + len(flags)], flags)
+    assert not speech_blocks(padded, sr=16000)[:10].any()
+
+
+def test_speech_blocks_fall_back_without_speech():
+    assert speech_blocks(np.zeros(1600, dtype=np.float32), sr=16000).all()
+    one_click = np.zeros(1600, dtype=np.float32)
+    one_click[800] = 0.5
+    flags = speech_blocks(one_click, sr=16000)
+    # Fewer than three speech blocks: every non-silent block is kept (here the click's).
+    np.testing.assert_array_equal(np.flatnonzero(flags), [5])
