@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_ser.augmentation import (
     Augmenter,
+    NoiseAugmenter,
     SpeedPerturber,
     add_noise,
     change_speed,
@@ -503,3 +504,90 @@ def test_class_weight_balanced_reaches_the_classifier():
 
     pipe = make_classic_pipeline("svm", class_weight="balanced")
     assert pipe.steps[-1][1].class_weight == "balanced"
+
+
+# -- NoiseAugmenter ----------------------------------------------------------------------------
+
+
+def _snr_db(clean, noisy):
+    clean = np.asarray(clean, dtype=np.float64)
+    noise = np.asarray(noisy, dtype=np.float64) - clean
+    return 10 * np.log10(np.sum(clean**2) / np.sum(noise**2))
+
+
+def test_noise_augmenter_gives_each_speaker_and_copy_one_condition():
+    X, y, groups = small_corpus()
+    aug = NoiseAugmenter(n_copies=2, noise_types=["white", "pink", "brown"], random_state=0)
+    X_res, y_res = aug.fit_resample(X, y, groups=groups)
+    n = len(X)
+    assert len(X_res) == 3 * n
+    np.testing.assert_array_equal(aug.sample_indices_, np.concatenate([np.arange(n)] * 3))
+    np.testing.assert_array_equal(y_res, np.concatenate([y] * 3))
+    assert len(aug.conditions_) == 2 * len(np.unique(groups))
+    for condition in aug.conditions_:
+        members = np.flatnonzero(groups == condition["group"])
+        offset = condition["copy"] * n
+        snrs = [_snr_db(X[i], X_res[offset + i]) for i in members]
+        # One SNR for all of the speaker's clips in this copy (clipping aside).
+        np.testing.assert_allclose(snrs, condition["snr"], atol=0.05)
+    assert aug.groups_[n] == f"{groups[0]}/noise1"
+    assert aug.groups_[2 * n] == f"{groups[0]}/noise2"
+
+
+def test_noise_augmenter_without_groups_draws_per_clip_and_same_ids_on_request():
+    X, y, groups = small_corpus()
+    aug = NoiseAugmenter(random_state=0).fit(X, y)
+    assert aug.sampling_strategy_ == {"c0": 8, "c1": 8, "c2": 4}
+    aug.fit_resample(X, y)
+    assert aug.groups_ is None and len(aug.conditions_) == len(X)
+    same = NoiseAugmenter(copy_groups="same", random_state=0)
+    same.fit_resample(X, y, groups=groups)
+    np.testing.assert_array_equal(same.groups_, np.concatenate([groups, groups]))
+
+
+def test_noise_augmenter_babble_is_other_speakers():
+    """Every speaker is a pure tone: babble added to a speaker's copy holds other tones only."""
+    n = 8000
+    t = np.arange(n) / SR
+    freqs = {"s0": 300.0, "s1": 500.0, "s2": 700.0, "s3": 900.0, "s4": 1100.0, "s5": 1300.0}
+    X, groups = [], []
+    for speaker, f in freqs.items():
+        for _ in range(2):
+            X.append((0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32))
+            groups.append(speaker)
+    y = np.array(["a", "b"] * 6)
+    aug = NoiseAugmenter(noise_types=["babble"], snr_range=(0.0, 0.0), random_state=0)
+    X_res, _ = aug.fit_resample(X, y, groups=np.array(groups))
+    bins = np.fft.rfftfreq(n, 1 / SR)
+    for i, speaker in enumerate(groups):
+        added = np.abs(np.fft.rfft(X_res[12 + i].astype(np.float64) - X[i]))
+        power = {s: added[np.argmin(np.abs(bins - f))] for s, f in freqs.items()}
+        assert power[speaker] < 1e-3 * max(power.values())
+
+
+def test_noise_augmenter_rejects_bad_settings():
+    X, y, groups = small_corpus()
+    with pytest.raises(ValueError, match="noise_types"):
+        NoiseAugmenter(noise_types=["purple"]).fit_resample(X, y)
+    with pytest.raises(ValueError, match="snr_range"):
+        NoiseAugmenter(snr_range=(20, 10)).fit_resample(X, y)
+    with pytest.raises(ValueError, match="groups"):
+        NoiseAugmenter().fit_resample(X, y, groups=groups[:3])
+
+
+def test_speaker_normalised_pipeline_standardises_noisy_copies_apart():
+    """Through evaluate (metadata routing), the copies reach the SpeakerNormalizer as
+    speakers of their own; a plain pipeline gets its copies without being handed groups."""
+    from sklearn_ser.model_selection import evaluate
+    from sklearn_ser.pipelines import make_classic_pipeline
+
+    X, y, groups = small_corpus()
+    sn = make_classic_pipeline("lr", features="mfcc", speaker_norm=True, random_state=0)
+    report = evaluate(sn, X, y, groups=groups, cv=GroupKFold(2), return_estimators=True)
+    fitted = report.estimators[0]
+    n_train_speakers = len(np.unique(fitted.named_steps["noise"].groups_)) // 3
+    assert fitted.named_steps["speakernormalizer"].n_speakers_ == 3 * n_train_speakers
+    plain = make_classic_pipeline("lr", features="mfcc", random_state=0)
+    report = evaluate(plain, X, y, groups=groups, cv=GroupKFold(2), return_estimators=True)
+    noise = report.estimators[0].named_steps["noise"]
+    assert len(noise.sample_indices_) == 2 * len(X) // 2

@@ -72,7 +72,7 @@ _XFAILS = {
         name: {k: _WAVEFORM_XFAILS[k]
                for k in ("check_n_features_in", "check_n_features_in_after_fitting")}
         for name in ("Denoiser", "BandpassFilter", "LoudnessNormalizer", "SilenceTrimmer",
-                     "FixedDuration", "Augmenter", "SpeedPerturber")
+                     "FixedDuration", "Augmenter", "SpeedPerturber", "NoiseAugmenter")
     },
     "ExtractorUnion": {
         **_WAVEFORM_XFAILS,

@@ -492,7 +492,7 @@ def test_evaluate_runs_every_snr_with_every_noise_then_the_gains():
     table = report.conditions
     assert list(table["condition"]) == names and list(report.uar_by_condition) == names
     assert list(table.columns) == ["condition", "noise", "snr_db", "gain_db", "uar", "wa",
-                                   "macro_f1"]
+                                   "macro_f1", "agreement"]
     assert list(table["noise"]) == ["none"] + ["white"] * 2 + ["pink"] * 2 + ["brown"] * 2 + [
         "babble"] * 2 + ["gain"] * 2
     assert list(table["snr_db"]) == [np.inf, 10, 0, 10, 0, 10, 0, 10, 0, np.inf, np.inf]

@@ -37,23 +37,29 @@ def test_reduction_steps(reduce, n_components, corpus):
 
 
 def test_classic_defaults_depend_on_speaker_normalisation(corpus):
-    """Without speaker normalisation: speed copies in fit (three times the clips reach the
-    classifier) and a shrunk LDA; with it, neither. Both are one argument away."""
-    pipe = make_classic_pipeline("svm", features="mfcc")
-    assert [name for name, _ in pipe.steps] == ["speed", "mfcc", "guard", "scaler", "lda",
-                                                "svc"]
+    """Without speaker normalisation: one noisy copy and speed copies of every clip in fit
+    (six times the clips reach the classifier) and a shrunk LDA; with it, two noisy copies,
+    neither speed copies nor LDA. Each is one argument away."""
+    pipe = make_classic_pipeline("svm", features="mfcc", random_state=0)
+    assert [name for name, _ in pipe.steps] == ["noise", "speed", "mfcc", "guard", "scaler",
+                                                "lda", "svc"]
     assert pipe.named_steps["speed"].rates == (0.9, 1.1)
+    assert pipe.named_steps["noise"].n_copies == 1
     pipe.fit(corpus.data[:60], corpus.target[:60])
-    assert pipe.named_steps["svc"].shape_fit_[0] == 180
+    assert pipe.named_steps["svc"].shape_fit_[0] == 360
     assert pipe.predict(corpus.data[60:]).shape == (len(corpus.data) - 60,)
     normalised = make_classic_pipeline("svm", features="mfcc", speaker_norm=True)
-    assert [n for n, _ in normalised.steps] == ["mfcc", "guard", "speakernormalizer", "scaler",
-                                                "svc"]
-    plain = make_classic_pipeline("svm", features="mfcc", reduce=None, speed_perturbation=None)
+    assert [n for n, _ in normalised.steps] == ["noise", "mfcc", "guard", "speakernormalizer",
+                                                "scaler", "svc"]
+    assert normalised.named_steps["noise"].n_copies == 2
+    plain = make_classic_pipeline("svm", features="mfcc", reduce=None, speed_perturbation=None,
+                                  noise_augmentation=None)
     assert [name for name, _ in plain.steps] == ["mfcc", "guard", "scaler", "svc"]
     both = make_classic_pipeline("nb", features="mfcc", speaker_norm=True, reduce="lda",
-                                 speed_perturbation=(0.95,))
+                                 speed_perturbation=(0.95,), noise_augmentation=0)
     assert [n for n, _ in both.steps][:2] == ["speed", "mfcc"] and "lda" in both.named_steps
+    with pytest.raises(ValueError, match="noise_augmentation"):
+        make_classic_pipeline("svm", noise_augmentation="lots")
 
 
 def test_lda_reduction_holds_with_more_features_than_clips():
@@ -140,9 +146,9 @@ def test_memory_extracts_each_folds_features_once_in_a_grid_search(corpus, tmp_p
 
     def fit_counting(memory):
         calls.clear()
-        # No speed copies: each fold's training clips, as given, are what gets cached.
+        # No training copies: each fold's training clips, as given, are what gets cached.
         pipe = make_classic_pipeline("svm", features="mfcc", memory=memory,
-                                     speed_perturbation=None)
+                                     speed_perturbation=None, noise_augmentation=None)
         GridSearchCV(pipe, grid, cv=GroupKFold(n_splits=2)).fit(
             corpus.data, corpus.target, groups=corpus.groups)
         return sum(calls)
@@ -158,7 +164,7 @@ def test_memory_extracts_each_folds_features_once_in_a_grid_search(corpus, tmp_p
     # A second search over other C values reuses the whole cache: no extraction at all.
     calls.clear()
     pipe = make_classic_pipeline("svm", features="mfcc", memory=str(tmp_path / "cache"),
-                                 speed_perturbation=None)
+                                 speed_perturbation=None, noise_augmentation=None)
     GridSearchCV(pipe, {"svc__C": [0.5, 5.0]}, cv=GroupKFold(n_splits=2)).fit(
         corpus.data, corpus.target, groups=corpus.groups)
     assert sum(calls) == 0

@@ -59,6 +59,8 @@ class NoiseAugmenter(_ClipSampler):
 
     Attributes
     ----------
+    sampling_strategy_ : dict
+        Number of noisy clips added per class.
     sample_indices_ : ndarray of shape (n_clips * (1 + n_copies),)
         Index in X of the source of every output clip (originals first, then one block per
         copy).
@@ -84,6 +86,10 @@ class NoiseAugmenter(_ClipSampler):
     >>> len(X_res), aug.groups_.tolist()
     (8, ['s1', 's1', 's2', 's2', 's1/noise1', 's1/noise1', 's2/noise1', 's2/noise1'])
     """
+
+    # The speakers reach fit_resample under sklearn's metadata routing (a Pipeline's fit
+    # routes to a sampler's fit_resample).
+    __metadata_request__fit_resample = {"groups": True}
 
     _parameter_constraints = {
         "n_copies": [Interval(Integral, 1, None, closed="left")],
@@ -135,8 +141,14 @@ class NoiseAugmenter(_ClipSampler):
         """
         self._validate_params()
         self._check_settings()
-        self._check_inputs(X, y)
+        _, y = self._check_inputs(X, y)
+        self._count_copies(y)
         return self
+
+    def _count_copies(self, y):
+        """``sampling_strategy_``: the copies each class gets, ``n_copies`` per clip."""
+        classes, counts = np.unique(y, return_counts=True)
+        self.sampling_strategy_ = {c: int(n) * self.n_copies for c, n in zip(classes, counts)}
 
     def fit_resample(self, X, y, groups=None):
         """Return the clips followed by their noisy copies, with labels.
@@ -162,6 +174,7 @@ class NoiseAugmenter(_ClipSampler):
         self._validate_params()
         kinds = self._check_settings()
         clips, y = self._check_inputs(X, y)
+        self._count_copies(y)
         return self._fit_resample(clips, y, groups=groups, kinds=kinds)
 
     def _fit_resample(self, X, y, groups=None, kinds=None):

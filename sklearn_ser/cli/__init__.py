@@ -69,6 +69,11 @@ def _build_parser():
                        help="also test every model on its test clips scaled by these gains "
                        "in dB, e.g. -20,20 (columns uar_gain-20, uar_gain+20); samples "
                        "pushed past full scale are clipped to [-1, 1]")
+    bench.add_argument("--test-padding", type=_seconds_list, default=None, metavar="SECONDS",
+                       help="also test every model on its test clips with this much exact "
+                       "silence (zeros) before and after them, e.g. 0.5 (columns "
+                       "uar_zeros0.5 and agree_zeros0.5, the fraction of unchanged "
+                       "predictions)")
     bench.add_argument("--cache-dir", default=None,
                        help="feature cache shared by the models, kept after the run (default: "
                        "a temporary folder, removed at the end)")
@@ -87,12 +92,21 @@ def _build_parser():
 
 def _snr_list(text):
     """Parse ``--test-snr 20,10,0`` into a list of floats."""
-    return _db_list(text, "SNRs", "20,10,0")
+    return _db_list(text, "SNRs in dB", "20,10,0")
 
 
 def _gain_list(text):
     """Parse ``--test-gain -20,20`` into a list of floats."""
-    return _db_list(text, "gains", "-20,20")
+    return _db_list(text, "gains in dB", "-20,20")
+
+
+def _seconds_list(text):
+    """Parse ``--test-padding 0.5,1`` into a list of positive floats."""
+    values = _db_list(text, "durations in seconds", "0.5")
+    if any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"durations must be > 0 seconds, e.g. 0.5; got "
+                                         f"{text!r}")
+    return values
 
 
 def _db_list(text, what, example):
@@ -102,7 +116,7 @@ def _db_list(text, what, example):
         values = []
     if not values:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated {what} in dB such as {example}; got {text!r}"
+            f"expected comma-separated {what} such as {example}; got {text!r}"
         )
     return values
 
@@ -152,6 +166,7 @@ def _benchmark(args, argv):
                                      random_state=args.random_state, verbose=verbose,
                                      test_snr=args.test_snr, test_noise=args.test_noise or "white",
                                      test_gain=args.test_gain,
+                                     test_padding=args.test_padding,
                                      cache_dir=False if args.no_cache else args.cache_dir)
     command = "sklearn-ser " + " ".join(shlex.quote(a) for a in argv)
     output = write_outputs(args.output, corpus, records, reports, command=command)

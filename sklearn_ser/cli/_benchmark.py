@@ -60,7 +60,8 @@ def build_model(name, *, sr, random_state, memory=None):
 
 
 def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, verbose=1,
-                  test_snr=None, test_noise="white", test_gain=None, cache_dir=None):
+                  test_snr=None, test_noise="white", test_gain=None, test_padding=None,
+                  cache_dir=None):
     """Evaluate each model on the same speaker-independent folds.
 
     The models share one feature cache (``cache_dir``, or a temporary folder removed at the
@@ -68,7 +69,7 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
     members and inner folds, extract each fold's features once. A model's ``fit_seconds``
     then leaves out the extraction that an earlier model already did.
 
-    ``test_snr``, ``test_noise`` and ``test_gain`` are those of
+    ``test_snr``, ``test_noise``, ``test_gain`` and ``test_padding`` are those of
     :func:`~sklearn_ser.model_selection.evaluate`: corrupted copies of the test clips.
 
     Returns
@@ -77,7 +78,9 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
         One record per model with the keys of ``RECORD_KEYS``; with ``test_snr`` or
         ``test_gain`` also one ``uar_<condition>`` key per test condition, in evaluate's
         order: ``uar_snr20`` (white noise at 20 dB), ``uar_pink20``, ``uar_brown10``,
-        ``uar_babble0``, ``uar_gain-20``, ``uar_gain+20``.
+        ``uar_babble0``, ``uar_gain-20``, ``uar_gain+20``, ``uar_zeros0.5``; and for the
+        zero-padding conditions ``agree_zeros0.5``, the fraction of clips whose prediction
+        did not change with the padding.
     reports : dict of str to EvaluationReport
         The full report of each model.
     """
@@ -91,11 +94,11 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
         return _run_models(corpus, models, splitter, cv=cv, n_jobs=n_jobs,
                            random_state=random_state, verbose=verbose, test_snr=test_snr,
                            test_noise=test_noise, test_gain=test_gain,
-                           cache_dir=cache_dir or None)
+                           test_padding=test_padding, cache_dir=cache_dir or None)
 
 
 def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, test_snr,
-                test_noise, test_gain, cache_dir):
+                test_noise, test_gain, test_padding, cache_dir):
     from ..model_selection import evaluate
 
     records, reports = [], {}
@@ -106,7 +109,8 @@ def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, 
         start = time.perf_counter()
         report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups, cv=splitter,
                           n_jobs=n_jobs, verbose=verbose, test_snr=test_snr,
-                          test_noise=test_noise, test_gain=test_gain)
+                          test_noise=test_noise, test_gain=test_gain,
+                          test_padding=test_padding)
         wall = time.perf_counter() - start
         reports[name] = report
         records.append(_record(name, corpus.name, cv, report))
@@ -131,6 +135,10 @@ def _record(model, dataset, protocol, report):
     for condition, uar in (report.uar_by_condition or {}).items():
         if condition != "clean":
             values[f"uar_{condition}"] = uar  # uar_snr20, uar_babble10, uar_gain-20, ...
+    if report.conditions is not None:
+        for row in report.conditions.itertuples():
+            if row.noise == "zeros":
+                values[f"agree_{row.condition}"] = row.agreement
     return {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
             for k, v in values.items()}
 
@@ -139,8 +147,8 @@ def _condition_keys(records):
     """The ``uar_<condition>`` keys of corrupted test conditions, in first-seen order."""
     keys = []
     for record in records:
-        keys += [k for k in record
-                 if k.startswith("uar_") and k not in RECORD_KEYS and k not in keys]
+        keys += [k for k in record if k.startswith(("uar_", "agree_"))
+                 and k not in RECORD_KEYS and k not in keys]
     return keys
 
 

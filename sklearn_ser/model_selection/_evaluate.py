@@ -8,6 +8,7 @@ predictions into UAR / WA / F1, and puts a speaker-bootstrap interval around the
 import copy
 import inspect
 import math
+import numbers
 import time
 import warnings
 from collections.abc import Mapping
@@ -91,10 +92,12 @@ class EvaluationReport:
     conditions : pandas.DataFrame or None
         With ``evaluate(..., test_snr=...)`` or ``test_gain=...``: one row per test condition
         (``clean``, ``snr20``, ``babble10``, ``gain-20``, ...; see :func:`evaluate`) with
-        columns ``condition, noise, snr_db, gain_db, uar, wa, macro_f1``. ``noise`` is
-        ``"white"``, ``"pink"``, ``"brown"``, ``"babble"``, ``"gain"``, or ``"none"`` for the
-        clean row; ``snr_db`` is ``inf`` for the clean and gain rows (None in ``to_dict``),
-        ``gain_db`` 0 for the clean and noise rows.
+        columns ``condition, noise, snr_db, gain_db, uar, wa, macro_f1, agreement``.
+        ``noise`` is ``"white"``, ``"pink"``, ``"brown"``, ``"babble"``, ``"gain"``,
+        ``"zeros"`` (padding), or ``"none"`` for the clean row; ``snr_db`` is ``inf`` for
+        the clean, gain and padding rows (None in ``to_dict``), ``gain_db`` 0 for the clean,
+        noise and padding rows; ``agreement`` is the fraction of clips whose prediction
+        equals their clean one.
     uar_by_condition : dict of str to float or None
         ``{"clean": uar, "snr20": ..., ...}``, in the order of ``conditions``.
     y_pred_by_condition : dict of str to ndarray or None
@@ -271,6 +274,7 @@ def evaluate(
     test_snr=None,
     test_noise="white",
     test_gain=None,
+    test_padding=None,
 ):
     """Evaluate an estimator speaker-independently and report UAR, WA, F1 and more.
 
@@ -330,6 +334,12 @@ def evaluate(
         ``10 ** (gain / 20)`` and clipped to [-1, 1]. A negative gain makes them quieter; a
         positive gain that pushes samples past full scale saturates them, as an overdriven
         recording does (the "gain that clips" case).
+    test_padding : sequence of float or None, default=None
+        Digital-silence conditions: for each duration (seconds) the test clips are also
+        predicted with that much exact silence (zeros) before and after them, as
+        ``FixedDuration`` padding or a recording with gaps gives. The condition's
+        ``agreement`` (see Returns) says how often the prediction stayed that of the
+        unpadded clip.
 
     Returns
     -------
@@ -386,7 +396,8 @@ def evaluate(
     splitter = make_cv(cv)
     splits = check_speaker_independence(splitter, X, y, groups)
     _check_tests_disjoint(splits, len(y))
-    noisy = _test_conditions(test_snr, test_noise, test_gain, random_state, len(splits))
+    noisy = _test_conditions(test_snr, test_noise, test_gain, random_state, len(splits),
+                             test_padding=test_padding, sr=_estimator_sr(estimator))
 
     # Steps that ask for the speakers (SpeakerNormalizer at predict time, a network for its
     # early-stopping split in fit) need sklearn's metadata routing; it is switched on for this
@@ -552,10 +563,11 @@ class _TestCondition:
     """One corrupted copy of a fold's test clips: a noise at an SNR, or a gain."""
 
     name: str
-    noise: str  # one of _TEST_NOISES, or "gain"
+    noise: str  # one of _TEST_NOISES, "gain" or "zeros"
     snr_db: float = math.inf
     gain_db: float = 0.0
     seed: tuple = ()
+    padding: int = 0  # samples of zeros before and after each clip
 
 
 def _check_db_values(values, name, example):
@@ -588,12 +600,26 @@ def _check_test_noise(test_noise):
     return noises
 
 
-def _test_conditions(test_snr, test_noise, test_gain, random_state, n_folds):
+def _estimator_sr(estimator, default=16000):
+    """The sample rate of an estimator's clips: its (or its first step's) ``sr``."""
+    params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
+    rates = [v for k, v in params.items() if (k == "sr" or k.endswith("__sr"))
+             and isinstance(v, numbers.Integral)]
+    return int(rates[0]) if rates else default
+
+
+def _test_conditions(test_snr, test_noise, test_gain, random_state, n_folds,
+                     test_padding=None, sr=16000):
     """Per fold, the tuple of ``_TestCondition`` of ``test_snr`` x ``test_noise``, then
-    ``test_gain``."""
+    ``test_gain``, then ``test_padding``."""
     noises = _check_test_noise(test_noise)
     snrs = [] if test_snr is None else _check_db_values(test_snr, "test_snr", "[20, 10, 0]")
     gains = [] if test_gain is None else _check_db_values(test_gain, "test_gain", "[-20, 20]")
+    pads = [] if test_padding is None else _check_db_values(test_padding, "test_padding",
+                                                            "[0.5]")
+    if any(p <= 0 for p in pads):
+        raise ValueError(f"test_padding must be durations in seconds > 0, e.g. [0.5]; got "
+                         f"{test_padding!r}.")
     base = None
     if snrs:
         from sklearn.utils import check_random_state
@@ -609,6 +635,8 @@ def _test_conditions(test_snr, test_noise, test_gain, random_state, n_folds):
             for j, snr in enumerate(snrs)
         ]
         conditions += [_TestCondition(_gain_name(g), "gain", gain_db=g) for g in gains]
+        conditions += [_TestCondition(f"zeros{p:g}", "zeros", padding=int(round(p * sr)))
+                       for p in pads]
         folds.append(tuple(conditions))
     names = [c.name for c in folds[0]] if folds else []
     # Names show 6 significant digits, so 1 and 1.0000001 would share one.
@@ -670,9 +698,20 @@ def _amplify(X_test, gain_db):
     ]
 
 
+def _zero_padded(X_test, n_zeros):
+    """The test clips with ``n_zeros`` exact zeros before and after each."""
+    from .._validation import check_clips
+
+    zeros = np.zeros(n_zeros, dtype=np.float32)
+    return [np.concatenate([zeros, np.asarray(c, dtype=np.float32), zeros])
+            for c in check_clips(X_test)]
+
+
 def _apply_condition(X_test, condition, sources):
     if condition.noise == "gain":
         return _amplify(X_test, condition.gain_db)
+    if condition.noise == "zeros":
+        return _zero_padded(X_test, condition.padding)
     return _corrupt(X_test, condition.snr_db, condition.noise, condition.seed, sources=sources)
 
 
@@ -794,6 +833,7 @@ def _condition_tables(results, conditions, order, y_true, y_pred):
                     f1_score(y_true, pred, labels=np.unique(y_true), average="macro",
                              zero_division=0.0)
                 ),
+                "agreement": float(np.mean(pred == y_pred)),
             }
         )
     return pd.DataFrame(rows), by_condition

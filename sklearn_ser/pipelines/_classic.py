@@ -20,7 +20,7 @@ from ..features import (
     SpeakerNormalizer,
     SpectralExtractor,
 )
-from ._resampling import resolve_speeds, speed_perturbed
+from ._resampling import resolve_noise_copies, resolve_speeds, speed_perturbed
 
 #: Feature extractors by name; each is built at the pipeline's sample rate.
 EXTRACTORS = {
@@ -149,6 +149,7 @@ def make_classic_pipeline(
     reduce="auto",
     n_components=None,
     speed_perturbation="auto",
+    noise_augmentation="auto",
     guard=True,
     sr=16000,
     class_weight=None,
@@ -189,6 +190,13 @@ def make_classic_pipeline(
         :class:`~sklearn_ser.augmentation.SpeedPerturber` (step ``"speed"``) adds in ``fit``
         only, one copy of every training clip per factor. ``"auto"``: (0.9, 1.1) without
         speaker normalisation, none with it (see Notes). None: no copies.
+    noise_augmentation : "auto", int or None, default="auto"
+        Noisy copies of every training clip that a
+        :class:`~sklearn_ser.augmentation.NoiseAugmenter` (step ``"noise"``) adds in ``fit``
+        only: white, pink, brown or babble noise (other training speakers) at 0-30 dB SNR,
+        one condition per speaker and copy, the copies standardised as speakers of their
+        own. ``"auto"``: two copies with speaker normalisation, one without (the speed
+        copies are then made of the noisy copies too). None or 0: no copies. See Notes.
     guard : bool, default=True
         Put a :class:`~sklearn_ser.features.FeatureRangeGuard` (step ``"guard"``) on the raw
         pooled features, before any normalisation: it learns their training range in
@@ -210,7 +218,9 @@ def make_classic_pipeline(
         a single extractor's ``n_jobs``), through joblib's active backend (loky, or Dask / Ray
         for a cluster); also the speed copies' workers.
     random_state : int, RandomState instance or None, default=None
-        Seed for classifiers that use randomness.
+        Seed for classifiers that use randomness and for the noisy copies. Give one for
+        reproducible fits; with a ``memory`` cache it also makes the copies of the same
+        training clips the same in every fit, so a grid search extracts them once.
 
     Returns
     -------
@@ -232,10 +242,10 @@ def make_classic_pipeline(
     >>> from sklearn_ser.pipelines import make_classic_pipeline
     >>> pipe = make_classic_pipeline("svm", features="mfcc")
     >>> [name for name, _ in pipe.steps]
-    ['speed', 'mfcc', 'guard', 'scaler', 'lda', 'svc']
+    ['noise', 'speed', 'mfcc', 'guard', 'scaler', 'lda', 'svc']
     >>> pipe = make_classic_pipeline("svm", speaker_norm=True, reduce="pca", n_components=0.95)
     >>> [name for name, _ in pipe.steps]
-    ['features', 'guard', 'speakernormalizer', 'scaler', 'pca', 'svc']
+    ['noise', 'features', 'guard', 'speakernormalizer', 'scaler', 'pca', 'svc']
     """
     if kind not in CLASSIFIERS:
         raise ValueError(f"Unknown classic model {kind!r}; choose from {sorted(CLASSIFIERS)}.")
@@ -262,4 +272,5 @@ def make_classic_pipeline(
                                                         n_components=n_components)))
     steps.append((_STEP_NAMES[kind], CLASSIFIERS[kind](random_state, class_weight)))
     speeds = resolve_speeds(speed_perturbation, speaker_norm)
-    return speed_perturbed(steps, speeds, sr=sr, n_jobs=n_jobs)
+    return speed_perturbed(steps, speeds, sr=sr, n_jobs=n_jobs, random_state=random_state,
+                           noise_copies=resolve_noise_copies(noise_augmentation, speaker_norm))

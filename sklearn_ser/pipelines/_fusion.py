@@ -577,7 +577,7 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     --------
     >>> from sklearn_ser.pipelines import make_named_pipeline
     >>> [step for step, _ in make_named_pipeline("nb-sn").steps]
-    ['features', 'guard', 'speakernormalizer', 'scaler', 'gaussiannb']
+    ['noise', 'features', 'guard', 'speakernormalizer', 'scaler', 'gaussiannb']
     """
     from ._classic import CLASSIFIERS, make_classic_pipeline
     from ._deep import NETWORKS, make_deep_pipeline

@@ -1,16 +1,21 @@
 """ResamplingPipeline: an imblearn Pipeline whose leading samplers keep fit metadata aligned."""
 
 import inspect
+from numbers import Integral
 
 from imblearn.pipeline import Pipeline
+from sklearn import get_config
 from sklearn.pipeline import Pipeline as PlainPipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
-from ..augmentation import SpeedPerturber
+from ..augmentation import NoiseAugmenter, SpeedPerturber
 
 #: Speed factors of the training copies that ``speed_perturbation="auto"`` adds.
 DEFAULT_SPEEDS = (0.9, 1.1)
+#: Noisy copies per clip that ``noise_augmentation="auto"`` adds to speaker-normalised
+#: pipelines.
+DEFAULT_NOISE_COPIES = 2
 
 
 class ResamplingPipeline(Pipeline):
@@ -91,11 +96,23 @@ class ResamplingPipeline(Pipeline):
         self.steps = [(name, "passthrough" if name in fitted else step)
                       for name, step in original]
         try:
-            super().fit(X, y, **params)
+            super().fit(X, y, **self._still_requested(params))
         finally:
             self.steps = [(name, original[i][1] if name in fitted else step)
                           for i, (name, step) in enumerate(self.steps)]
         return self
+
+    def _still_requested(self, params):
+        """The fit arguments that the steps after the fitted head still ask for.
+
+        Under metadata routing, ``groups`` may have been asked for by a head sampler alone
+        (a NoiseAugmenter before a plain classifier); once the head is applied nothing
+        else consumes it, and the rest of the pipeline must not be handed it.
+        """
+        if not params or not get_config().get("enable_metadata_routing", False):
+            return params
+        consumed = self.get_metadata_routing().consumes(method="fit", params=set(params))
+        return {key: value for key, value in params.items() if key in consumed}
 
     def _resample_head(self, X, y, params):
         """Fit the samplers that open the pipeline; re-index per-clip params after each."""
@@ -162,9 +179,40 @@ def resolve_speeds(speed_perturbation, speaker_norm):
     return tuple(speed_perturbation)
 
 
-def speed_perturbed(steps, speeds, *, sr, n_jobs=None):
-    """``Pipeline(steps)``, or a ResamplingPipeline that first adds the speed copies."""
-    if speeds is None:
+def resolve_noise_copies(noise_augmentation, speaker_norm):
+    """The noisy copies per clip that a pipeline's ``noise_augmentation`` asks for (0: none).
+
+    ``"auto"`` means ``DEFAULT_NOISE_COPIES`` with speaker normalisation and one copy without
+    it, where the speed copies already triple the training set (see the pipelines' Notes).
+    """
+    if isinstance(noise_augmentation, str):
+        if noise_augmentation != "auto":
+            raise ValueError(f"noise_augmentation must be 'auto', a number of copies or None; "
+                             f"got {noise_augmentation!r}.")
+        return DEFAULT_NOISE_COPIES if speaker_norm else 1
+    if noise_augmentation is None:
+        return 0
+    if isinstance(noise_augmentation, bool) or not isinstance(noise_augmentation, Integral) \
+            or noise_augmentation < 0:
+        raise ValueError(f"noise_augmentation must be 'auto', a number of copies >= 0 or "
+                         f"None; got {noise_augmentation!r}.")
+    return int(noise_augmentation)
+
+
+def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0, random_state=None):
+    """``Pipeline(steps)``, or a ResamplingPipeline that first adds the training copies.
+
+    Noisy copies (a :class:`~sklearn_ser.augmentation.NoiseAugmenter`, step ``"noise"``)
+    come first, then the speed copies of every clip, noisy ones included. The noisy copies
+    of a speaker are standardised as a speaker of their own (``copy_groups="apart"``), as
+    a speaker recorded in noise is at prediction time.
+    """
+    head = []
+    if noise_copies:
+        head.append(("noise", NoiseAugmenter(n_copies=noise_copies, sr=sr, n_jobs=n_jobs,
+                                             random_state=random_state)))
+    if speeds is not None:
+        head.append(("speed", SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs)))
+    if not head:
         return PlainPipeline(steps)
-    perturber = SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs)
-    return ResamplingPipeline([("speed", perturber), *steps])
+    return ResamplingPipeline([*head, *steps])
