@@ -57,16 +57,19 @@ def test_console_script_help():
 def test_benchmark_test_noises_and_gains(tmp_path, capsys):
     code = main(["benchmark", "--n-samples", "42", "--models", "nb", "--cv", "kfold:3",
                  "--test-snr", "10", "--test-noise", "white,babble", "--test-gain", "-20,20",
-                 "--output", str(tmp_path), "--quiet"])
+                 "--test-padding", "0.5", "--output", str(tmp_path), "--quiet"])
     assert code == 0
-    keys = ["uar_snr10", "uar_babble10", "uar_gain-20", "uar_gain+20"]
+    keys = ["uar_snr10", "uar_babble10", "uar_gain-20", "uar_gain+20", "uar_zeros0.5",
+            "agree_zeros0.5"]
     records = json.loads((tmp_path / "results.json").read_text())
     assert list(records[0]) == list(RECORD_KEYS) + keys
     assert list(pd.read_csv(tmp_path / "results.csv").columns) == list(RECORD_KEYS) + keys
     leaderboard = (tmp_path / "report.md").read_text().split("## Leaderboard")[1]
     assert all(key in leaderboard for key in keys)
     header = capsys.readouterr().out.splitlines()[0]
-    assert header.split()[-4:] == ["snr10", "babble10", "gain-20", "gain+20"]
+    assert header.split()[-6:] == ["snr10", "babble10", "gain-20", "gain+20", "zeros0.5",
+                                   "agree_zeros0.5"]
+    assert 0.0 <= records[0]["agree_zeros0.5"] <= 1.0
 
 
 def test_benchmark_refuses_bad_test_conditions(tmp_path, capsys):
@@ -75,6 +78,8 @@ def test_benchmark_refuses_bad_test_conditions(tmp_path, capsys):
     assert "white, pink, brown, babble" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["benchmark", "--test-gain", "-20,loud"])
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--test-padding", "-1"])
     with pytest.raises(SystemExit, match="--test-noise needs --test-snr"):
         main(["benchmark", "--test-noise", "pink", "--output", str(tmp_path)])
 

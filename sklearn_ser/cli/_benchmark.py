@@ -161,9 +161,11 @@ def leaderboard(records):
 def format_leaderboard(records):
     """A plain-text leaderboard for the terminal."""
     noisy = _condition_keys(records)
-    widths = {k: max(7, len(k) - 4) for k in noisy}  # babble10 is wider than a UAR
+    # uar_snr20 is shown as snr20; agreement keys keep their agree_ prefix.
+    labels = {k: k[4:] if k.startswith("uar_") else k for k in noisy}
+    widths = {k: max(7, len(labels[k])) for k in noisy}  # babble10 is wider than a UAR
     lines = [f"{'model':<12} {'UAR':>6} {'95% CI':>15} {'WA':>6} {'macro-F1':>8} {'fit s':>8}"
-             + "".join(f" {k[4:]:>{widths[k]}}" for k in noisy)]
+             + "".join(f" {labels[k]:>{widths[k]}}" for k in noisy)]
     for row in leaderboard(records).to_dict(orient="records"):
         ci = f"[{row['uar_ci_low']:.3f}, {row['uar_ci_high']:.3f}]"
         lines.append(f"{row['model']:<12} {row['uar']:>6.3f} {ci:>15} {row['wa']:>6.3f} "

@@ -150,12 +150,16 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         raise ValueError(f"Unknown deep model {kind!r}; choose from {sorted(NETWORKS)}.")
     window = dict(hop_length=hop_length, win_length=2 * hop_length,
                   n_fft=max(512, 1 << (2 * hop_length - 1).bit_length()))
+    # The networks see every frame, silence included (speech_only=False): their settings
+    # were tuned on whole clips, and speech-only sequences have not been trained and
+    # measured yet (the classic pipelines pool speech frames only).
     if features == "logmel":
         extractor = LogMelExtractor(sr=sr, n_mels=n_mels, pooling=None, max_frames=max_frames,
-                                    memory=memory, **window)
+                                    memory=memory, speech_only=False, **window)
     elif features == "mfcc":
         extractor = MFCCExtractor(sr=sr, n_mfcc=n_mfcc, n_mels=n_mels, deltas=2, pooling=None,
-                                  max_frames=max_frames, memory=memory, **window)
+                                  max_frames=max_frames, memory=memory, speech_only=False,
+                                  **window)
     else:
         raise ValueError(f"features must be 'logmel' or 'mfcc'; got {features!r}.")
     from .. import neural  # torch is imported here, when a deep pipeline is built

@@ -1,0 +1,302 @@
+"""Choose the classic pipelines' robustness defaults on EmoDB and RAVDESS together.
+
+The variants compared (default features, speaker-independent folds):
+
+* ``speech_only``: functionals over the speech frames (the voice-activity mask) or all frames;
+* ``noise``: training on one noisy copy of every training clip as well (white, pink or brown
+  noise at an SNR drawn from ``NOISE_SNR_RANGE``), or not;
+* for the ``-sn`` models, whether the noisy copies are standardised with their speaker's clean
+  clips (``same``) or as a speaker of their own (``apart``).
+
+Stage ``conditions`` then compares, for the ``-sn`` SVM on speech frames, noisy copies with
+one condition (noise kind incl. babble of other speakers, SNR) per speaker and copy, one or
+two copies, standardised apart; stage ``grid`` the SVC's C and the logistic regression's C
+with two such copies; stage ``logmel`` the four default sets against the same with log-mel
+functionals added.
+
+Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
+at 10 dB (other folds' speakers only) and with 0.5 s of exact zeros at both ends (agreement of
+the predictions with the unpadded ones). Features are extracted once per condition and
+cached, so the classifiers are fitted on precomputed features: this is a screening of the
+choices, and the chosen defaults are then run end to end with ``sklearn-ser benchmark``.
+In the screening, a training copy's babble may come from a speaker that another fold tests
+(the copies are made once for all folds); the pipelines' NoiseAugmenter only ever sees the
+fold's training clips.
+
+Usage::
+
+    python benchmarks/choose_defaults.py --corpus emodb --data-dir /path/to/emodb \
+        --stage variants --output results.jsonl
+    python benchmarks/choose_defaults.py --corpus ravdess --data-dir /path/to/ravdess \
+        --stage conditions --output results.jsonl    # also: --stage grid, --stage logmel
+"""
+
+import argparse
+import json
+import time
+import warnings
+
+import numpy as np
+import sklearn
+from joblib import Memory
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from sklearn_ser.augmentation import add_noise, change_speed, make_babble
+from sklearn_ser.features import SpeakerNormalizer
+from sklearn_ser.metrics import unweighted_average_recall
+from sklearn_ser.model_selection import make_cv
+from sklearn_ser.pipelines._classic import make_features
+
+NOISE_SNR_RANGE = (0.0, 30.0)
+COLOURS = ("white", "pink", "brown")
+SPEEDS = (0.9, 1.1)
+
+
+def load(corpus, data_dir):
+    from sklearn_ser import datasets
+
+    loader = {"emodb": datasets.load_emodb, "ravdess": datasets.load_ravdess}[corpus]
+    bunch = loader(data_dir, return_clips=True, n_jobs=2)
+    cv = make_cv("loso" if corpus == "emodb" else "kfold:6")
+    return list(bunch.data), np.asarray(bunch.target), np.asarray(bunch.groups), cv
+
+
+def clip32(x):
+    return np.clip(x, -1.0, 1.0).astype(np.float32)
+
+
+def noisy_copies(clips, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for clip in clips:
+        colour = COLOURS[rng.integers(len(COLOURS))]
+        out.append(clip32(add_noise(clip, snr=rng.uniform(*NOISE_SNR_RANGE), noise=colour,
+                                    random_state=rng)))
+    return out
+
+
+def test_conditions(clips, groups, folds, seed=1):
+    """Noisy and padded versions of every clip, each made as its own fold's test clip."""
+    rng = np.random.default_rng(seed)
+    white20, white10, babble10, padded = [None] * len(clips), [None] * len(clips), \
+        [None] * len(clips), [None] * len(clips)
+    for train, test in folds:
+        for i in test:
+            clip = clips[i]
+            white20[i] = clip32(add_noise(clip, snr=20, random_state=rng))
+            white10[i] = clip32(add_noise(clip, snr=10, random_state=rng))
+            sources = [clips[j] for j in rng.choice(train, 5, replace=False)]
+            babble = make_babble(sources, len(clip), random_state=rng)
+            babble10[i] = clip32(add_noise(clip, snr=10, noise=babble, random_state=rng))
+            zeros = np.zeros(8000, dtype=np.float32)
+            padded[i] = np.concatenate([zeros, clip, zeros])
+    return {"white20": white20, "white10": white10, "babble10": babble10, "padded": padded}
+
+
+def extract(memory, tag, clips, speech_only):
+    @memory.cache(ignore=["clips"])
+    def features(tag, speech_only, clips):
+        _, union = make_features(n_jobs=2)
+        union.set_params(**{f"{n}__speech_only": speech_only for n, _ in union.transformer_list})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return union.fit(clips[:2]).transform(clips)
+
+    return features(tag, speech_only, clips)
+
+
+def classifier(kind):
+    if kind == "lr":
+        return LogisticRegression(C=0.1, max_iter=2000)
+    return SVC(C=3.0, gamma="scale")
+
+
+def fit_predict(model, F, y, groups, train, test, test_sets, extra):
+    """Fit one model on the training clips (plus the extra copies) and predict each test set.
+
+    ``extra`` is a list of (features, labels, speakers) blocks added to the training data.
+    """
+    Xtr = np.vstack([F["clean"][train]] + [e[0][train] for e in extra])
+    ytr = np.concatenate([y[train]] + [y[train] for _ in extra])
+    gtr = np.concatenate([groups[train]] + [e[1][train] for e in extra])
+    kind, sn = model.split("-")[0], model.endswith("-sn")
+    if sn:
+        norm = SpeakerNormalizer().fit(Xtr, groups=gtr)
+        Xtr = norm.transform(Xtr, groups=gtr)
+    scaler = StandardScaler().fit(Xtr)
+    Xtr = scaler.transform(Xtr)
+    lda = None
+    if not sn:
+        lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(Xtr, ytr)
+        Xtr = lda.transform(Xtr)
+    clf = classifier(kind).fit(Xtr, ytr)
+    out = {}
+    for name, Xte in test_sets.items():
+        Z = Xte[test]
+        if sn:
+            Z = norm.transform(Z, groups=groups[test])
+        Z = scaler.transform(Z)
+        if lda is not None:
+            Z = lda.transform(Z)
+        out[name] = clf.predict(Z)
+    return out
+
+
+def run(args):
+    clips, y, groups, cv = load(args.corpus, args.data_dir)
+    folds = list(cv.split(clips, y, groups))
+    memory = Memory(args.cache, verbose=0)
+    t0 = time.time()
+    made = {"speed0.9": [clip32(change_speed(c, rate=0.9)) for c in clips],
+            "speed1.1": [clip32(change_speed(c, rate=1.1)) for c in clips],
+            "noisy": noisy_copies(clips, seed=0)}
+    made.update(test_conditions(clips, groups, folds))
+    print(f"made copies in {time.time() - t0:.0f} s", flush=True)
+    rows = []
+    for speech_only in (False, True):
+        t0 = time.time()
+        F = {"clean": extract(memory, f"{args.corpus}-clean", clips, speech_only)}
+        for tag, data in made.items():
+            F[tag] = extract(memory, f"{args.corpus}-{tag}", data, speech_only)
+        print(f"features speech_only={speech_only} in {time.time() - t0:.0f} s", flush=True)
+        tests = {k: F[k] for k in ("clean", "white20", "white10", "babble10", "padded")}
+        for model in ("svm", "svm-sn", "lr-sn"):
+            sn = model.endswith("-sn")
+            variants = [("none", [])]
+            if sn:
+                variants += [("same", [(F["noisy"], groups)]),
+                             ("apart", [(F["noisy"], np.char.add(groups.astype(str), "/noisy"))])]
+            else:
+                speed = [(F["speed0.9"], groups), (F["speed1.1"], groups)]
+                variants = [("none", speed), ("same", speed + [(F["noisy"], groups)])]
+            for noise, extra in variants:
+                t0 = time.time()
+                pred = {k: np.empty(len(y), dtype=object) for k in tests}
+                for train, test in folds:
+                    for k, p in fit_predict(model, F, y, groups, train, test, tests,
+                                            extra).items():
+                        pred[k][test] = p
+                row = {"corpus": args.corpus, "model": model, "speech_only": speech_only,
+                       "noise": noise}
+                for k in ("clean", "white20", "white10", "babble10"):
+                    row[k] = round(float(unweighted_average_recall(y, pred[k])), 4)
+                row["pad_agree"] = round(float(np.mean(pred["padded"] == pred["clean"])), 4)
+                row["seconds"] = round(time.time() - t0, 1)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    with open(args.output, "w") as f:
+        json.dump(rows, f, indent=1)
+
+
+KINDS = ("white", "pink", "brown", "babble")
+
+
+def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE):
+    """One noisy copy of every clip, one (kind, SNR) per speaker; babble of other speakers."""
+    rng = np.random.default_rng(seed)
+    out = [None] * len(clips)
+    for g in np.unique(groups):
+        snr, kind = rng.uniform(*snr_range), KINDS[rng.integers(len(KINDS))]
+        others = np.flatnonzero(groups != g)
+        for i in np.flatnonzero(groups == g):
+            noise = kind
+            if kind == "babble":
+                talkers = [clips[j] for j in rng.choice(others, 5, replace=False)]
+                noise = make_babble(talkers, len(clips[i]), random_state=rng)
+            out[i] = clip32(add_noise(clips[i], snr=snr, noise=noise, random_state=rng))
+    return out
+
+
+def fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys):
+    """Out-of-fold predictions of a speaker-normalised classifier on each test condition;
+    ``extra`` lists (features, speaker ids) of training copies."""
+    pred = {k: np.empty(len(y), dtype=object) for k in keys}
+    for train, test in folds:
+        X = np.vstack([F["clean"][train]] + [e[0][train] for e in extra])
+        y_train = np.concatenate([y[train]] * (1 + len(extra)))
+        g_train = np.concatenate([groups[train]] + [e[1][train] for e in extra])
+        norm = SpeakerNormalizer().fit(X, groups=g_train)
+        scaler = StandardScaler().fit(norm.transform(X, groups=g_train))
+        clf = make_classifier().fit(scaler.transform(norm.transform(X, groups=g_train)),
+                                    y_train)
+        for k in keys:
+            pred[k][test] = clf.predict(scaler.transform(
+                norm.transform(F[k][test], groups=groups[test])))
+    return pred
+
+
+def run_stage(args):
+    """The ``conditions``, ``grid`` and ``logmel`` stages (see the module docstring)."""
+    clips, y, groups, cv = load(args.corpus, args.data_dir)
+    folds = list(cv.split(clips, y, groups))
+    memory = Memory(args.cache, verbose=0)
+    made = test_conditions(clips, groups, folds)
+    made["bspk1"] = noisy_per_speaker(clips, groups, seed=11)
+    made["bspk2"] = noisy_per_speaker(clips, groups, seed=12)
+    made["clean"] = clips
+    keys = ("clean", "white20", "white10", "babble10")
+    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True)
+         for k in (*keys, "bspk1", "bspk2")}
+    apart = [(F["bspk1"], np.char.add(groups.astype(str), "/n1")),
+             (F["bspk2"], np.char.add(groups.astype(str), "/n2"))]
+    same = [(F["bspk1"], groups)]
+    svc = lambda C=3.0: (lambda: SVC(C=C, gamma="scale"))  # noqa: E731
+    if args.stage == "conditions":
+        variants = [("svm-sn, no copies", F, [], svc()),
+                    ("svm-sn, 1 copy, same speaker", F, same, svc()),
+                    ("svm-sn, 1 copy apart", F, apart[:1], svc()),
+                    ("svm-sn, 2 copies apart", F, apart, svc())]
+    elif args.stage == "grid":
+        variants = [(f"svm-sn C={C}", F, apart, svc(C)) for C in (1.0, 3.0, 10.0, 30.0)]
+        variants += [(f"lr-sn C={C}", F, apart,
+                      lambda C=C: LogisticRegression(C=C, max_iter=2000))
+                     for C in (0.03, 0.1, 0.3)]
+    else:
+        L = {k: extract_logmel(memory, f"{args.corpus}-{k}", made[k])
+             for k in (*keys, "bspk1", "bspk2")}
+        F5 = {k: np.hstack([F[k], L[k]]) for k in F}
+        apart5 = [(F5["bspk1"], apart[0][1]), (F5["bspk2"], apart[1][1])]
+        variants = [("svm-sn, 4 sets", F, apart, svc()),
+                    ("svm-sn, 5 sets (+ log-mel)", F5, apart5, svc())]
+    with open(args.output, "a") as out:
+        for name, features, extra, make in variants:
+            pred = fit_predict_sn(features, y, groups, folds, extra, make, keys)
+            row = {"corpus": args.corpus, "stage": args.stage, "variant": name,
+                   **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
+                      for k in keys}}
+            print(json.dumps(row), flush=True)
+            out.write(json.dumps(row) + "\n")
+
+
+def extract_logmel(memory, tag, clips):
+    @memory.cache(ignore=["clips"])
+    def features(tag, clips):
+        _, extractor = make_features("logmel", n_jobs=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return extractor.fit(clips[:2]).transform(clips)
+
+    return features(tag + "-logmel", clips)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", choices=("emodb", "ravdess"), required=True)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--cache", default="/tmp/ser-choose-cache")
+    parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel"),
+                        default="variants")
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args()
+    sklearn.set_config(enable_metadata_routing=False)
+    if args.stage == "variants":
+        run(args)
+    else:
+        run_stage(args)
+
+
+if __name__ == "__main__":
+    main()
