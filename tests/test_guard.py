@@ -47,10 +47,12 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def pipelines(corpus):
-    """The same recogniser with and without the guard, fitted on 18 clips."""
+    """The same recogniser with and without the guard, fitted on 18 clips (no noisy copies:
+    they widen the training range, see test_noisy_copies_widen_the_guarded_range)."""
     def build(guard):
         return make_classic_pipeline("lr", features="mfcc", speed_perturbation=None,
-                                     guard=guard).fit(corpus.data[:18], corpus.target[:18])
+                                     noise_augmentation=None, guard=guard).fit(
+            corpus.data[:18], corpus.target[:18])
 
     return build(True), build(False)
 
@@ -214,8 +216,10 @@ def test_far_off_clips_are_named_and_predictions_do_not_change(corpus, pipelines
 def test_the_guard_step_can_be_switched_off(corpus, pipelines):
     guarded, _ = pipelines
     pipe = make_classic_pipeline("lr", features="mfcc", speaker_norm=True)
-    assert [name for name, _ in pipe.steps][:3] == ["mfcc", "guard", "speakernormalizer"]
-    off = make_classic_pipeline("lr", features="mfcc", speed_perturbation=None)
+    assert [name for name, _ in pipe.steps][:4] == ["noise", "mfcc", "guard",
+                                                    "speakernormalizer"]
+    off = make_classic_pipeline("lr", features="mfcc", speed_perturbation=None,
+                                noise_augmentation=None)
     off.set_params(guard="passthrough").fit(corpus.data[:18], corpus.target[:18])
     _, caught = _out_of_range_warnings(off.predict, _far_off(corpus.data[18]))
     assert caught == [] and find_guards(off) == []
@@ -288,3 +292,21 @@ def test_predict_csv_has_an_out_of_range_column(corpus, pipelines, tmp_path, cap
     assert "1 of 3 file(s)" in err and "a_ordinary.wav" not in err
     named = err.split("b_loud.wav")[1]
     assert "mfcc" in named and not re.search(r"\bx\d", named)  # by name, not as x12
+
+
+def test_noisy_copies_widen_the_guarded_range(corpus):
+    """The guard learns the range of everything the features saw in fit, the pipeline's noisy
+    training copies included: it stays quiet on in-range clips either way, and its range is
+    wider with the copies (so fewer far-off clips stand out)."""
+    def fitted(noise):
+        return make_classic_pipeline("lr", features="mfcc", speed_perturbation=None,
+                                     noise_augmentation=noise, random_state=0).fit(
+            corpus.data[:18], corpus.target[:18])
+
+    clean, noisy = fitted(None), fitted(2)
+    for pipe in (clean, noisy):
+        _, caught = _out_of_range_warnings(pipe.predict, corpus.data[18:])
+        assert caught == []
+    span = {name: p.named_steps["guard"].data_max_ - p.named_steps["guard"].data_min_
+            for name, p in (("clean", clean), ("noisy", noisy))}
+    assert np.median(span["noisy"] / span["clean"]) > 1.0

@@ -35,7 +35,7 @@ def client():
 
 
 def _search(corpus, n_jobs):
-    pipe = make_classic_pipeline("svm", features="mfcc")
+    pipe = make_classic_pipeline("svm", features="mfcc", random_state=0)
     grid = {"svc__C": [0.3, 3.0, 30.0], "svc__gamma": ["scale", 1e-3]}
     search = GridSearchCV(pipe, grid, cv=GroupKFold(n_splits=3), n_jobs=n_jobs)
     return search.fit(corpus.data, corpus.target, groups=corpus.groups)
@@ -65,7 +65,7 @@ def test_feature_extraction_on_a_dask_cluster_equals_the_local_run(corpus, clien
 
 
 def test_speaker_independent_evaluation_on_a_dask_cluster(corpus, client):
-    pipe = make_classic_pipeline("nb", features="mfcc")
+    pipe = make_classic_pipeline("nb", features="mfcc", random_state=0)
     local = evaluate(pipe, corpus.data, corpus.target, groups=corpus.groups, cv="loso")
     transitions = _n_transitions(client)
     with joblib.parallel_backend("dask"):

@@ -136,7 +136,8 @@ class Augmenter(_ClipSampler):
     >>> _, y_bal = balanced.fit_resample(X, y)
     >>> [int((y_bal == c).sum()) for c in ("anger", "sadness")]
     [4, 4]
-    >>> classic = make_classic_pipeline("svm", features="mfcc", speed_perturbation=None)
+    >>> classic = make_classic_pipeline("svm", features="mfcc", speed_perturbation=None,
+    ...                                 noise_augmentation=None)
     >>> model = Pipeline([("augmenter", Augmenter(n_copies=2, random_state=0)),
     ...                   *classic.steps])
     >>> [name for name, _ in model.steps]
