@@ -32,7 +32,7 @@ from ._framing import _shared_lock, row_dot, shared_scopes
 
 #: Block length of the activity analysis, in seconds.
 BLOCK_SECONDS = 0.01
-#: Speech blocks a clip needs to be pooled over its speech alone (30 ms).
+#: Speech blocks a clip needs to be pooled over its speech alone (three blocks).
 MIN_SPEECH_BLOCKS = 3
 DYNAMIC_RANGE_DB = 40.0
 
