@@ -10,6 +10,7 @@ time. The effects are plain keyword-only functions on one clip, also used by
 
 from ._augmenter import Augmenter, augment_clip
 from ._effects import (
+    BABBLE_TALKERS,
     NOISE_COLORS,
     add_noise,
     apply_gain,
@@ -24,6 +25,7 @@ from ._noise import NoiseAugmenter
 from ._speed import SpeedPerturber
 
 __all__ = [
+    "BABBLE_TALKERS",
     "NOISE_COLORS",
     "Augmenter",
     "NoiseAugmenter",

@@ -15,6 +15,7 @@ from ._effects import (
     NOISE_COLORS,
     add_noise,
     apply_gain,
+    babble_talkers,
     change_speed,
     make_babble,
     pitch_shift,
@@ -25,16 +26,14 @@ _RANGE = [tuple, list]
 
 #: Noise kinds of ``Augmenter(noise_types=...)``.
 NOISE_TYPES = ("white", "pink", "brown", "babble", "clips")
-#: Other training clips mixed into the babble of one copy.
-BABBLE_TALKERS = 5
 
 
-def _check_range(name, value, low=None, high=None):
+def _check_range(name, value, low=None, high=None, owner="Augmenter"):
     if len(value) != 2 or not value[0] <= value[1]:
-        raise ValueError(f"Augmenter: {name} must be a (low, high) pair with low <= high; "
+        raise ValueError(f"{owner}: {name} must be a (low, high) pair with low <= high; "
                          f"got {value!r}.")
     if (low is not None and value[0] < low) or (high is not None and value[1] > high):
-        raise ValueError(f"Augmenter: {name}={value!r} must lie within [{low}, {high}].")
+        raise ValueError(f"{owner}: {name}={value!r} must lie within [{low}, {high}].")
 
 
 class Augmenter(_ClipSampler):
@@ -323,8 +322,8 @@ class Augmenter(_ClipSampler):
         )
         # Babble talkers are drawn only when babble is asked for, so that the other settings
         # keep their random streams.
-        talkers = (_babble_talkers(sources, len(clips), rng) if "babble" in kinds
-                   else [()] * len(sources))
+        talkers = ([babble_talkers(np.arange(len(clips)), source, rng) for source in sources]
+                   if "babble" in kinds else [()] * len(sources))
         # One task per chunk of copies keeps joblib's overhead small.
         chunks = np.array_split(np.arange(len(sources)), max(1, min(len(sources), 64)))
         results = Parallel(n_jobs=self.n_jobs)(
@@ -337,18 +336,6 @@ class Augmenter(_ClipSampler):
         self.augmentations_ = [log for part in results for log in part[1]]
         self.sample_indices_ = np.concatenate([np.arange(len(y)), sources])
         return list(clips) + copies, y[self.sample_indices_]
-
-
-def _babble_talkers(sources, n_clips, rng):
-    """For each copy, the indices of the training clips its babble is mixed from: drawn
-    among the other clips (a copy never hears its own source)."""
-    if n_clips < 2:
-        raise ValueError("Augmenter: babble noise needs at least two training clips.")
-    talkers = []
-    for source in sources:
-        picks = rng.choice(n_clips - 1, size=min(BABBLE_TALKERS, n_clips - 1), replace=False)
-        talkers.append(picks + (picks >= source))  # skip the source's own index
-    return talkers
 
 
 def _augment_chunk(clips, seeds, settings, talkers):

@@ -70,6 +70,27 @@ def _excerpt(recording, n, rng):
     return np.tile(recording, reps)[start : start + n]
 
 
+#: Talkers mixed into one babble noise (training copies and evaluate's test conditions).
+BABBLE_TALKERS = 5
+
+
+def babble_talkers(groups, i, rng, n_talkers=BABBLE_TALKERS):
+    """Indices of the clips whose voices make the babble added to clip ``i``.
+
+    Drawn without replacement among the clips of other groups (speakers) than clip ``i``'s,
+    or among the other clips when every clip shares its group: a clip never hears itself,
+    and, given speakers, never its own speaker. ``groups`` has one entry per clip; pass
+    ``np.arange(n_clips)`` when there are no speakers.
+    """
+    groups = np.asarray(groups)
+    others = np.flatnonzero(groups != groups[i])
+    if len(others) == 0:
+        others = np.delete(np.arange(len(groups)), i)
+    if len(others) == 0:
+        raise ValueError("babble noise needs at least two training clips.")
+    return rng.choice(others, size=min(n_talkers, len(others)), replace=False)
+
+
 def make_babble(sources, length, *, n_talkers=5, random_state=None):
     """Babble noise: several talkers at once, mixed from clips of speech.
 

@@ -8,12 +8,11 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..utils._compat import Interval, StrOptions
 from ._base import _ClipSampler
-from ._effects import add_noise, make_babble
+from ._augmenter import _check_range
+from ._effects import add_noise, babble_talkers, make_babble
 
 #: Noise kinds of :class:`NoiseAugmenter`.
 NOISE_KINDS = ("white", "pink", "brown", "babble")
-#: Talkers in the babble of one copy.
-BABBLE_TALKERS = 5
 
 
 class NoiseAugmenter(_ClipSampler):
@@ -116,10 +115,7 @@ class NoiseAugmenter(_ClipSampler):
         if not kinds or any(k not in NOISE_KINDS for k in kinds):
             raise ValueError(f"NoiseAugmenter: noise_types must be a non-empty sequence of "
                              f"{', '.join(map(repr, NOISE_KINDS))}; got {self.noise_types!r}.")
-        low, high = self.snr_range if len(self.snr_range) == 2 else (1, 0)
-        if not low <= high:
-            raise ValueError(f"NoiseAugmenter: snr_range must be a (low, high) pair with "
-                             f"low <= high; got {self.snr_range!r}.")
+        _check_range("snr_range", self.snr_range, owner="NoiseAugmenter")
         return kinds
 
     def fit(self, X, y, groups=None):
@@ -216,7 +212,7 @@ class NoiseAugmenter(_ClipSampler):
                 snr, kind = draws[index[i]]
                 talkers = ()
                 if kind == "babble":
-                    talkers = _babble_talkers(index, i, rng)
+                    talkers = babble_talkers(index, i, rng)
                 plan.append((i, snr, kind, int(rng.randint(2**31 - 1)), talkers))
         return plan, log
 
@@ -227,16 +223,6 @@ class NoiseAugmenter(_ClipSampler):
             blocks.append(np.char.add(ids, f"/noise{copy + 1}") if self.copy_groups == "apart"
                           else ids)
         return np.concatenate(blocks)
-
-
-def _babble_talkers(unit_of_clip, i, rng):
-    """Clips of other units (speakers) than clip ``i``'s; other clips if there are none."""
-    others = np.flatnonzero(unit_of_clip != unit_of_clip[i])
-    if len(others) == 0:
-        others = np.delete(np.arange(len(unit_of_clip)), i)
-    if len(others) == 0:
-        raise ValueError("NoiseAugmenter: babble noise needs at least two training clips.")
-    return rng.choice(others, size=min(BABBLE_TALKERS, len(others)), replace=False)
 
 
 def _noisy_chunk(items):

@@ -554,9 +554,6 @@ def _fold_fit_params(fit_params, train, n_samples):
 #: Noises of ``evaluate(..., test_noise=...)``.
 _TEST_NOISES = ("white", "pink", "brown", "babble")
 
-#: Talkers summed into the babble of a test clip.
-_BABBLE_TALKERS = 5
-
 
 @dataclass(frozen=True)
 class _TestCondition:
@@ -669,7 +666,7 @@ def _corrupt(X_test, snr, noise, seed, *, sources=None):
     Babble is mixed anew for every clip from ``sources``, the fold's training clips.
     """
     from .._validation import check_clips
-    from ..augmentation import add_noise, make_babble
+    from ..augmentation import BABBLE_TALKERS, add_noise, make_babble
 
     if noise == "babble" and sources is None:
         raise ValueError("babble test noise needs source clips (the fold's training clips).")
@@ -678,7 +675,7 @@ def _corrupt(X_test, snr, noise, seed, *, sources=None):
     for c in check_clips(X_test):
         kind = noise
         if noise == "babble":
-            kind = make_babble(sources, len(c), n_talkers=_BABBLE_TALKERS, random_state=rng)
+            kind = make_babble(sources, len(c), n_talkers=BABBLE_TALKERS, random_state=rng)
         noisy.append(
             np.clip(add_noise(c, snr=snr, noise=kind, random_state=rng), -1.0, 1.0).astype(
                 np.float32
