@@ -194,14 +194,18 @@ def run(args):
 KINDS = ("white", "pink", "brown", "babble")
 
 
-def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE):
-    """One noisy copy of every clip, one (kind, SNR) per speaker; babble of other speakers."""
+def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE, kinds=KINDS,
+                      per_clip=False):
+    """One noisy copy of every clip, one (kind, SNR) per speaker (or per clip with
+    ``per_clip``); babble of other speakers."""
     rng = np.random.default_rng(seed)
     out = [None] * len(clips)
     for g in np.unique(groups):
-        snr, kind = rng.uniform(*snr_range), KINDS[rng.integers(len(KINDS))]
+        snr, kind = rng.uniform(*snr_range), kinds[rng.integers(len(kinds))]
         others = np.flatnonzero(groups != g)
         for i in np.flatnonzero(groups == g):
+            if per_clip:
+                snr, kind = rng.uniform(*snr_range), kinds[rng.integers(len(kinds))]
             noise = kind
             if kind == "babble":
                 talkers = [clips[j] for j in rng.choice(others, 5, replace=False)]
@@ -271,6 +275,78 @@ def run_stage(args):
             out.write(json.dumps(row) + "\n")
 
 
+def fit_predict_plain(F, y, groups, folds, extra, keys):
+    """Out-of-fold predictions of the plain pipeline (scaler, shrunk LDA, RBF SVC) trained
+    on the clean clips plus the ``extra`` feature blocks."""
+    pred = {k: np.empty(len(y), dtype=object) for k in keys}
+    for train, test in folds:
+        X = np.vstack([F["clean"][train]] + [e[train] for e in extra])
+        y_train = np.concatenate([y[train]] * (1 + len(extra)))
+        scaler = StandardScaler().fit(X)
+        lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(
+            scaler.transform(X), y_train)
+        clf = SVC(C=3.0, gamma="scale").fit(lda.transform(scaler.transform(X)), y_train)
+        for k in keys:
+            pred[k][test] = clf.predict(lda.transform(scaler.transform(F[k][test])))
+    return pred
+
+
+def run_more(args):
+    """Stages ``babble`` (the -sn SVM's copies against babble) and ``plain`` (the plain
+    SVM's copies: per speaker or per clip, one or two, with or without speed copies)."""
+    clips, y, groups, cv = load(args.corpus, args.data_dir)
+    folds = list(cv.split(clips, y, groups))
+    memory = Memory(args.cache, verbose=0)
+    made = test_conditions(clips, groups, folds)
+    made["bspk1"] = noisy_per_speaker(clips, groups, seed=11)
+    made["bspk2"] = noisy_per_speaker(clips, groups, seed=12)
+    made["clean"] = clips
+    keys = ("clean", "white20", "white10", "babble10")
+    if args.stage == "babble":
+        made["bspk3"] = noisy_per_speaker(clips, groups, seed=13)
+        made["bbl2"] = noisy_per_speaker(clips, groups, seed=14, kinds=("babble",))
+    else:
+        made["pclip1"] = noisy_per_speaker(clips, groups, seed=21, per_clip=True)
+        made["pclip2"] = noisy_per_speaker(clips, groups, seed=22, per_clip=True)
+        for base in ("clean", "bspk1", "pclip1", "pclip2"):
+            for rate in SPEEDS:
+                made[f"{base}@{rate}"] = [clip32(change_speed(c, rate=rate))
+                                          for c in made[base]]
+    F4 = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in made}
+    F5 = {k: np.hstack([F4[k], extract_logmel(memory, f"{args.corpus}-{k}", made[k])])
+          for k in made}
+    apart = lambda names: [(None, np.char.add(groups.astype(str), f"/{n}"))  # noqa: E731
+                           for n in names]
+
+    def report(name, pred):
+        row = {"corpus": args.corpus, "stage": args.stage, "variant": name,
+               **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
+        print(json.dumps(row), flush=True)
+        with open(args.output, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+    if args.stage == "babble":
+        variants = [("2 copies apart", ["bspk1", "bspk2"]),
+                    ("3 copies apart", ["bspk1", "bspk2", "bspk3"]),
+                    ("2 copies apart, the second babble", ["bspk1", "bbl2"])]
+        for name, blocks in variants:
+            for sets, F in (("5 sets", F5),):
+                extra = [(F[b], ids) for b, (_, ids) in zip(blocks, apart(blocks))]
+                pred = fit_predict_sn(F, y, groups, folds, extra,
+                                      lambda: SVC(C=3.0, gamma="scale"), keys)
+                report(f"svm-sn, {name}, {sets}", pred)
+    else:
+        speeds = lambda bases: [f"{b}@{r}" for b in bases for r in SPEEDS]  # noqa: E731
+        variants = [("no copies + speed", speeds(["clean"])),
+                    ("1 copy per speaker + speed", ["bspk1"] + speeds(["clean", "bspk1"])),
+                    ("1 copy per clip + speed", ["pclip1"] + speeds(["clean", "pclip1"])),
+                    ("2 copies per clip + speed",
+                     ["pclip1", "pclip2"] + speeds(["clean", "pclip1", "pclip2"])),
+                    ("2 copies per clip, no speed", ["pclip1", "pclip2"])]
+        for name, blocks in variants:
+            for sets, F in (("4 sets", F4), ("5 sets", F5)):
+                pred = fit_predict_plain(F, y, groups, folds, [F[b] for b in blocks], keys)
+                report(f"svm, {name}, {sets}", pred)
 def extract_logmel(memory, tag, clips):
     @memory.cache(ignore=["clips"])
     def features(tag, clips):
@@ -287,13 +363,16 @@ def main():
     parser.add_argument("--corpus", choices=("emodb", "ravdess"), required=True)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
-    parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel"),
+    parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
+                                 "plain"),
                         default="variants")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
     sklearn.set_config(enable_metadata_routing=False)
     if args.stage == "variants":
         run(args)
+    elif args.stage in ("babble", "plain"):
+        run_more(args)
     else:
         run_stage(args)
 
