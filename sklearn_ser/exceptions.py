@@ -82,4 +82,27 @@ __all__ = [
     "OutOfRangeWarning",
     "SklearnSerWarning",
     "SpeakerLeakageError",
+    "UntrustedModelError",
 ]
+
+
+class UntrustedModelError(ValueError):
+    """A model file holds types that loading would have to trust, or is an unchecked pickle.
+
+    Raised by :func:`sklearn_ser.io.load_model` before anything in the file is built. The
+    message names the file and the refused types, and how to load it anyway when you trust
+    its source: ``load_model(path, trusted=[...names...])`` or ``trusted=True``, or the
+    command line's ``--trust``.
+
+    Attributes
+    ----------
+    types : list of str
+        The refused type names (empty for a pickle, whose content cannot be listed).
+    """
+
+    def __init__(self, message="", types=()):
+        super().__init__(message)
+        self.types = list(types)
+
+    def __reduce__(self):
+        return type(self), (str(self), self.types)

@@ -14,6 +14,8 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_ser.exceptions import UntrustedModelError
+from sklearn_ser.io import save_model
 from sklearn_ser.neural import CNNClassifier, LSTMClassifier, MultiTaskClassifier
 
 TINY = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=0.01, batch_size=16, patience=5,
@@ -105,20 +107,17 @@ def test_init_from_a_file(source, tmp_path):
     X, y, _ = make_corpus(["anger", "neutral", "sadness"], n_per_class=8, seed=3)
     path = tmp_path / "pre.joblib"
     joblib.dump(source, path)
-    tuned = MultiTaskClassifier(**TINY, init_from=str(path), freeze="trunk").fit(X, y)
+    # A pickle runs code when loaded: refused as a path, used once its owner loads it.
+    with pytest.raises(UntrustedModelError, match="joblib.load"):
+        MultiTaskClassifier(**TINY, init_from=str(path)).fit(X, y)
+    tuned = MultiTaskClassifier(**TINY, init_from=joblib.load(path), freeze="trunk").fit(X, y)
     torch.testing.assert_close(_param(tuned, "trunk.layers.0.weight"),
                                _param(source, "trunk.layers.0.weight"))
     # A saved pipeline: its network is the source.
     model = make_pipeline(StandardScaler(), clone(source)).fit(*make_corpus(
         ["anger", "neutral", "sadness"], seed=0)[:2])
-    try:
-        from sklearn_ser.io import save_model
-    except ImportError:  # pragma: no cover - io without model files
-        joblib.dump(model, tmp_path / "pipe.joblib")
-        path = tmp_path / "pipe.joblib"
-    else:
-        path = tmp_path / "pipe.sser"
-        save_model(model, path)
+    path = tmp_path / "pipe.sser"
+    save_model(model, path)
     tuned = MultiTaskClassifier(**TINY, init_from=path, freeze="trunk").fit(X, y)
     torch.testing.assert_close(_param(tuned, "trunk.layers.0.weight"),
                                _param(model[-1], "trunk.layers.0.weight"))

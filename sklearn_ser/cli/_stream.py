@@ -24,6 +24,8 @@ def _smoothing(text):
 
 def add_parser(commands):
     """Register the ``stream`` subcommand."""
+    from ._model_file import add_trust_option
+
     parser = commands.add_parser(
         "stream",
         help="recognise emotions live in an audio file or from the microphone",
@@ -31,7 +33,8 @@ def add_parser(commands):
         "and print each window's time, label and top class probabilities as soon as it is "
         "complete. Silent windows are printed as such and not scored. A window whose features "
         "lie far outside the model's training range (its guard step) is marked "
-        "[out of range] (out_of_range in --json): its label is an extrapolation.",
+        "[out of range] (out_of_range in --json): its label is an extrapolation. The model "
+        "file is checked before loading and unknown types are refused (see --trust).",
         epilog="The microphone needs the optional package sounddevice (pip install "
         "sounddevice). Stop with Ctrl-C.",
     )
@@ -62,6 +65,7 @@ def add_parser(commands):
                         "0 leaves the thread pools alone)")
     parser.add_argument("--allow-version-mismatch", action="store_true",
                         help="load a model saved with other package versions anyway")
+    add_trust_option(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -95,8 +99,8 @@ def event_json(event):
 def run(args, argv):
     """Run ``sklearn-ser stream``."""
     from ..exceptions import SklearnSerWarning
-    from ..io import load_model, read_manifest
     from ..streaming import StreamingRecognizer
+    from ._model_file import load_model_file
     from ._predict import model_sr
 
     if (args.file is None) == (not args.mic):
@@ -104,8 +108,8 @@ def run(args, argv):
                          "model.sser speech.wav")
     if args.file is not None and not os.path.exists(args.file):
         raise FileNotFoundError(f"No such audio file: '{args.file}'.")
-    manifest = read_manifest(args.model)
-    model = load_model(args.model, allow_version_mismatch=args.allow_version_mismatch)
+    model, manifest = load_model_file(args.model, trust=args.trust,
+                                      allow_version_mismatch=args.allow_version_mismatch)
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", SklearnSerWarning)
         recognizer = StreamingRecognizer(

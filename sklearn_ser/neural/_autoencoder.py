@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
+from ._state import export_module, restore_module
 
 __all__ = ["AutoencoderReducer", "VAEOversampler"]
 
@@ -59,6 +60,12 @@ class _AutoencoderModule(nn.Module):
         self.encoder = _mlp(sizes)  # linear bottleneck
         self.decoder = _mlp(sizes[::-1])
 
+    def init_args(self):
+        """The constructor's arguments, read from the layers (see ``_state.export_module``)."""
+        linear = [layer for layer in self.encoder if isinstance(layer, nn.Linear)]
+        sizes = [linear[0].in_features] + [layer.out_features for layer in linear]
+        return sizes[0], sizes[-1], sizes[1:-1]
+
     def forward(self, x):
         return self.decoder(self.encoder(x))
 
@@ -83,6 +90,11 @@ class _CVAEModule(nn.Module):
         self.decoder = _mlp([n_latent + n_classes, *hidden[::-1], n_features])
         self.log_scale = nn.Parameter(torch.zeros(n_features))
 
+    def init_args(self):
+        """The constructor's arguments, read from the layers (see ``_state.export_module``)."""
+        hidden = [layer.out_features for layer in self.encoder if isinstance(layer, nn.Linear)]
+        return self.log_scale.shape[0], self.n_classes, self.n_latent, hidden
+
     def scale(self):
         return self.log_scale.clamp(-5.0, 2.0).exp()
 
@@ -94,6 +106,29 @@ class _CVAEModule(nn.Module):
         mu, logvar = self.mu(h), self.logvar(h).clamp(-10, 10)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         return self.decode(z, onehot), mu, logvar
+
+
+class _ModuleStateMixin:
+    """Pickle (and save) ``module_`` as its constructor arguments and weight arrays.
+
+    A torch module pickles its tensors through torch's own reducers; a model file must hold
+    nothing that runs code on load, so the module is rebuilt here from plain values.
+    """
+
+    _module_class = None  # set by subclasses
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if isinstance(state.get("module_"), nn.Module):
+            state["module_"] = export_module(self.module_)
+        return state
+
+    def __setstate__(self, state):
+        saved = state.get("module_")
+        if isinstance(saved, dict):
+            state = {**state, "module_": restore_module(self._module_class, saved,
+                                                        owner=type(self).__name__)}
+        super().__setstate__(state)
 
 
 def _train(module, loss_fn, tensors, *, lr, weight_decay, max_epochs, batch_size, rng,
@@ -135,7 +170,8 @@ def _train(module, loss_fn, tensors, *, lr, weight_decay, max_epochs, batch_size
     return train_curve, valid_curve
 
 
-class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class AutoencoderReducer(_ModuleStateMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                         BaseEstimator):
     """Reduce pooled features to the bottleneck of a trained autoencoder (a non-linear PCA).
 
     A dense autoencoder (encoder ``n_features -> hidden_layer_sizes -> n_components``, with a
@@ -208,6 +244,8 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     >>> reducer.get_feature_names_out().tolist()
     ['autoencoderreducer0', 'autoencoderreducer1', 'autoencoderreducer2']
     """
+
+    _module_class = _AutoencoderModule
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -348,7 +386,7 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return tags
 
 
-class VAEOversampler(BaseSampler):
+class VAEOversampler(_ModuleStateMixin, BaseSampler):
     """Over-sample chosen classes with feature vectors drawn from a class-conditional VAE.
 
     ``fit_resample(X, y)`` trains a conditional variational autoencoder (with a learned
@@ -421,6 +459,8 @@ class VAEOversampler(BaseSampler):
     """
 
     _sampling_type = "over-sampling"
+
+    _module_class = _CVAEModule
 
     _parameter_constraints = {
         "sampling_strategy": [

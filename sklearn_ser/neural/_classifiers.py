@@ -26,6 +26,7 @@ from .._validation import check_sequence_padding
 from ..exceptions import SklearnSerWarning
 from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
 from ._modules import CNNModule, CRNNModule, LSTMModule
+from ._state import export_net, restore_net
 from ._transfer import freeze_parameters, load_init_source, transfer_weights
 
 __all__ = ["CNNClassifier", "CRNNClassifier", "LSTMClassifier", "check_frame_sequences"]
@@ -288,17 +289,7 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
             train, valid = split
             valid_ds = Dataset({"x": values[valid], "lengths": lengths[valid]}, y_enc[valid])
 
-        self.net_ = _MixupNetClassifier(
-            self._module,
-            mixup=self.mixup,
-            criterion=torch.nn.CrossEntropyLoss,
-            criterion__weight=weight,
-            classes=np.arange(len(self.classes_)),
-            **self._training_params(len(train), valid_ds),
-            **{f"module__{k}": v for k, v in self._module_params().items()},
-            module__n_coeffs=self.n_features_in_,
-            module__n_classes=len(self.classes_),
-        )
+        self.net_ = self._new_net(weight, n_train=len(train), valid_ds=valid_ds)
         # What net_.fit does, with the pre-trained weights and freezing between its two steps.
         self.net_.initialize()
         if source is not None:
@@ -316,6 +307,20 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
         if valid_ds is not None:
             self.best_epoch_ = int(np.argmin(self.history_[:, "valid_loss"])) + 1
         return self
+
+    def _new_net(self, weight, *, n_train, valid_ds):
+        """The untrained skorch net of ``fit``; also rebuilt when a fitted model is loaded."""
+        return _MixupNetClassifier(
+            self._module,
+            mixup=self.mixup,
+            criterion=torch.nn.CrossEntropyLoss,
+            criterion__weight=weight,
+            classes=np.arange(len(self.classes_)),
+            **self._training_params(n_train, valid_ds),
+            **{f"module__{k}": v for k, v in self._module_params().items()},
+            module__n_coeffs=self.n_features_in_,
+            module__n_classes=len(self.classes_),
+        )
 
     # -- predict -------------------------------------------------------------------------------
 
@@ -367,12 +372,31 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    # -- persistence ---------------------------------------------------------------------------
+
+    def __getstate__(self):
+        # The trained net travels as plain settings and weight arrays (see _state.py): skorch's
+        # own pickling would put a nested pickle into every pickle and model file.
+        state = dict(super().__getstate__())
+        if "net_" in state:
+            state["net_"] = export_net(self.net_)
+            state.pop("history_", None)  # the net's history, rebuilt with it
+        return state
+
     def __setstate__(self, state):
-        super().__setstate__(state)
-        # A model trained on a GPU and unpickled where there is none runs on the CPU (skorch
-        # maps the weights there and warns); keep device_ in step with the net.
-        if "net_" in self.__dict__:
-            self.device_ = str(self.net_.device)
+        net_state = state.get("net_")
+        if not isinstance(net_state, dict):  # unfitted, or pickled by an older sklearn_ser
+            super().__setstate__(state)
+            if "net_" in self.__dict__:
+                self.device_ = str(self.net_.device)
+            return
+        super().__setstate__({k: v for k, v in state.items() if k != "net_"})
+        self.device_ = "cpu"  # _new_net reads it; restore_net sets the saved device
+        net = self._new_net(None, n_train=0, valid_ds=None)
+        self.net_ = restore_net(net, net_state, owner=type(self).__name__)
+        self.history_ = self.net_.history
+        # A model trained on a GPU and loaded where there is none runs on the CPU.
+        self.device_ = str(self.net_.device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -424,10 +448,11 @@ _COMMON_DOC = """
         Fine-tune a pre-trained network instead of starting from random weights: a fitted
         classifier of the same class (wrap it in :class:`sklearn.frozen.FrozenEstimator`
         when the fine-tuner is cloned, as ``cross_validate`` and ``GridSearchCV`` do) or
-        the path of one saved with :func:`~sklearn_ser.io.save_model` or ``joblib.dump``
-        (a pipeline's last step is used). Layers are copied; the output layer is replaced
-        when the labels differ (rows of shared labels are kept). The architecture parameters
-        must match the source's.
+        the path of one saved with :func:`~sklearn_ser.io.save_model`, checked as
+        ``load_model`` checks any file (a pipeline's last step is used; a pickle path is
+        refused: load a trusted pickle yourself and pass the model). Layers are copied; the
+        output layer is replaced when the labels differ (rows of shared labels are kept). The
+        architecture parameters must match the source's.
     freeze : "none", "trunk", list of str or None, default=None
         Parameters not trained: ``"trunk"`` (all but ``head``) or parameter-name prefixes
         (``["convs.blocks.0"]``). Batch-norm statistics of a frozen trunk still adapt.

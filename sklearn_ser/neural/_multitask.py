@@ -181,10 +181,12 @@ class MultiTaskClassifier(_SequenceClassifier):
         Fine-tune a pre-trained network instead of starting from random weights: a fitted
         ``MultiTaskClassifier`` (wrap it in :class:`sklearn.frozen.FrozenEstimator` when the
         fine-tuner is cloned, as ``cross_validate`` and ``GridSearchCV`` do) or the path of
-        one saved with :func:`~sklearn_ser.io.save_model` or ``joblib.dump`` (a pipeline's
-        last step is used). Matching layers are copied; the emotion output layer
-        is replaced when the labels differ (rows of shared labels are kept), and auxiliary
-        heads are copied by task name. The architecture parameters must match the source's.
+        one saved with :func:`~sklearn_ser.io.save_model`, checked as ``load_model`` checks
+        any file (a pipeline's last step is used; a pickle path is refused: load a trusted
+        pickle yourself and pass the model). Matching layers are copied; the emotion output
+        layer is replaced when the labels differ (rows of shared labels are kept), and
+        auxiliary heads are copied by task name. The architecture parameters must match the
+        source's.
     freeze : "none", "trunk", list of str or None, default=None
         Parameters not trained: ``"trunk"`` (all but the heads) or parameter-name prefixes,
         e.g. ``["trunk.layers.0"]`` for the first dense layer.
@@ -472,24 +474,7 @@ default=None
             train, valid = split
             valid_ds = Dataset(_take(inputs, valid), _take(targets, valid))
 
-        aux_sizes = [len(self.aux_classes_[n]) if self.aux_kinds_[n] == "classification" else 1
-                     for n in self.aux_names_]
-        self.net_ = NeuralNet(
-            MultiTaskModule,
-            module__n_features=self.n_features_in_,
-            module__n_classes=len(self.classes_),
-            module__aux_sizes=aux_sizes,
-            module__trunk=self.trunk,
-            module__hidden_layer_sizes=tuple(self.hidden_layer_sizes),
-            module__dropout=self.dropout,
-            module__trunk_params=self.trunk_params,
-            criterion=_MultiTaskLoss,
-            criterion__kinds=[self.aux_kinds_[n] for n in self.aux_names_],
-            criterion__weights=self._aux_weights(),
-            criterion__class_weight=weight,
-            predict_nonlinearity=None,
-            **self._training_params(len(train), valid_ds),
-        )
+        self.net_ = self._new_net(weight, n_train=len(train), valid_ds=valid_ds)
         self.net_.initialize()
         if source is not None:
             aux_map = {i: source.aux_names_.index(n) for i, n in enumerate(self.aux_names_)
@@ -510,6 +495,27 @@ default=None
         if valid_ds is not None:
             self.best_epoch_ = int(np.argmin(self.history_[:, "valid_loss"])) + 1
         return self
+
+    def _new_net(self, weight, *, n_train, valid_ds):
+        """The untrained skorch net of ``fit``; also rebuilt when a fitted model is loaded."""
+        aux_sizes = [len(self.aux_classes_[n]) if self.aux_kinds_[n] == "classification" else 1
+                     for n in self.aux_names_]
+        return NeuralNet(
+            MultiTaskModule,
+            module__n_features=self.n_features_in_,
+            module__n_classes=len(self.classes_),
+            module__aux_sizes=aux_sizes,
+            module__trunk=self.trunk,
+            module__hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            module__dropout=self.dropout,
+            module__trunk_params=self.trunk_params,
+            criterion=_MultiTaskLoss,
+            criterion__kinds=[self.aux_kinds_[n] for n in self.aux_names_],
+            criterion__weights=self._aux_weights(),
+            criterion__class_weight=weight,
+            predict_nonlinearity=None,
+            **self._training_params(n_train, valid_ds),
+        )
 
     # -- predict ---------------------------------------------------------------------------
 

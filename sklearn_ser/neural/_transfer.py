@@ -1,8 +1,8 @@
 """Fine-tuning support shared by the neural classifiers: ``init_from=`` and ``freeze=``.
 
 A classifier given ``init_from`` (a fitted classifier of the same kind, or the path of one saved
-with :func:`sklearn_ser.io.save_model` or ``joblib.dump``) starts from its weights instead of a
-random initialisation:
+with :func:`sklearn_ser.io.save_model`, loaded with the same checks as any model file) starts
+from its weights instead of a random initialisation:
 
 * every parameter and buffer whose name and shape match is copied;
 * the output layer (the last ``Linear`` of the module's ``head``) is copied whole when the label
@@ -29,18 +29,22 @@ __all__ = ["freeze_parameters", "load_init_source", "output_layer_name", "transf
 _HEAD_PREFIXES = ("head.", "aux_heads.")
 
 
-def load_init_source(init_from, *, owner):
+def load_init_source(init_from, *, owner, trusted=None):
     """The fitted classifier named by ``init_from``, or None.
 
     Parameters
     ----------
     init_from : estimator, str, os.PathLike or None
         A fitted classifier, a :class:`sklearn.frozen.FrozenEstimator` around one, or the path
-        of one saved with :func:`sklearn_ser.io.save_model` or ``joblib.dump``. For a
-        Pipeline, its last step is used (its other steps are not: the fine-tuning pipeline
-        fits its own).
+        of one saved with :func:`sklearn_ser.io.save_model`. For a Pipeline, its last step is
+        used (its other steps are not: the fine-tuning pipeline fits its own).
     owner : BaseEstimator
         The classifier being fitted (its class must match the source's).
+    trusted : list of str, True or None, default=None
+        Passed to :func:`sklearn_ser.io.load_model` for a path. A pickle (``joblib.dump``)
+        runs any code it contains when loaded, so a pickle path is read only with
+        ``trusted=True``; the estimators' ``fit`` never passes it: load a trusted pickle
+        yourself and pass the model.
 
     Returns
     -------
@@ -50,16 +54,7 @@ def load_init_source(init_from, *, owner):
         return None
     name = type(owner).__name__
     if isinstance(init_from, (str, os.PathLike)):
-        if not os.path.isfile(init_from):
-            raise ValueError(f"{name}: init_from={str(init_from)!r} does not exist; pass a "
-                             "fitted classifier or the path of one saved with "
-                             "sklearn_ser.io.save_model or joblib.dump.")
-        if zipfile.is_zipfile(init_from):  # a save_model archive (version-checked)
-            from ..io import load_model
-
-            source = load_model(init_from)
-        else:
-            source = joblib.load(init_from)
+        source = _load_source_file(init_from, name, trusted)
     else:
         source = init_from
     if type(source).__name__ == "FrozenEstimator":
@@ -75,14 +70,41 @@ def load_init_source(init_from, *, owner):
         raise ValueError(
             f"{name}: init_from is an unfitted {name}. cross_validate, GridSearchCV and clone "
             "clone estimator parameters, which drops their training: wrap the pre-trained "
-            "model in sklearn.frozen.FrozenEstimator(model), or save it (sklearn_ser.io.save_model "
-            "or joblib.dump) and pass the file path."
+            "model in sklearn.frozen.FrozenEstimator(model), or save it with "
+            "sklearn_ser.io.save_model and pass the file path."
         ) from exc
     n_in = getattr(source, "n_features_in_", None)
     if n_in is not None and n_in != owner.n_features_in_:
         raise ValueError(f"{name}: init_from was trained on {n_in} features per frame but X "
                          f"has {owner.n_features_in_}; the input layer cannot be reused.")
     return source
+
+
+def _load_source_file(path, name, trusted):
+    from ..exceptions import UntrustedModelError
+
+    if not os.path.isfile(path):
+        raise ValueError(f"{name}: init_from={str(path)!r} does not exist; pass a fitted "
+                         "classifier or the path of one saved with sklearn_ser.io.save_model.")
+    if zipfile.is_zipfile(path):  # a save_model archive: checked like any model file
+        from ..io import load_model
+
+        try:
+            return load_model(path, trusted=trusted)
+        except UntrustedModelError as exc:
+            raise UntrustedModelError(
+                f"{name}: init_from: {exc} To fine-tune from a file you trust, load it "
+                "yourself and pass the model: init_from=FrozenEstimator(load_model(path, "
+                "trusted=...)).", types=exc.types) from None
+    if trusted is True:
+        return joblib.load(path)
+    raise UntrustedModelError(
+        f"{name}: init_from={str(path)!r} is not a sklearn_ser model file; as a pickle "
+        "(joblib.dump) it would run any code it contains when loaded, so it is refused. If "
+        "you trust it, load it yourself and pass the model (init_from=joblib.load(path), in a "
+        "sklearn.frozen.FrozenEstimator when the fine-tuner is cloned), or save it with "
+        "sklearn_ser.io.save_model and pass that file."
+    )
 
 
 def output_layer_name(module):
