@@ -86,10 +86,6 @@ _XFAILS = {
                    "(scikit-learn lists the same expected failure for its Pipeline)")
            for check in ("check_dont_overwrite_parameters",
                          "check_estimators_overwrite_params")},
-        "check_supervised_y_2d": (
-            "imblearn's RandomOverSampler ravels a column y without a warning, so the final "
-            "step never sees it (imblearn's own Pipeline behaves the same)"
-        ),
     },
 }
 

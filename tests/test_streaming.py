@@ -11,6 +11,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 
 from sklearn_ser.datasets import make_emotional_speech
+from sklearn_ser.exceptions import AudioWarning
 from sklearn_ser.pipelines import make_classic_pipeline, make_deep_pipeline
 from sklearn_ser.streaming import StreamingRecognizer, score_clips
 from sklearn_ser.streaming._recognizer import StreamingWarning
@@ -168,11 +169,17 @@ def test_chunk_iterables_stereo_and_integer_pcm(model, audio):
     expected = [e.proba for e in recognizer.stream(audio)]
     chunks = (audio[i:i + 1234] for i in range(0, len(audio), 1234))
     assert_allclose([e.proba for e in recognizer.reset().stream(chunks)], expected)
+    # (n, 2) and (2, n) cannot be told apart: a stereo array is refused with the fix.
     stereo = np.c_[audio, audio]
-    assert_allclose([e.proba for e in recognizer.reset().stream(stereo)], expected)
+    with pytest.raises(ValueError, match=r"x\.mean\(axis=1\)"):
+        list(recognizer.reset().stream(stereo))
+    assert_allclose([e.proba for e in recognizer.reset().stream(stereo.mean(axis=1))],
+                    expected)
     pcm = np.round(audio * 32767).astype(np.int16)
-    as_float = [e.proba for e in recognizer.reset().stream((pcm / 32767).astype(np.float32))]
-    assert_allclose([e.proba for e in recognizer.reset().stream(pcm)], as_float, rtol=1e-6)
+    as_float = [e.proba for e in recognizer.reset().stream((pcm / 32768).astype(np.float32))]
+    with pytest.warns(AudioWarning, match="integer PCM"):
+        from_pcm = [e.proba for e in recognizer.reset().stream(pcm)]
+    assert_allclose(from_pcm, as_float, rtol=1e-6)
     with pytest.raises(ValueError, match="NaN"):
         recognizer.process(np.full(10, np.nan))
     with pytest.raises(TypeError, match="source"):

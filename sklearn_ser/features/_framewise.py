@@ -10,9 +10,9 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from .._validation import check_sequence_padding
+from .._validation import check_sequence_padding, reject_ragged
 from ..utils._compat import HasMethods, _fit_context
 
 
@@ -25,6 +25,8 @@ def check_sequences(X, *, owner="FrameWise"):
     mask : ndarray of shape (n_clips, n_frames), bool
         True for real frames, False for all-NaN padding.
     """
+    reject_ragged(X, owner=owner, expected="NaN-padded 3-D frame sequences "
+                  "(n_clips, n_frames, n_coeffs)")
     X = check_array(X, allow_nd=True, ensure_all_finite="allow-nan",
                     dtype=[np.float32, np.float64], ensure_2d=False)
     if X.ndim != 3:
@@ -171,6 +173,8 @@ class FrameWise(TransformerMixin, BaseEstimator):
         return process_routing(self, method, **params).transformer
 
     def _fit_frames(self, X, mask, y, params):
+        if y is not None:
+            check_consistent_length(X, y)  # before y is repeated over the frames
         frames = X[mask]
         counts = mask.sum(axis=1)
         frame_y = None if y is None else np.repeat(np.asarray(y), counts)

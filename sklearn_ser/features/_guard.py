@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import OutOfRangeWarning
 from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
+from .._validation import reject_ragged
 from ._framewise import check_sequences
 
 # The interquartile range of a normal distribution is 1.349 standard deviations: dividing by
@@ -145,6 +146,8 @@ class FeatureRangeGuard(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self : object
         """
+        reject_ragged(X, owner=type(self).__name__, expected="pooled features (n_clips, "
+                      "n_features) or NaN-padded frame sequences (n_clips, n_frames, n_coeffs)")
         sequences = _is_sequences(X)
         if sequences:
             X, mask = check_sequences(X, owner=type(self).__name__)
@@ -265,6 +268,7 @@ class FeatureRangeGuard(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             frames = self._frame_excess(X)
             frames[~mask] = np.nan
             return X, _median_over_frames(frames, mask.sum(axis=1))
+        reject_ragged(X, owner=type(self).__name__)
         X = validate_data(self, X, dtype=[np.float64, np.float32],
                           ensure_all_finite="allow-nan", reset=False)
         return X, self._frame_excess(X)

@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import reject_ragged
 from ..exceptions import SklearnSerWarning
 from ..utils._compat import Interval, _fit_context, validate_data
 
@@ -97,6 +98,7 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self : object
         """
+        reject_ragged(X, owner=type(self).__name__)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self.mean_, self.scale_ = _statistics(X)
         self.n_speakers_ = 0 if groups is None else len(np.unique(_check_groups(groups, X)))
@@ -117,6 +119,7 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_clips, n_features)
         """
         check_is_fitted(self)
+        reject_ragged(X, owner=type(self).__name__)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         if groups is None:
             warnings.warn(

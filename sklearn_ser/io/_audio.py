@@ -7,7 +7,7 @@ an AIFF file saved as ``.wav`` still loads. librosa handles what soundfile canno
 
 import errno
 import os
-import sys
+import struct
 import warnings
 from numbers import Integral
 
@@ -17,6 +17,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
+from .._validation import FULL_SCALE_TOLERANCE, far_outside_message, warn_user
 from ..exceptions import AudioLoadError, AudioWarning
 from ..utils._compat import Interval, _fit_context
 
@@ -58,18 +59,6 @@ def check_sr(sr):
         raise TypeError(f"sr must be a positive int or None, got {type(sr).__name__} ({sr!r}).")
     if sr <= 0:
         raise ValueError(f"sr must be a positive int or None, got {sr}.")
-
-
-def warn_user(message, category):
-    """Warn, pointing the warning at the first caller outside sklearn_ser.
-
-    A fixed ``stacklevel`` would be right for one call path only; loaders reach the same
-    warning through different depths.
-    """
-    frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("sklearn_ser"):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
 
 
 def _check_file(path):
@@ -126,16 +115,104 @@ def _read(path):
     return y, int(rate)
 
 
+def check_finite(y, path, *, rate, offset=0):
+    """Raise an ``AudioLoadError`` naming the file and the first NaN or infinite sample.
+
+    Only float files can hold such values; no fallback would make them audio again.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples, n_channels)
+        Samples read from ``path``, starting at sample ``offset``.
+    path : str
+        The file, for the message.
+    rate : int
+        Its sample rate, for the time in the message.
+    offset : int, default=0
+        Position of ``y[0]`` in the file.
+    """
+    bad = ~np.isfinite(y)
+    if not bad.any():
+        return
+    sample, channel = (int(v) for v in np.argwhere(bad)[0])
+    value = y[sample, channel]
+    sample += offset
+    raise AudioLoadError(
+        f"Audio file '{path}' contains {'NaN' if np.isnan(value) else 'an infinite value'} at "
+        f"sample {sample} (channel {channel}, {sample / rate:.3f} s), and maybe more after "
+        "it: the file is damaged or was written from invalid data. Re-export it from its "
+        "source, or remove it from the list of paths."
+    )
+
+
+def _overload_note(peak):
+    """The warning for a float file with samples beyond full scale, which get clipped."""
+    if peak <= FULL_SCALE_TOLERANCE:
+        return (f"has samples outside [-1, 1] (peak {peak:.3g}); they were clipped. "
+                "Normalise the file's level to keep its dynamics")
+    return (f"{far_outside_message('', peak).strip()}; they were clipped to [-1, 1], which "
+            "leaves little of the signal. The file probably holds integer sample values "
+            "stored as floats: divide them by their full scale (e.g. 32768 for 16-bit) and "
+            "write it again")
+
+
+def truncated_wav(path):
+    """``(announced, present, rate)`` sample counts of a cut-short WAV file, else None.
+
+    libsndfile reads a WAV file whose data chunk was cut short (an interrupted copy or
+    download) without a word, as the samples that are there: only the header's data size
+    shows what is missing, and soundfile does not report it. So the RIFF chunk headers are
+    walked here (nothing else of the file is read). Other formats, complete files and
+    headers that leave the size open (0 or 0xFFFFFFFF, as streaming writers put) give None.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Returns
+    -------
+    counts : tuple of (int, int, int) or None
+        Samples per channel the header announces, samples present, and the sample rate.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:] != b"WAVE":
+            return None
+        size = os.fstat(handle.fileno()).st_size
+        pos, rate, block = 12, None, None
+        while pos + 8 <= size:
+            handle.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"fmt " and chunk_size >= 14:
+                _, _, rate, _, block = struct.unpack("<HHIIH", handle.read(14))
+            elif chunk_id == b"data":
+                present = size - pos - 8
+                if chunk_size in (0, 0xFFFFFFFF) or not block or present >= chunk_size:
+                    return None
+                return chunk_size // block, present // block, rate
+            pos += 8 + chunk_size + (chunk_size & 1)  # chunks are padded to even sizes
+    return None
+
+
+def truncation_note(path):
+    """The warning text for a cut-short WAV file, or None."""
+    counts = truncated_wav(path)
+    if counts is None:
+        return None
+    announced, present, rate = counts
+    return (f"is truncated: its header announces {announced} samples "
+            f"({announced / rate:.3f} s) but only {present} ({present / rate:.3f} s) are in "
+            "the file; the samples present were loaded. Re-copy or re-download it")
+
+
 def _to_clip(y, rate, *, sr, mono):
     """Clip to [-1, 1], mix down and resample; returns the clip and any warnings to emit."""
     notes = []
     peak = float(np.max(np.abs(y)))
     if peak > 1.0:
         # Float files may exceed full scale; the clip contract is [-1, 1].
-        notes.append(
-            f"has samples outside [-1, 1] (peak {peak:.3g}); they were clipped. Normalise "
-            "the file's level to keep its dynamics"
-        )
+        notes.append(_overload_note(peak))
         y = np.clip(y, -1.0, 1.0)
     if mono:
         y = y.mean(axis=1)
@@ -152,7 +229,10 @@ def _load(path, sr, mono):
     """Load one file; returns the clip and the warnings the caller should emit."""
     _check_file(path)
     y, rate = _read(path)
-    return _to_clip(y, rate, sr=sr, mono=mono)
+    check_finite(y, path, rate=rate)
+    truncated = truncation_note(path)
+    y, notes = _to_clip(y, rate, sr=sr, mono=mono)
+    return y, ([truncated] if truncated else []) + notes
 
 
 def _warn_notes(path, notes):
@@ -187,12 +267,16 @@ def load_audio(path, *, sr=16000, mono=True):
     FileNotFoundError
         The file does not exist.
     sklearn_ser.exceptions.AudioLoadError
-        The file is empty (0 bytes or 0 frames), corrupt, or in an unreadable format.
+        The file is empty (0 bytes or 0 frames), corrupt, in an unreadable format, or holds
+        NaN or infinite samples (the message names the first one's position).
 
     Warns
     -----
     sklearn_ser.exceptions.AudioWarning
-        A float file has samples outside [-1, 1]; they are clipped.
+        A float file has samples outside [-1, 1]; they are clipped, and the message gives
+        the peak (one far above full scale suggests integer values stored as floats). A WAV
+        file is shorter than its header announces (an interrupted copy); the samples present
+        are returned, and the message gives both lengths.
 
     See Also
     --------

@@ -8,7 +8,6 @@ predictions into UAR / WA / F1, and puts a speaker-bootstrap interval around the
 import copy
 import inspect
 import math
-import numbers
 import time
 import warnings
 from collections.abc import Mapping
@@ -32,10 +31,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
 
+from .._validation import check_labels
 from ..exceptions import SklearnSerWarning
 from ..metrics import emotion_report, uar_confidence_interval, unweighted_average_recall
 from ..metrics import plot_confusion_matrix as _plot_confusion_matrix
 from ..metrics._scores import _confusion_by_group, _uar_from_confusion
+from ..utils._sample_rate import estimator_sr as _estimator_sr
 from ._split import _check_speakers, check_speaker_independence, make_cv
 
 
@@ -353,7 +354,17 @@ def evaluate(
         When a split puts one speaker on both the training and the test side.
     ValueError
         When ``groups`` is None or does not match X, or test sides overlap, or
-        ``test_snr``, ``test_noise`` or ``test_gain`` is malformed.
+        ``test_snr``, ``test_noise`` or ``test_gain`` is malformed; when the labels are
+        missing (NaN, None), of mixed types (numbers and strings), of only one class, or a
+        fold's training side has only one class. Labels and splits are checked before any
+        fold is fitted.
+
+    Warns
+    -----
+    SklearnSerWarning
+        When a fold's training side lacks a class that its test side has: that fold's model
+        cannot predict the class, so its clips of that class count as errors (evaluate goes
+        on; the warning names each such fold and class).
 
     Notes
     -----
@@ -388,7 +399,8 @@ def evaluate(
     True
     """
     _check_estimator(estimator)
-    y = _check_labels(y)
+    # Labels first: mixed types or a single class must not wait for feature extraction.
+    y = check_labels(y, owner="evaluate")
     groups = _check_speakers(groups, "evaluate", n_samples=len(y), min_speakers=2)
     check_consistent_length(X, y, groups)
     fit_params = _check_fit_params(fit_params)
@@ -396,6 +408,7 @@ def evaluate(
     splitter = make_cv(cv)
     splits = check_speaker_independence(splitter, X, y, groups)
     _check_tests_disjoint(splits, len(y))
+    _check_fold_classes(splits, y, groups)
     noisy = _test_conditions(test_snr, test_noise, test_gain, random_state, len(splits),
                              test_padding=test_padding, sr=_estimator_sr(estimator))
 
@@ -465,16 +478,37 @@ def _warn_ungrouped_search(estimator):
     )
 
 
-def _check_labels(y):
-    if y is None:
-        raise ValueError("evaluate needs the emotion labels y; got y=None.")
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(
-            f"evaluate expects y to be a 1-D sequence of labels; got shape {y.shape}. "
-            "Pass one label per sample."
+def _check_fold_classes(splits, y, groups):
+    """Check each training side's classes before anything is fitted.
+
+    A training side with only one class cannot be fitted: an error. A training side that
+    lacks a class its test side has gives a model that can never predict that class: those
+    test clips count as errors, which is the honest figure for such a split, so evaluate goes
+    on and warns once, naming each such fold.
+    """
+    short = []
+    for i, (train, test) in enumerate(splits):
+        trained = np.unique(y[train]).tolist()  # plain values: their repr is the label's
+        speakers = np.unique(groups[test]).tolist()[:10]
+        if len(trained) < 2:
+            found = f"only one class ({trained[0]!r})" if len(trained) else "no clips"
+            raise ValueError(
+                f"evaluate: the training side of fold {i} (testing speakers {speakers}) has "
+                f"{found}, so no classifier can be fitted on it. Use a splitter with fewer, "
+                "larger folds (cv='kfold:N'), or check the labels."
+            )
+        missing = np.setdiff1d(np.unique(y[test]), trained)
+        if missing.size:
+            short.append(f"fold {i} (testing speakers {speakers}) lacks {missing.tolist()}")
+    if short:
+        warnings.warn(
+            "Some training folds lack a class that their test clips have, so their models "
+            f"cannot predict it and those clips count as errors: {'; '.join(short)}. Every "
+            "class needs clips from more than one speaker; merge or drop the rare classes for "
+            "a fair comparison.",
+            SklearnSerWarning,
+            stacklevel=3,
         )
-    return y
 
 
 def _check_fit_params(fit_params):
@@ -595,14 +629,6 @@ def _check_test_noise(test_noise):
             f"distinct ones; got {test_noise!r}."
         )
     return noises
-
-
-def _estimator_sr(estimator, default=16000):
-    """The sample rate of an estimator's clips: its (or its first step's) ``sr``."""
-    params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
-    rates = [v for k, v in params.items() if (k == "sr" or k.endswith("__sr"))
-             and isinstance(v, numbers.Integral)]
-    return int(rates[0]) if rates else default
 
 
 def _test_conditions(test_snr, test_noise, test_gain, random_state, n_folds,

@@ -5,10 +5,12 @@ from numbers import Integral
 
 from imblearn.pipeline import Pipeline
 from sklearn import get_config
+from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline as PlainPipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
+from .._validation import check_labels
 from ..augmentation import NoiseAugmenter, SpeedPerturber
 
 #: Speed factors of the training copies that ``speed_perturbation="auto"`` adds.
@@ -78,7 +80,9 @@ class ResamplingPipeline(Pipeline):
         X : iterable
             Training data (clips) for the first step.
         y : array-like of shape (n_clips,), default=None
-            Labels.
+            Labels. When the pipeline ends in a classifier they are checked first (see
+            :func:`~sklearn_ser._validation.check_labels`): missing labels, mixed types and a
+            single class raise a ``ValueError`` before any step runs.
         **params : dict
             Fit parameters, routed as in imblearn's Pipeline; per-clip ones follow the clips.
 
@@ -87,6 +91,10 @@ class ResamplingPipeline(Pipeline):
         self : ResamplingPipeline
             The fitted pipeline.
         """
+        if y is not None and is_classifier(self):
+            # Before the samplers and extractors run: mixed label types or a single class
+            # would otherwise fail only after every clip's features were computed.
+            y = check_labels(y, n_samples=_num_samples(X), owner=type(self).__name__)
         original = list(self.steps)
         X, y, params, fitted = self._resample_head(X, y, params)
         if not fitted:

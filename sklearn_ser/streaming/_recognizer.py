@@ -11,7 +11,16 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ..exceptions import SklearnSerWarning
+from .._validation import (
+    FAR_OUTSIDE_PATTERN,
+    FULL_SCALE_TOLERANCE,
+    check_clips_each,
+    far_outside_message,
+    pcm_to_float,
+    warn_user,
+)
+from ..exceptions import AudioWarning, SklearnSerWarning
+from ..utils._sample_rate import find_sr
 
 __all__ = ["StreamEvent", "StreamingRecognizer", "score_clips", "limit_threads"]
 
@@ -133,6 +142,9 @@ class _Scorer:
 
     def _proba(self, clips):
         with warnings.catch_warnings():
+            # The callers checked the clips and warned about far-out samples with the clip's
+            # own index or stream position; the pipeline's steps would repeat it per window.
+            warnings.filterwarnings("ignore", message=FAR_OUTSIDE_PATTERN, category=AudioWarning)
             if self.speaker_norm:
                 warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
             if self._trim:
@@ -192,11 +204,16 @@ def _has_speaker_normalizer(estimator):
     return False
 
 
-def score_clips(pipeline, clips, *, n_threads=1):
+def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
     """Class probabilities of clips, scored the way :class:`StreamingRecognizer` scores them.
 
     Equal to ``pipeline.predict_proba(clips)``, but faster for deep pipelines (padding frames
     are cut before the network) and with the thread pools capped (see ``n_threads``).
+
+    A bad clip does not stop the others: every clip is checked on its own (the rules of
+    :func:`~sklearn_ser._validation.check_clips`), the good ones are scored, and each bad one
+    gets a row of NaN and an entry in the report: a ``StreamingWarning`` naming every bad clip
+    and its error, or, with ``return_errors=True``, a dict of the errors.
 
     Parameters
     ----------
@@ -208,15 +225,69 @@ def score_clips(pipeline, clips, *, n_threads=1):
     n_threads : int or None, default=1
         Threads of torch's pool while scoring (BLAS runs on one); None leaves the thread
         pools alone. One thread gives the steadiest latency on small machines.
+    return_errors : bool, default=False
+        Also return the errors of the bad clips (and do not warn about them).
 
     Returns
     -------
     proba : ndarray of shape (n_clips, n_classes)
-        Columns in ``pipeline.classes_`` order.
+        Columns in ``pipeline.classes_`` order; a row of NaN for each clip that could not be
+        scored.
+    errors : dict of int to str
+        Only with ``return_errors=True``: the error of each clip that could not be scored,
+        by its index in ``clips``.
+
+    Raises
+    ------
+    ValueError
+        When ``clips`` itself is malformed (no clips, one 1-D array, a stereo-looking 2-D
+        array), or when the pipeline fails on every clip alike (the fault is then not in the
+        clips; the pipeline's own error is raised).
     """
     scorer = _Scorer(pipeline)
+    checked, errors = check_clips_each(clips)
     with limit_threads(n_threads):
-        return scorer(clips)
+        proba = _score_each(scorer, checked, errors)
+    messages = {i: str(errors[i]) for i in sorted(errors)}
+    if return_errors:
+        return proba, messages
+    if messages:
+        listed = "; ".join(f"clips[{i}]: {text}" for i, text in list(messages.items())[:20])
+        more = f"; and {len(messages) - 20} more" if len(messages) > 20 else ""
+        warnings.warn(
+            f"{len(messages)} of {len(checked)} clips could not be scored; their rows of proba "
+            f"are NaN. {listed}{more}. Fix or remove them (score_clips(..., "
+            "return_errors=True) returns every error).",
+            StreamingWarning, stacklevel=2)
+    return proba
+
+
+def _score_each(scorer, clips, errors):
+    """Probabilities of the good clips (None marks a bad one) in one batch; NaN rows elsewhere.
+
+    When the pipeline refuses the batch, the clips are scored one by one to find which ones
+    it refuses (each clip's output never depends on the batch, so the numbers are the same).
+    ``errors`` receives their errors; when it refuses every clip, its error is raised.
+    """
+    proba = np.full((len(clips), len(scorer.classes)), np.nan)
+    good = [i for i, clip in enumerate(clips) if clip is not None]
+    if not good:
+        return proba
+    try:
+        proba[good] = scorer([clips[i] for i in good])
+        return proba
+    except (ValueError, TypeError) as batch_error:
+        refused = {}
+        for i in good:
+            try:
+                proba[i] = scorer([clips[i]])[0]
+            except (ValueError, TypeError) as exc:
+                refused[i] = exc
+        if len(refused) == len(good):
+            raise batch_error
+    errors.update({i: f"{type(exc).__name__} when scored alone: {exc}"
+                   for i, exc in refused.items()})
+    return proba
 
 
 @dataclass(frozen=True)
@@ -281,7 +352,10 @@ class StreamingRecognizer:
         :func:`~sklearn_ser.pipelines.make_deep_pipeline` or
         :func:`~sklearn_ser.io.load_model`) trained at sample rate ``sr``.
     sr : int, default=16000
-        Sample rate of the stream and of the pipeline.
+        Sample rate of the stream and of the pipeline. It must equal the pipeline's own
+        ``sr`` parameter (its first step's that has one): a mismatch raises a ``ValueError``
+        naming both rates, since windows would be cut and features computed at the wrong
+        rate. A pipeline without an ``sr`` parameter is not checked.
     window : float, default=2.0
         Seconds of audio per scored window.
     hop : float, default=0.5
@@ -356,6 +430,7 @@ class StreamingRecognizer:
         self.smoothing = smoothing
         self.alpha = alpha
         self.n_threads = n_threads
+        _check_pipeline_sr(pipeline, sr)
         self._scorer = _Scorer(pipeline)
         self.classes_ = self._scorer.classes
         self._window_len = max(1, int(round(window * sr)))
@@ -377,6 +452,7 @@ class StreamingRecognizer:
         self._last_end = 0  # last sample of the last window scored (or skipped)
         self._ema = None
         self._recent = []
+        self._warned = set()  # input warnings already given for this stream
         return self
 
     def _write(self, piece):
@@ -397,33 +473,59 @@ class StreamingRecognizer:
     # -- input -----------------------------------------------------------------------------
 
     def _check_chunk(self, chunk):
-        chunk = np.asarray(chunk)
+        """The chunk as mono float32 samples, by the rules of ``check_clips``."""
+        chunk = _mono_samples(np.asarray(chunk), "A chunk")
+        start = self.n_samples_seen_
         if chunk.dtype.kind in "iu":  # integer PCM, e.g. int16 from a sound card
-            chunk = chunk / float(np.iinfo(chunk.dtype).max)
+            self._warn_once("pcm", f"The stream's chunks are integer PCM ({chunk.dtype}); they "
+                            "are scaled to [-1, 1] by their full scale. Pass float32 chunks "
+                            "to silence this warning.")
+            return pcm_to_float(chunk)
+        if chunk.dtype.kind not in "fb":
+            raise TypeError(f"A chunk must hold real samples (float, or integer PCM); got "
+                            f"dtype {chunk.dtype}.")
         chunk = np.asarray(chunk, dtype=np.float32)
-        if chunk.ndim == 2:  # (n_samples, n_channels): mix down
-            chunk = chunk.mean(axis=1, dtype=np.float32)
-        if chunk.ndim != 1:
-            raise ValueError(f"A chunk must be 1-D (samples) or 2-D (samples, channels); got "
-                             f"shape {chunk.shape}.")
-        if not np.isfinite(chunk).all():
-            raise ValueError(f"The chunk starting at sample {self.n_samples_seen_} contains NaN "
-                             "or infinite values.")
+        bad = np.flatnonzero(~np.isfinite(chunk))
+        if bad.size:
+            raise ValueError(f"The chunk starting at sample {start} contains NaN or infinite "
+                             f"values (the first at sample {start + int(bad[0])} of the "
+                             "stream); replace them (e.g. np.nan_to_num) before process.")
+        peak = float(np.max(np.abs(chunk))) if len(chunk) else 0.0
+        if peak > FULL_SCALE_TOLERANCE:
+            self._warn_once("peak", f"{far_outside_message('The stream', peak)} from sample "
+                            f"{start} on; they are scored as they are. Float samples must lie "
+                            "in [-1, 1]: divide integer values stored as floats by their full "
+                            "scale (e.g. 32768 for 16-bit).")
         return chunk
+
+    def _warn_once(self, key, message):
+        # Once per stream (until reset): a warning per chunk would bury everything else.
+        if key not in self._warned:
+            self._warned.add(key)
+            warn_user(message, AudioWarning)
 
     def process(self, chunk):
         """Feed a chunk of audio; return the events of the windows it completes.
 
         Parameters
         ----------
-        chunk : ndarray of shape (n_samples,) or (n_samples, n_channels)
-            The next samples of the stream at ``sr`` (float in [-1, 1], or integer PCM).
-            Channels are averaged.
+        chunk : ndarray of shape (n_samples,)
+            The next samples of the stream at ``sr``: float in [-1, 1], or integer PCM
+            (scaled by its full scale, with one warning per stream). A 2-D chunk with a
+            single channel, ``(n, 1)`` or ``(1, n)``, is mono; one with more channels is
+            refused, since ``(2, n)`` and ``(n, 2)`` cannot be told apart: mix it down
+            first (``chunk.mean(axis=...)`` over the channel axis).
 
         Returns
         -------
         events : list of StreamEvent
             One per window completed by this chunk, in time order (possibly none).
+
+        Raises
+        ------
+        ValueError
+            A multi-channel chunk, or NaN or infinite samples (the message gives the
+            first one's position in the stream).
         """
         chunk = self._check_chunk(chunk)
         windows = []  # (start sample, samples)
@@ -505,8 +607,10 @@ class StreamingRecognizer:
         Parameters
         ----------
         source : str, os.PathLike, ndarray or iterable of ndarray
-            An audio file (read block by block; resampled to ``sr`` if needed), a 1-D array
-            of samples at ``sr``, or an iterable of chunks (e.g. a generator from a socket).
+            An audio file (read block by block, channels averaged; resampled to ``sr`` if
+            needed), a 1-D array of samples at ``sr``, or an iterable of chunks (e.g. a
+            generator from a socket). A multi-channel array is refused, as in
+            :meth:`process`.
         chunk : float, default=1.0
             Seconds per chunk when reading a file or cutting an array.
 
@@ -521,9 +625,7 @@ class StreamingRecognizer:
         if isinstance(source, (str, os.PathLike)):
             chunks = _file_chunks(os.fspath(source), self.sr, size)
         elif isinstance(source, np.ndarray):
-            if source.ndim not in (1, 2):
-                raise ValueError(f"An array source must be 1-D (samples) or 2-D (samples, "
-                                 f"channels); got shape {source.shape}.")
+            source = _mono_samples(source, "An array source")
             chunks = (source[i:i + size] for i in range(0, len(source), size))
         elif hasattr(source, "__iter__"):
             chunks = iter(source)
@@ -589,6 +691,35 @@ class StreamingRecognizer:
         yield from self.flush()
 
 
+def _mono_samples(samples, what):
+    """A 1-D view of mono samples; a multi-channel array is refused with the fix."""
+    if samples.ndim == 2 and 1 in samples.shape:  # (n, 1) or (1, n): one channel
+        return samples.reshape(-1)
+    if samples.ndim == 2:
+        rows, cols = samples.shape
+        raise ValueError(
+            f"{what} must be mono 1-D samples; got shape {samples.shape}, which is either "
+            f"{rows} samples of {cols} channels or {cols} samples of {rows} channels. Mix it "
+            "down first: x.mean(axis=1) for (samples, channels), as soundfile reads, or "
+            "x.mean(axis=0) for (channels, samples), as librosa.load(..., mono=False) gives.")
+    if samples.ndim != 1:
+        raise ValueError(f"{what} must be mono 1-D samples; got shape {samples.shape}.")
+    return samples
+
+
+def _check_pipeline_sr(pipeline, sr):
+    """Refuse a stream rate that differs from the pipeline's ``sr`` (when it has one)."""
+    found = find_sr(pipeline)
+    if found is not None and found[1] != sr:
+        name, rate = found
+        raise ValueError(
+            f"StreamingRecognizer(sr={sr}) differs from the sample rate of the pipeline "
+            f"({name}={rate}): its windows would hold the wrong number of samples and its "
+            f"features would be computed at the wrong rate. Pass sr={rate} and feed audio at "
+            f"{rate} Hz (resample it first, e.g. with librosa.resample or "
+            f"load_audio(path, sr={rate})).")
+
+
 def _level_db(samples):
     power = float(np.mean(np.square(samples, dtype=np.float64))) if len(samples) else 0.0
     return 10.0 * math.log10(power) if power > 0 else -math.inf
@@ -599,7 +730,7 @@ def _file_chunks(path, sr, size):
     import soundfile as sf
 
     from ..io import load_audio
-    from ..io._audio import _check_file
+    from ..io._audio import _check_file, check_finite, truncation_note
 
     _check_file(path)
     try:
@@ -607,11 +738,28 @@ def _file_chunks(path, sr, size):
     except (sf.SoundFileError, RuntimeError):
         info = None
     if info is not None and info.samplerate == sr:
+        # The checks of load_audio, block by block: cut-short files warn, NaN is an error,
+        # samples beyond full scale are clipped with one warning.
+        note = truncation_note(path)
+        if note:
+            warn_user(f"Audio file '{path}' {note}.", AudioWarning)
+        offset, clipped = 0, False
         with sf.SoundFile(path) as handle:
             while True:
                 block = handle.read(size, dtype="float32", always_2d=True)
                 if len(block) == 0:
                     return
+                check_finite(block, path, rate=sr, offset=offset)
+                offset += len(block)
+                peak = float(np.max(np.abs(block)))
+                if peak > 1.0:
+                    if not clipped:
+                        warn_user(f"Audio file '{path}' has samples outside [-1, 1] from "
+                                  f"sample {offset - len(block)} on (peak {peak:.3g}); they "
+                                  "were clipped. Normalise the file's level to keep its "
+                                  "dynamics.", AudioWarning)
+                        clipped = True
+                    block = np.clip(block, -1.0, 1.0)
                 yield block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
     else:  # another rate or format: decode and resample the whole file once
         y = load_audio(path, sr=sr)
