@@ -59,15 +59,19 @@ def test_predict_writes_labels_and_probabilities_and_reports_bad_files(lr_model,
                                                                        tmp_path, capsys):
     out = tmp_path / "pred.csv"
     code = main(["predict", str(lr_model), str(folder), "--output", str(out), "--quiet"])
-    assert code == 1  # one file could not be read; the others are labelled
+    assert code == 0  # one file could not be read: its row says why, the others are labelled
     err = capsys.readouterr().err
-    assert "skipped" in err and "broken.wav" in err
+    assert "could not label" in err and "broken.wav" in err
     rows = _read_csv(out.read_text())
-    assert len(rows) == 8 and not any("broken" in r["file"] for r in rows)
+    broken = [r for r in rows if "broken" in r["file"]]
+    assert len(broken) == 1 and "Cannot decode" in broken[0]["error"]
+    assert broken[0]["label"] == ""
+    rows = [r for r in rows if not r["error"]]
+    assert len(rows) == 8
     model = load_model(lr_model)
     classes = model.classes_.tolist()
     assert list(rows[0]) == ["file", "label"] + [f"prob_{c}" for c in classes] + [
-        "out_of_range"]
+        "out_of_range", "error"]
     assert {r["out_of_range"] for r in rows} == {"false"}  # ordinary clips, in range
     clips = [load_audio(r["file"]) for r in rows]
     proba = model.predict_proba(clips)
@@ -188,6 +192,51 @@ def test_datasets_lists_loaders_and_checks_a_folder(folder, capsys, monkeypatch,
     assert "need attention" in out
     assert main(["datasets", "--check", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+KNOWN_LAYOUTS = {
+    "emodb": ["wav/03a01Fa.wav", "wav/08b02Wb.wav", "wav/16a05Nc.wav"],
+    "ravdess": ["Actor_01/03-01-05-01-01-01-01.wav", "Actor_02/03-01-04-01-01-01-02.wav"],
+    "tess": ["OAF_angry/OAF_back_angry.wav", "YAF_sad/YAF_dog_sad.wav"],
+    "cremad": ["AudioWAV/1001_DFA_ANG_XX.wav", "AudioWAV/1002_IEO_HAP_HI.wav"],
+}
+
+
+def _write_tones(root, names):
+    tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(SR // 5) / SR)
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(root / name, tone, SR)
+
+
+@pytest.mark.parametrize("corpus", sorted(KNOWN_LAYOUTS))
+def test_datasets_check_recognises_the_known_corpora(corpus, tmp_path, capsys):
+    _write_tones(tmp_path, KNOWN_LAYOUTS[corpus])
+    assert main(["datasets", "--check", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    n = len(KNOWN_LAYOUTS[corpus])
+    assert f"({n} of {n} file names follow its naming); checking with --dataset {corpus}" in out
+    assert f"{corpus} corpus in {tmp_path}: {n} clips" in out
+    assert f"{corpus}:" in out  # speaker ids of the corpus, not folder:unknown
+    assert "No problems found." in out
+
+
+def test_datasets_check_names_the_loader_when_another_is_asked_for(tmp_path, capsys):
+    _write_tones(tmp_path, KNOWN_LAYOUTS["emodb"])
+    main(["datasets", "--check", str(tmp_path), "--dataset", "folder", "--quiet"])
+    out = capsys.readouterr().out
+    assert "note: 3 of 3 file names follow EmoDB's naming; if this is EmoDB, pass --dataset " \
+        "emodb." in out
+
+
+def test_datasets_check_keeps_a_tess_file_whose_name_disagrees_with_its_folder(tmp_path,
+                                                                               capsys):
+    _write_tones(tmp_path, KNOWN_LAYOUTS["tess"] + ["OAF_neutral/OA_bite_neutral.wav"])
+    assert main(["datasets", "--check", str(tmp_path), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "3 clips" in out and "neutral" in out
+    assert "OA_bite_neutral.wav' (speaker 'OA' in the name, OAF in the folder)" in out
+    assert "1 problem(s) need attention" in out
 
 
 def test_every_new_command_has_help():

@@ -253,6 +253,22 @@ def test_load_ravdess_quirks(tmp_path):
     assert len(bunch.data) == 1
 
 
+def test_load_ravdess_takes_the_actor_from_its_folder(tmp_path):
+    make_tree(tmp_path, RAVDESS_NAMES[:1] + [
+        "Actor_05/03-01-05-01-01-01-06.wav",  # the name says actor 06, the folder 05
+        "Actor_07/03-01-05-01-01-01-25.wav",  # an actor that does not exist
+    ])
+    with pytest.warns(DataWarning) as record:
+        bunch = load_ravdess(tmp_path)
+    assert skipped_files(record) == []
+    actors = dict(zip((Path(p).name for p in bunch.data), bunch.groups))
+    assert actors["03-01-05-01-01-01-06.wav"] == "ravdess:05"
+    assert actors["03-01-05-01-01-01-25.wav"] == "ravdess:07"
+    [message] = [str(w.message) for w in record]
+    assert message.startswith("2 file name(s) disagree")
+    assert "03-01-05-01-01-01-06.wav' (actor 06 in the name, 05 in the folder)" in message
+
+
 # ---------------------------------------------------------------------------- TESS
 
 TESS_NAMES = [
@@ -267,7 +283,8 @@ TESS_NAMES = [
 
 def test_load_tess_parses_names(tmp_path):
     make_tree(tmp_path, TESS_NAMES)
-    bunch = load_tess(tmp_path)
+    with pytest.warns(DataWarning, match=r"OAF_youth.wav' \(no emotion in the name"):
+        bunch = load_tess(tmp_path)
     check_bunch(bunch, 6)
     by_name = dict(zip((Path(p).name for p in bunch.data), zip(bunch.target, bunch.frame["word"])))
     assert by_name == {
@@ -295,6 +312,42 @@ def test_load_tess_quirks(tmp_path):
         ["XYZ_back_angry.wav", "OAF_back_bored.wav", "OAF_angry.wav"]
     )
     assert len(bunch.data) == 1
+
+
+def test_load_tess_takes_labels_from_the_folder_when_the_name_disagrees(tmp_path):
+    make_tree(tmp_path, [
+        "OAF_neutral/OAF_back_neutral.wav",
+        "OAF_neutral/OA_bite_neutral.wav",  # as in the real corpus: a mangled speaker
+        "YAF_fear/YAF_dog_angry.wav",  # the name's emotion disagrees with the folder's
+        "YAF_sad/OAF_chair_sad.wav",  # the name's speaker disagrees with the folder's
+        "OAF_happy/OAF_youth.wav",  # no emotion in the name
+    ])
+    with pytest.warns(DataWarning) as record:
+        bunch = load_tess(tmp_path)
+    assert skipped_files(record) == []
+    labels = {Path(p).name: (g, e, w) for p, g, e, w in
+              zip(bunch.data, bunch.groups, bunch.target, bunch.frame["word"])}
+    assert labels == {
+        "OAF_back_neutral.wav": ("tess:OAF", "neutral", "back"),
+        "OA_bite_neutral.wav": ("tess:OAF", "neutral", "bite"),
+        "YAF_dog_angry.wav": ("tess:YAF", "fear", "dog"),
+        "OAF_chair_sad.wav": ("tess:YAF", "sadness", "chair"),
+        "OAF_youth.wav": ("tess:OAF", "happiness", "youth"),
+    }
+    # One warning names every relabelled file, with how its name differs.
+    [message] = [str(w.message) for w in record]
+    assert message.startswith("4 file name(s) disagree")
+    for text in ("OA_bite_neutral.wav' (speaker 'OA' in the name, OAF in the folder)",
+                 "YAF_dog_angry.wav' (emotion anger in the name, fear in the folder)",
+                 "OAF_chair_sad.wav' (speaker 'OAF' in the name, YAF in the folder)",
+                 "OAF_youth.wav' (no emotion in the name, happiness in the folder)"):
+        assert text in message
+
+
+def test_relabelled_files_are_counted_past_the_tenth(tmp_path):
+    make_tree(tmp_path, [f"OAF_neutral/OA_w{i}_neutral.wav" for i in range(12)])
+    with pytest.warns(DataWarning, match=r"12 file name\(s\).*; and 2 more\."):
+        assert len(load_tess(tmp_path).data) == 12
 
 
 # ---------------------------------------------------------------------------- CREMA-D
@@ -511,6 +564,27 @@ def test_fetch_ravdess(tmp_path, server):
     assert len(bunch.data) == 4 and len(requests) == 1
     assert (tmp_path / "home" / "ravdess" / "Audio_Speech_Actors_01-24" / "Actor_12").is_dir()
     assert len(fetch_ravdess(tmp_path / "home", url=url).data) == 3 and len(requests) == 1
+
+
+# ---------------------------------------------------------------------------- detection
+
+
+def test_detect_corpus_from_file_names(tmp_path):
+    from sklearn_ser.datasets._detect import detect_corpus
+
+    layouts = {
+        "emodb": ["wav/03a01Fa.wav", "wav/08b02Wb.wav"],
+        "ravdess": RAVDESS_NAMES,
+        "tess": TESS_NAMES,
+        "cremad": CREMAD_NAMES,
+        None: ["angry/a.wav", "calm/b.wav"],
+    }
+    for name, files in layouts.items():
+        root = tmp_path / str(name)
+        make_tree(root, files)
+        assert detect_corpus(root) == (name, len(files) if name else 0, len(files))
+    make_tree(tmp_path / "mixed", ["wav/03a01Fa.wav", "x/a.wav", "x/b.wav"])
+    assert detect_corpus(tmp_path / "mixed") == (None, 1, 3)
 
 
 # ---------------------------------------------------------------------------- re-exports

@@ -31,7 +31,10 @@ def _build_parser():
         "benchmark",
         help="compare recognisers on one corpus with speaker-independent cross-validation",
         description="Evaluate each model on the same speaker-independent folds and write "
-        "results.json, results.csv, report.md and confusion-matrix PNGs.",
+        "results.json, results.csv, report.md and confusion-matrix PNGs. A model that fails "
+        "does not stop the run: its row gives the error, the other models' results are "
+        "kept, and the exit status is 1 only when every model failed (or any, with "
+        "--strict).",
     )
     bench.add_argument("--dataset", choices=DATASETS, default="synthetic",
                        help="corpus to use (default: the embedded synthetic corpus)")
@@ -80,6 +83,10 @@ def _build_parser():
     bench.add_argument("--no-cache", action="store_true",
                        help="extract features anew for every model and fit (fit times then "
                        "include extraction for every model)")
+    bench.add_argument("--strict", action="store_true",
+                       help="exit with status 1 when any model fails (default: only when "
+                       "every model fails; a failed model's row in the table and results "
+                       "files names its error, and the other models' results are kept)")
     bench.add_argument("--quiet", action="store_true", help="no progress output")
 
     # train, predict, stream, datasets: each module registers its parser and its run().
@@ -172,7 +179,23 @@ def _benchmark(args, argv):
     output = write_outputs(args.output, corpus, records, reports, command=command)
     print(format_leaderboard(records))
     print(f"\nWrote results.json, results.csv, report.md and confusion matrices to {output}/")
-    return 0
+    return _benchmark_status(records, strict=args.strict)
+
+
+def _benchmark_status(records, *, strict):
+    """Report failed models on stderr; 1 when all failed (or any, with ``--strict``)."""
+    from ._benchmark import failed
+
+    bad = failed(records)
+    for record in bad:
+        print(f"sklearn-ser benchmark: model {record['model']!r} failed: {record['error']}",
+              file=sys.stderr)
+    if bad:
+        kept = len(records) - len(bad)
+        print(f"sklearn-ser benchmark: {len(bad)} of {len(records)} model(s) failed; the "
+              f"results of the other {kept} are kept, and results.json, results.csv and "
+              "report.md give each failure in their error field.", file=sys.stderr)
+    return 1 if bad and (strict or len(bad) == len(records)) else 0
 
 
 def main(argv=None):

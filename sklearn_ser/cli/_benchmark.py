@@ -80,9 +80,10 @@ def run_benchmark(corpus, models, *, cv="loso", n_jobs=None, random_state=0, ver
         order: ``uar_snr20`` (white noise at 20 dB), ``uar_pink20``, ``uar_brown10``,
         ``uar_babble0``, ``uar_gain-20``, ``uar_gain+20``, ``uar_zeros0.5``; and for the
         zero-padding conditions ``agree_zeros0.5``, the fraction of clips whose prediction
-        did not change with the padding.
+        did not change with the padding. A model whose evaluation raised does not stop the
+        others: its record has None scores and an ``error`` key, ``"ValueError: ..."``.
     reports : dict of str to EvaluationReport
-        The full report of each model.
+        The full report of each model that ran.
     """
     from ..model_selection import make_cv
 
@@ -101,22 +102,49 @@ def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, 
                 test_noise, test_gain, test_padding, cache_dir):
     from ..model_selection import evaluate
 
+    # Every name is built before any is run, so that a typo stops the run at once rather
+    # than after the models before it have run.
+    built = {name: build_model(name, sr=corpus.sr, random_state=random_state,
+                               memory=cache_dir) for name in models}
     records, reports = [], {}
-    for name in models:
-        model = build_model(name, sr=corpus.sr, random_state=random_state, memory=cache_dir)
+    for name, model in built.items():
         if verbose:
             print(f"[{name}] evaluating on {corpus.name} ({cv}) ...", flush=True)
         start = time.perf_counter()
-        report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups, cv=splitter,
-                          n_jobs=n_jobs, verbose=verbose, test_snr=test_snr,
-                          test_noise=test_noise, test_gain=test_gain,
-                          test_padding=test_padding)
+        try:
+            report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups,
+                              cv=splitter, n_jobs=n_jobs, verbose=verbose, test_snr=test_snr,
+                              test_noise=test_noise, test_gain=test_gain,
+                              test_padding=test_padding)
+        except Exception as exc:  # noqa: BLE001 - one failing model must not lose the others
+            records.append(failed_record(name, corpus.name, cv, exc))
+            if verbose:
+                print(f"[{name}] failed: {records[-1]['error']}", flush=True)
+            continue
         wall = time.perf_counter() - start
         reports[name] = report
         records.append(_record(name, corpus.name, cv, report))
         if verbose:
             print(f"[{name}] UAR {report.uar:.3f} in {wall:.1f} s", flush=True)
     return records, reports
+
+
+def describe_error(exc):
+    """``"ValueError: message"`` on one line, for a table cell."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def failed_record(model, dataset, protocol, exc):
+    """The record of a model whose evaluation raised: no scores, and the error."""
+    record = dict.fromkeys(RECORD_KEYS)
+    record.update(model=model, dataset=dataset, protocol=protocol, error=describe_error(exc))
+    return record
+
+
+def failed(records):
+    """The records of the models that failed, in run order."""
+    return [r for r in records if r.get("error")]
 
 
 def _record(model, dataset, protocol, report):
@@ -153,13 +181,24 @@ def _condition_keys(records):
 
 
 def leaderboard(records):
-    """Records as a DataFrame sorted by UAR, best first."""
-    frame = pd.DataFrame(records, columns=list(RECORD_KEYS) + _condition_keys(records))
-    return frame.sort_values("uar", ascending=False, kind="stable").reset_index(drop=True)
+    """Records as a DataFrame sorted by UAR, best first; failed models last.
+
+    An ``error`` column is added when some model failed: empty for the others.
+    """
+    columns = list(RECORD_KEYS) + _condition_keys(records)
+    if failed(records):
+        columns.append("error")
+    frame = pd.DataFrame(records, columns=columns)
+    if "error" in frame:
+        frame["error"] = frame["error"].fillna("")
+        # A failed model has no fold count; keep the others' counts integers (2, not 2.0).
+        frame["n_folds"] = frame["n_folds"].astype("Int64")
+    return frame.sort_values("uar", ascending=False, kind="stable",
+                             na_position="last").reset_index(drop=True)
 
 
 def format_leaderboard(records):
-    """A plain-text leaderboard for the terminal."""
+    """A plain-text leaderboard for the terminal; a failed model's row gives its error."""
     noisy = _condition_keys(records)
     # uar_snr20 is shown as snr20; agreement keys keep their agree_ prefix.
     labels = {k: k[4:] if k.startswith("uar_") else k for k in noisy}
@@ -167,6 +206,9 @@ def format_leaderboard(records):
     lines = [f"{'model':<12} {'UAR':>6} {'95% CI':>15} {'WA':>6} {'macro-F1':>8} {'fit s':>8}"
              + "".join(f" {labels[k]:>{widths[k]}}" for k in noisy)]
     for row in leaderboard(records).to_dict(orient="records"):
+        if row.get("error"):
+            lines.append(f"{row['model']:<12} failed: {row['error']}")
+            continue
         ci = f"[{row['uar_ci_low']:.3f}, {row['uar_ci_high']:.3f}]"
         lines.append(f"{row['model']:<12} {row['uar']:>6.3f} {ci:>15} {row['wa']:>6.3f} "
                      f"{row['macro_f1']:>8.3f} {row['fit_seconds']:>8.1f}"
@@ -209,22 +251,28 @@ def _markdown_table(frame, floatfmt="{:.3f}"):
 
 
 def _cell(value, floatfmt):
+    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
+        return ""  # the scores of a failed model
     if isinstance(value, (float, np.floating)):
         return floatfmt.format(value)
     if isinstance(value, (list, tuple, np.ndarray)):
         return ", ".join(str(v) for v in value)
-    return str(value)
+    return str(value).replace("|", "\\|")  # a "|" in an error message would split the cell
 
 
 def _markdown_report(corpus, records, reports, figures, command):
     classes, counts = np.unique(corpus.target, return_counts=True)
+    errors = ["error"] if failed(records) else []
     board = leaderboard(records)[["model", "uar", "uar_ci_low", "uar_ci_high", "wa",
-                                  "macro_f1", "fit_seconds", *_condition_keys(records)]]
+                                  "macro_f1", "fit_seconds", *_condition_keys(records),
+                                  *errors]]
+    # The fold count comes from a model that ran; a failed one may not have got that far.
+    ran = [r for r in records if not r.get("error")] or records
     parts = [
         f"# sklearn_ser benchmark: {corpus.name}",
         "",
         f"- command: `{command}`" if command else "",
-        f"- protocol: {records[0]['protocol']} ({records[0]['n_folds']} folds, "
+        f"- protocol: {ran[0]['protocol']} ({ran[0]['n_folds'] or '?'} folds, "
         "speaker-independent: no speaker in both training and test)",
         f"- clips: {len(corpus.clips)}, speakers: {len(np.unique(corpus.groups))}, "
         f"sample rate: {corpus.sr} Hz",
@@ -238,6 +286,8 @@ def _markdown_report(corpus, records, reports, figures, command):
         "",
         _markdown_table(board),
     ]
+    for record in failed(records):
+        parts += ["", f"## {record['model']}", "", f"Failed: {record['error']}"]
     for name, report in reports.items():
         # per_class lists the classes of y_true; a class only ever predicted has no recall.
         recall = report.per_class.loc[[c for c in report.labels if c in report.per_class.index],

@@ -27,12 +27,14 @@ def add_parser(commands):
         description="Without --check: list the corpus loaders, their environment variables "
         "and whether their data is found. With --check DIR: load the folder with a loader and "
         "report the clips per emotion and speaker, the total duration and every file that "
-        "cannot be used.",
+        "cannot be used. The loader is recognised from the file names (EmoDB, RAVDESS, TESS, "
+        "CREMA-D; else folder) unless --dataset names one.",
     )
     parser.add_argument("--check", metavar="DIR", default=None,
                         help="corpus folder to check")
-    parser.add_argument("--dataset", choices=sorted(LOADERS), default="folder",
-                        help="loader to check the folder with (default: folder)")
+    parser.add_argument("--dataset", choices=sorted(LOADERS), default=None,
+                        help="loader to check the folder with (default: the corpus whose "
+                        "file names the folder holds, else folder: one sub-folder per label)")
     parser.add_argument("--decode", action="store_true",
                         help="also decode every file (slower; finds files whose header reads "
                         "but whose audio does not)")
@@ -75,17 +77,20 @@ def run(args, argv):
 
     if not os.path.isdir(args.check):
         raise FileNotFoundError(f"No such folder: '{args.check}'.")
-    loader = getattr(datasets, LOADERS[args.dataset][0])
+    name, note = choose_loader(args.check, args.dataset)
+    if note:
+        print(note)
+    loader = getattr(datasets, LOADERS[name][0])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SklearnSerWarning)
         bunch = loader(args.check, return_clips=args.decode, n_jobs=args.n_jobs,
                        verbose=0 if args.quiet else 1)
-    print(check_report(bunch, args.check, args.dataset))
+    print(check_report(bunch, args.check, name))
     problems = [str(w.message) for w in caught if issubclass(w.category, SklearnSerWarning)]
     for message in problems:
         print(f"  problem: {message}")
     if problems:
-        print(f"{len(problems)} file(s) or clip(s) need attention (see above).")
+        print(f"{len(problems)} problem(s) need attention (see above).")
     else:
         print("No problems found.")
     for w in caught:
@@ -93,6 +98,33 @@ def run(args, argv):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     sys.stdout.flush()
     return 1 if problems else 0
+
+
+#: Names of the known corpora, as the messages of --check write them.
+_CORPUS_NAMES = {"emodb": "EmoDB", "ravdess": "RAVDESS", "tess": "TESS", "cremad": "CREMA-D"}
+
+
+def choose_loader(folder, dataset):
+    """The loader to check ``folder`` with, and a line that says why (or None).
+
+    Without ``--dataset``, the corpus whose file names most files follow; else ``folder``.
+    With it, that loader, and a hint when the names say another corpus: the folder loader
+    would take EmoDB's ``wav/`` for one emotion named "wav".
+    """
+    from ..datasets._detect import detect_corpus
+
+    found, n_matching, n_files = detect_corpus(folder)
+    share = f"{n_matching} of {n_files} file names"
+    if dataset is None and found:
+        return found, (f"Recognised {_CORPUS_NAMES[found]} ({share} follow its naming); "
+                       f"checking with --dataset {found}.")
+    if dataset is None:
+        return "folder", ("No known corpus's naming (EmoDB, RAVDESS, TESS, CREMA-D) found; "
+                          "checking with --dataset folder (one sub-folder per label).")
+    if found and found != dataset:
+        return dataset, (f"note: {share} follow {_CORPUS_NAMES[found]}'s naming; if this is "
+                         f"{_CORPUS_NAMES[found]}, pass --dataset {found}.")
+    return dataset, None
 
 
 def check_report(bunch, folder, name):

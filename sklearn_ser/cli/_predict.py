@@ -1,7 +1,9 @@
 """``sklearn-ser predict``: label audio files with a saved model and write a CSV."""
 
+import contextlib
 import csv
 import os
+import re
 import sys
 import warnings
 
@@ -12,6 +14,8 @@ SPEAKER_MODES = ("all", "dir", "none")
 
 def add_parser(commands):
     """Register the ``predict`` subcommand."""
+    from ._model_file import add_trust_option
+
     parser = commands.add_parser(
         "predict",
         help="label audio files with a saved model; writes a CSV of file, label and class "
@@ -22,7 +26,10 @@ def add_parser(commands):
         "model without predict_proba) and out_of_range: true where the model's guard step "
         "found the file's features far outside its training range (silence, a wild level, a "
         "broken file), so that its label is an extrapolation; such files are also named in "
-        "one warning.",
+        "one warning. A file that cannot be read or scored (unreadable, empty, NaN samples) "
+        "does not stop the others: its row has an empty label and the reason in the error "
+        "column (empty for the others), and it is named on stderr. The exit status is 1 "
+        "only when no file could be labelled, or with --strict when any could not.",
         epilog="Speaker-normalised models (svm-sn, ...) standardise features per speaker and "
         "so need to know who speaks: --speaker-mode all (default) treats all the given files "
         "as one speaker, dir takes each file's folder as its speaker, none uses the pooled "
@@ -45,6 +52,10 @@ def add_parser(commands):
                         "steadiest on small machines; 0 leaves the thread pools alone)")
     parser.add_argument("--allow-version-mismatch", action="store_true",
                         help="load a model saved with other package versions anyway")
+    add_trust_option(parser)
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 when any file could not be labelled (its "
+                        "CSV row still gives the error)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
     return parser
@@ -79,151 +90,277 @@ def model_sr(model, manifest):
     return 16000
 
 
-def _load(model_path, allow_version_mismatch):
-    from ..io import load_model, read_manifest
+def _load(model_path, allow_version_mismatch, trust=False):
+    from ._model_file import load_model_file
 
-    manifest = read_manifest(model_path)
-    return load_model(model_path, allow_version_mismatch=allow_version_mismatch), manifest
+    return load_model_file(model_path, trust=trust,
+                           allow_version_mismatch=allow_version_mismatch)
 
 
 def run(args, argv):
     """Run ``sklearn-ser predict``."""
-    from tqdm.auto import tqdm
-
-    from ..io._audio import load_many
     from ..streaming._recognizer import _has_speaker_normalizer
 
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1; got {args.batch_size}.")
-    model, manifest = _load(args.model, args.allow_version_mismatch)
+    model, manifest = _load(args.model, args.allow_version_mismatch, args.trust)
     files = collect_files(args.paths)
-    sr = model_sr(model, manifest)
-    quiet = args.quiet
-
-    clips, kept, failed = [], [], []
-    bar = tqdm(total=len(files), desc="Reading", unit="file", disable=quiet, file=sys.stderr)
-    for i in range(0, len(files), 256):
-        batch = files[i:i + 256]
-        for path, clip in zip(batch, load_many(batch, sr=sr, n_jobs=args.n_jobs,
-                                                on_error="return")):
-            if isinstance(clip, Exception):
-                failed.append((path, clip))
-            else:
-                clips.append(clip)
-                kept.append(path)
-        bar.update(len(batch))
-    bar.close()
-    for path, error in failed:
-        print(f"sklearn-ser predict: skipped '{path}': {error}", file=sys.stderr)
-    if not clips:
-        raise ValueError(f"None of the {len(files)} file(s) could be read.")
-
+    results = _Results(files)
+    clips = _read_files(files, model_sr(model, manifest), args.n_jobs, args.quiet, results)
+    good = [k for k in range(len(files)) if k not in results.errors]
     has_proba = hasattr(model, "predict_proba")
-    classes = np.asarray(model.classes_)
     n_threads = args.n_threads or None
-    if _has_speaker_normalizer(model) and args.speaker_mode != "none":
-        proba, labels, caught = _predict_by_speaker(model, clips, kept, args.speaker_mode,
-                                                    has_proba, n_threads, quiet)
-    else:
-        proba, labels, caught = _predict_in_batches(model, clips, args.batch_size, has_proba,
-                                                    n_threads, quiet)
-    flags, worst = _out_of_range(caught, len(kept), _guard_input_names(model))
+    if good and _has_speaker_normalizer(model) and args.speaker_mode != "none":
+        _predict_by_speaker(model, clips, good, results, args.speaker_mode, n_threads,
+                            args.quiet)
+    elif good:
+        _predict_in_batches(model, clips, good, results, args.batch_size, n_threads,
+                            args.quiet)
+    flags, worst = _out_of_range(results.caught, len(files), _guard_input_names(model))
     if flags.any():
-        print(f"sklearn-ser predict: warning: {_out_of_range_message(kept, flags, worst)}",
+        print(f"sklearn-ser predict: warning: {_out_of_range_message(files, flags, worst)}",
               file=sys.stderr)
     if not has_proba:
         print("sklearn-ser predict: note: the model has no predict_proba; the CSV has labels "
               "only.", file=sys.stderr)
-
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
-    try:
-        writer = csv.writer(out)
-        writer.writerow(["file", "label"] + ([f"prob_{c}" for c in classes] if has_proba
-                                             else []) + ["out_of_range"])
-        for k, path in enumerate(kept):
-            row = [path, labels[k]]
-            if has_proba:
-                row += [f"{p:.6f}" for p in proba[k]]
-            writer.writerow(row + ["true" if flags[k] else "false"])
-    finally:
-        if args.output:
-            out.close()
-    if args.output and not quiet:
-        print(f"Wrote {len(kept)} prediction(s) to {args.output}", file=sys.stderr)
-    return 1 if failed else 0
+    _write_csv(args.output, results, np.asarray(model.classes_), has_proba, flags)
+    if args.output and not args.quiet:
+        print(f"Wrote {len(files) - len(results.errors)} prediction(s) to {args.output}",
+              file=sys.stderr)
+    return _report_errors(results, strict=args.strict)
 
 
-def _predict_in_batches(model, clips, batch_size, has_proba, n_threads, quiet):
-    """Probabilities (or None), labels, and the guard's warnings as (offset, warning)."""
+class _Results:
+    """What became of each file: its output (probabilities or a label) or its error.
+
+    ``caught`` holds the guard's out-of-range warnings as ``(file indices, warning)``: the
+    warning's own indices count the clips of the call that raised it.
+    """
+
+    def __init__(self, files):
+        self.files = files
+        self.values = [None] * len(files)
+        self.errors = {}
+        self.caught = []
+
+    def fail(self, k, exc):
+        self.errors[k] = _describe_error(exc, [self.files[k]])
+
+    def attempt(self, score, idx):
+        """Score the files ``idx`` together and keep their outputs; or return the exception.
+
+        Warnings are issued again with the files' paths for the clip indices they name, and
+        only when the call succeeds: a failed batch is scored again, clip by clip.
+        """
+        from ..features._guard import catch_out_of_range
+
+        try:
+            with _warnings_by_file([self.files[k] for k in idx]), \
+                    catch_out_of_range() as found:
+                values = score(idx)
+        except Exception as exc:  # noqa: BLE001 - a bad file must cost its own row only
+            return exc
+        for k, value in zip(idx, values):
+            self.values[k] = value
+        self.caught += [(np.asarray(idx), warning) for warning in found]
+        return None
+
+    def attempt_each(self, score, idx):
+        """Score each file of ``idx`` alone, keeping the error of each one that fails."""
+        for k in idx:
+            exc = self.attempt(score, [k])
+            if exc is not None:
+                self.fail(k, exc)
+
+    def probe(self, score, k):
+        """Whether file ``k`` can be scored alone (its output is not kept); keeps its error."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                score([k])
+        except Exception as exc:  # noqa: BLE001 - a bad file must cost its own row only
+            self.fail(k, exc)
+            return False
+        return True
+
+
+def _read_files(files, sr, n_jobs, quiet, results):
+    """Decode every file; those that cannot be read or hold NaN samples get an error."""
     from tqdm.auto import tqdm
 
-    from ..features._guard import catch_out_of_range
+    from ..exceptions import AudioLoadError
+    from ..io._audio import load_many
+
+    clips = []
+    bar = tqdm(total=len(files), desc="Reading", unit="file", disable=quiet, file=sys.stderr)
+    for i in range(0, len(files), 256):
+        batch = files[i:i + 256]
+        clips += load_many(batch, sr=sr, n_jobs=n_jobs, on_error="return")
+        bar.update(len(batch))
+    bar.close()
+    for k, clip in enumerate(clips):
+        if isinstance(clip, Exception):
+            results.fail(k, clip)
+        elif not np.isfinite(clip).all():
+            # Checked here, not left to the model: a NaN clip would fail its whole batch.
+            results.fail(k, AudioLoadError(
+                f"Audio file '{files[k]}' has NaN (not-a-number) samples, which no feature "
+                "can use. Re-export it from its source, or remove it from the paths."))
+    return clips
+
+
+#: Clip indices in a message: ``X[3]``, ``X[3, 7]``, ``X[3, 7, ... (5 more)]``.
+_CLIP_INDICES = re.compile(r"X\[(\d+(?:, \d+)*)((?:, \.\.\. \(\d+ more\))?)\]")
+
+
+def _name_files(message, paths):
+    """``message`` with the clip indices it names (``X[3]``) replaced by the files' paths."""
+
+    def files(match):
+        named = [f"'{paths[int(i)]}'" if int(i) < len(paths) else f"X[{i}]"
+                 for i in match[1].split(", ")]
+        return ", ".join(named) + match[2]
+
+    return _CLIP_INDICES.sub(files, message)
+
+
+def _describe_error(exc, paths):
+    """``"ValueError: message"`` on one line, naming files rather than clip indices."""
+    message = _name_files(" ".join(str(exc).split()), paths)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _warnings_by_file(paths):
+    """Issue the block's warnings again, naming the files ``paths`` instead of ``X[i]``.
+
+    The features number the clips of the call they got (a batch), which mean nothing to
+    someone who gave file names. Nothing is issued when the block raises.
+    """
+    with warnings.catch_warnings(record=True) as seen:
+        yield
+    for note in seen:
+        warnings.warn(_name_files(str(note.message), paths), note.category, stacklevel=3)
+
+
+def _write_csv(output, results, classes, has_proba, flags):
+    """One row per file, in the order given; a file that failed has only its error."""
+    header = (["file", "label"] + ([f"prob_{c}" for c in classes] if has_proba else [])
+              + ["out_of_range", "error"])
+    out = open(output, "w", newline="") if output else sys.stdout
+    try:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for k, path in enumerate(results.files):
+            if k in results.errors:
+                writer.writerow([path] + [""] * (len(header) - 2) + [results.errors[k]])
+                continue
+            value = results.values[k]
+            row = ([path, classes[np.argmax(value)]] + [f"{p:.6f}" for p in value]
+                   if has_proba else [path, value])
+            writer.writerow(row + ["true" if flags[k] else "false", ""])
+    finally:
+        if output:
+            out.close()
+
+
+def _report_errors(results, *, strict):
+    """Name each file that failed on stderr; 1 when none was labelled (or any, if strict)."""
+    errors = results.errors
+    for k in sorted(errors):
+        print(f"sklearn-ser predict: could not label '{results.files[k]}': {errors[k]}",
+              file=sys.stderr)
+    if errors:
+        print(f"sklearn-ser predict: {len(errors)} of {len(results.files)} file(s) could not "
+              "be labelled; their CSV rows give the error (--strict: exit status 1 then).",
+              file=sys.stderr)
+    return 1 if errors and (strict or len(errors) == len(results.files)) else 0
+
+
+def _predict_in_batches(model, clips, good, results, batch_size, n_threads, quiet):
+    """Score the files ``good`` in batches; a batch that fails is scored file by file."""
+    from tqdm.auto import tqdm
+
     from ..streaming._recognizer import _Scorer, limit_threads
 
-    classes = np.asarray(model.classes_)
     with warnings.catch_warnings():
         # "none" speaker mode of a speaker-normalised model: the user chose pooled statistics.
         warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
         warnings.filterwarnings("ignore", message=".*has no predict_proba")
         warnings.filterwarnings("ignore", message="The pipeline normalises features per")
         scorer = _Scorer(model)
-        parts, caught = [], []
-        bar = tqdm(total=len(clips), desc="Predicting", unit="file", disable=quiet,
+        predict = scorer if hasattr(model, "predict_proba") else model.predict
+
+        def score(idx):
+            return predict([clips[k] for k in idx])
+
+        bar = tqdm(total=len(good), desc="Predicting", unit="file", disable=quiet,
                    file=sys.stderr)
         with limit_threads(n_threads):
-            for i in range(0, len(clips), batch_size):
-                batch = clips[i:i + batch_size]
-                with catch_out_of_range() as found:  # named once, by file, at the end
-                    parts.append(scorer(batch) if has_proba else model.predict(batch))
-                caught += [(i, warning) for warning in found]
+            for i in range(0, len(good), batch_size):
+                batch = good[i:i + batch_size]
+                if results.attempt(score, batch) is not None:
+                    results.attempt_each(score, batch)
                 bar.update(len(batch))
         bar.close()
-    if has_proba:
-        proba = np.concatenate(parts)
-        return proba, classes[np.argmax(proba, axis=1)], caught
-    return None, np.concatenate(parts), caught
 
 
-def _predict_by_speaker(model, clips, paths, mode, has_proba, n_threads, quiet):
-    """Speaker-normalised models: each speaker's clips are standardised together."""
+def _predict_by_speaker(model, clips, good, results, mode, n_threads, quiet):
+    """Speaker-normalised models: each speaker's clips are standardised together.
+
+    When the whole call fails, each speaker is scored alone; in a speaker that still fails,
+    the files that fail on their own are set apart and the others scored together again.
+    """
     import sklearn
 
-    from ..features._guard import catch_out_of_range
     from ..streaming._recognizer import limit_threads
 
     if mode == "all":
         groups = np.array(["speaker"] * len(clips))
     else:
         groups = np.array([os.path.basename(os.path.dirname(os.path.abspath(p)))
-                           for p in paths])
+                           for p in results.files])
     if not quiet:
         how = "all files as one" if mode == "all" else "one per folder"
-        print(f"Speaker normalisation: {len(np.unique(groups))} speaker(s) ({how}; see "
+        print(f"Speaker normalisation: {len(np.unique(groups[good]))} speaker(s) ({how}; see "
               "--speaker-mode)", file=sys.stderr)
-    with sklearn.config_context(enable_metadata_routing=True), limit_threads(n_threads), \
-            catch_out_of_range() as found:
-        if has_proba:
-            proba = model.predict_proba(clips, groups=groups)
-            labels = np.asarray(model.classes_)[np.argmax(proba, axis=1)]
-        else:
-            proba, labels = None, model.predict(clips, groups=groups)
-    return proba, labels, [(0, warning) for warning in found]
+    method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+
+    def score(idx):
+        return getattr(model, method)([clips[k] for k in idx], groups=groups[idx])
+
+    with sklearn.config_context(enable_metadata_routing=True), limit_threads(n_threads):
+        if results.attempt(score, good) is None:
+            return
+        for speaker in np.unique(groups[good]):
+            _score_speaker(score, [k for k in good if groups[k] == speaker], results)
+
+
+def _score_speaker(score, idx, results):
+    """Score one speaker's files together, without the files that fail on their own."""
+    if results.attempt(score, idx) is None:
+        return
+    rest = [k for k in idx if results.probe(score, k)]
+    exc = results.attempt(score, rest) if rest else None
+    for k in rest if exc is not None else []:
+        results.fail(k, exc)
 
 
 def _out_of_range(caught, n_clips, names=None):
     """Flags of the clips that any guard named, and each one's worst features.
 
-    ``caught`` holds ``(offset, warning)``: the warning's indices count from the first clip of
-    its batch. A fusion has one guard per member, so a clip may be named more than once.
-    ``names`` (or None) replaces the guard's generic names ``x12`` by the features' own.
+    ``caught`` holds ``(positions, warning)``: the warning's indices count the clips of the
+    call that raised it, and ``positions`` maps them to the files. A fusion has one guard per
+    member, so a clip may be named more than once. ``names`` (or None) replaces the guard's
+    generic names ``x12`` by the features' own.
     """
     flags = np.zeros(n_clips, dtype=bool)
     worst = {}
-    for offset, warning in caught:
+    for positions, warning in caught:
         features = list(warning.features) + [()] * (len(warning.indices) - len(warning.features))
         for index, found in zip(warning.indices, features):
-            flags[offset + index] = True
-            worst.setdefault(int(offset + index), tuple(_rename(f, names) for f in found))
+            flags[positions[index]] = True
+            worst.setdefault(int(positions[index]), tuple(_rename(f, names) for f in found))
     return flags, worst
 
 

@@ -62,6 +62,11 @@ class SkipFile(Exception):
     """Raised by a corpus parser for a file it cannot use; the message says why."""
 
 
+#: Key a parser may add to a file's labels when its name disagrees with, or lacks part of,
+#: what its folder says and the folder's labels were used: the difference, in words.
+FOLDER_NOTE = "_folder_note"
+
+
 def canonical_emotion(label):
     """Return the canonical emotion name for ``label``, or None when it is not a known name.
 
@@ -230,6 +235,28 @@ def warn_skipped(path, reason):
     warn_user(f"Skipped '{path}': {reason}.", DataWarning)
 
 
+def warn_relabelled(relabelled, shown=10):
+    """One warning naming the files labelled from their folder rather than their name.
+
+    Parameters
+    ----------
+    relabelled : list of (str, str)
+        Each file and how its name differs from its folder.
+    shown : int, default=10
+        Files named in full; the others are counted.
+    """
+    if not relabelled:
+        return
+    named = "; ".join(f"'{path}' ({note})" for path, note in relabelled[:shown])
+    more = f"; and {len(relabelled) - shown} more" if len(relabelled) > shown else ""
+    warn_user(
+        f"{len(relabelled)} file name(s) disagree with or lack part of what their folder says; "
+        f"their speaker and emotion were taken from the folder: {named}{more}. Rename the "
+        "files to match their folders if the folder is wrong.",
+        DataWarning,
+    )
+
+
 def collect_rows(paths, parse):
     """Parse and probe each file; return one dict per usable file.
 
@@ -240,22 +267,29 @@ def collect_rows(paths, parse):
     parse : callable
         ``parse(path) -> dict`` of labels, or ``None`` to leave the file out silently (a
         filter such as RAVDESS's ``vocal_channel``); raises ``SkipFile`` for a file that
-        does not belong.
+        does not belong. Labels with a ``FOLDER_NOTE`` key come from the file's folder; the
+        note says how the name differs, and such files are named in one warning.
 
     Returns
     -------
     rows : list of dict
         ``path``, the parsed labels and the header info, for each usable file.
     """
-    rows = []
+    rows, relabelled = [], []
     for path in paths:
         try:
             labels = parse(path)
             if labels is None:
                 continue
+            note = labels.get(FOLDER_NOTE)
+            # A copy: a parser may hand out a dict it keeps (load_folder's CSV entries).
+            labels = {k: v for k, v in labels.items() if k != FOLDER_NOTE}
             rows.append({"path": path, **labels, **probe(path)})
+            if note:
+                relabelled.append((path, note))
         except SkipFile as exc:
             warn_skipped(path, exc)
+    warn_relabelled(relabelled)
     return rows
 
 

@@ -1,11 +1,21 @@
 """Loader of RAVDESS, the Ryerson Audio-Visual Database of Emotional Speech and Song."""
 
+import os
 import re
 
-from ._base import SkipFile, check_loader_args, describe_copy, load_corpus, resolve_data_dir, stem
+from ._base import (
+    FOLDER_NOTE,
+    SkipFile,
+    check_loader_args,
+    describe_copy,
+    load_corpus,
+    resolve_data_dir,
+    stem,
+)
 
 # MM-VV-EE-II-SS-RR-AA: modality, vocal channel, emotion, intensity, statement, repetition, actor.
 _NAME = re.compile(r"(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})")
+_FOLDER = re.compile(r"Actor_(\d{2})", re.IGNORECASE)
 
 _MODALITIES = {"01": "audio-video", "02": "video-only", "03": "audio-only"}
 _VOCAL_CHANNELS = {"01": "speech", "02": "song"}
@@ -24,6 +34,25 @@ def _field(value, table, name):
     return table[value]
 
 
+def _folder_actor(path):
+    """The actor of an ``Actor_NN`` folder (1 to 24), or None for any other folder."""
+    match = _FOLDER.fullmatch(os.path.basename(os.path.dirname(path)))
+    return int(match[1]) if match and 1 <= int(match[1]) <= 24 else None
+
+
+def _actor(code, path):
+    """Actor number and, where the name disagrees with its ``Actor_NN`` folder, a note.
+
+    The folder wins: it holds one actor's whole session, while a name can carry a typo.
+    """
+    folder = _folder_actor(path)
+    if folder is not None and folder != int(code):
+        return folder, f"actor {code} in the name, {folder:02d} in the folder"
+    if not 1 <= int(code) <= 24:
+        raise SkipFile(f"unknown RAVDESS actor '{code}' (expected 01 to 24)")
+    return int(code), None
+
+
 def _parse_name(path):
     """All the labels in a RAVDESS file name, or SkipFile."""
     match = _NAME.fullmatch(stem(path))
@@ -32,22 +61,21 @@ def _parse_name(path):
             "its name does not follow RAVDESS's MM-VV-EE-II-SS-RR-AA pattern, "
             "e.g. 03-01-05-01-02-01-12.wav"
         )
-    modality, channel, emotion, intensity, statement, repetition, actor = match.groups()
-    actor_number = int(actor)
-    if not 1 <= actor_number <= 24:
-        raise SkipFile(f"unknown RAVDESS actor '{actor}' (expected 01 to 24)")
-    return {
+    modality, channel, emotion, intensity, statement, repetition, code = match.groups()
+    actor, note = _actor(code, path)
+    labels = {
         "emotion": _field(emotion, _EMOTIONS, "emotion"),
-        "speaker": f"ravdess:{actor}",
+        "speaker": f"ravdess:{actor:02d}",
         # RAVDESS numbers male actors odd and female actors even.
-        "gender": "male" if actor_number % 2 else "female",
-        "actor": actor_number,
+        "gender": "male" if actor % 2 else "female",
+        "actor": actor,
         "intensity": _field(intensity, _INTENSITIES, "intensity"),
         "statement": _field(statement, _STATEMENTS, "statement"),
         "repetition": _field(repetition, _REPETITIONS, "repetition"),
         "vocal_channel": _field(channel, _VOCAL_CHANNELS, "vocal channel"),
         "modality": _field(modality, _MODALITIES, "modality"),
     }
+    return {**labels, FOLDER_NOTE: note} if note else labels
 
 
 def _make_parser(vocal_channel):
@@ -98,7 +126,9 @@ def load_ravdess(
 
     Labels come from the file names, ``MM-VV-EE-II-SS-RR-AA.wav``. Only audio-only files
     (modality 03) are used. A file that does not follow the pattern, has an unknown code,
-    or is empty or unreadable, is skipped with a ``DataWarning``.
+    or is empty or unreadable, is skipped with a ``DataWarning``. Where a name's actor
+    disagrees with its ``Actor_NN`` folder, the folder's is used and one ``DataWarning``
+    names those files.
 
     Parameters
     ----------
@@ -152,7 +182,8 @@ def load_ravdess(
     Warns
     -----
     sklearn_ser.exceptions.DataWarning
-        For each skipped file, with the reason.
+        For each skipped file, with the reason; and once for the files whose actor was
+        taken from their folder, naming each.
 
     See Also
     --------

@@ -3,6 +3,7 @@
 import os
 
 from ._base import (
+    FOLDER_NOTE,
     SkipFile,
     canonical_emotion,
     check_loader_args,
@@ -32,40 +33,74 @@ def _split_emotion(tokens):
     return "_".join(tokens), None
 
 
-def _folder_emotion(path):
-    """Emotion from the folder name (``OAF_Pleasant_surprise``), the fallback of the file name."""
+def _folder_labels(path):
+    """Speaker and emotion from the folder name (``OAF_Pleasant_surprise``); None if absent."""
     tokens = os.path.basename(os.path.dirname(path)).split("_")
-    if tokens and tokens[0].upper() in _SPEAKER_AGE:
-        tokens = tokens[1:]
-    return _tess_emotion("_".join(tokens))
+    speaker = tokens[0].upper() if tokens[0].upper() in _SPEAKER_AGE else None
+    return speaker, _tess_emotion("_".join(tokens[1:] if speaker else tokens))
+
+
+def _name_labels(path):
+    """Speaker (or None), word and emotion (or None) from a name ``<speaker>_<word>_<emotion>``.
+
+    A first token that is not a TESS speaker still counts as the speaker's place when the
+    name has three or more tokens: the real corpus has ``OAF_neutral/OA_bite_neutral.wav``.
+    """
+    tokens = stem(path).split("_")
+    speaker = tokens[0].upper()
+    if speaker in _SPEAKER_AGE or len(tokens) >= 3:
+        word, emotion = _split_emotion(tokens[1:])
+        return (speaker if speaker in _SPEAKER_AGE else None), tokens[0], word, emotion
+    word, emotion = _split_emotion(tokens)
+    return None, None, word, emotion
+
+
+def _differences(name_speaker, token, name_emotion, folder_speaker, folder_emotion):
+    """How a file name departs from its folder, in words (empty when it does not)."""
+    notes = []
+    if folder_speaker and name_speaker != folder_speaker:
+        notes.append(f"speaker '{token}' in the name, {folder_speaker} in the folder"
+                     if token else f"no speaker in the name, {folder_speaker} in the folder")
+    if folder_emotion and name_emotion != folder_emotion:
+        notes.append(f"emotion {name_emotion} in the name, {folder_emotion} in the folder"
+                     if name_emotion else f"no emotion in the name, {folder_emotion} in the "
+                     "folder")
+    return "; ".join(notes)
 
 
 def _parse(path):
-    """Labels of one TESS file, ``<speaker>_<word>_<emotion>``, or SkipFile."""
-    tokens = stem(path).split("_")
-    speaker = tokens[0].upper()
-    if speaker not in _SPEAKER_AGE or len(tokens) < 2:
+    """Labels of one TESS file, ``<speaker>_<word>_<emotion>``, or SkipFile.
+
+    The folder (``OAF_neutral``) wins where the name disagrees with it or lacks a part: it
+    holds whole recording sessions, while a name can carry a typo.
+    """
+    name_speaker, token, word, name_emotion = _name_labels(path)
+    folder_speaker, folder_emotion = _folder_labels(path)
+    speaker = folder_speaker or name_speaker
+    emotion = folder_emotion or name_emotion
+    folder = os.path.basename(os.path.dirname(path))
+    if speaker is None:
         raise SkipFile(
             "its name does not follow TESS's <speaker>_<word>_<emotion> pattern with speaker "
-            "OAF or YAF, e.g. OAF_back_angry.wav"
+            "OAF or YAF, e.g. OAF_back_angry.wav, and its folder "
+            f"'{folder}' names no speaker either"
         )
-    word, emotion = _split_emotion(tokens[1:])
-    if emotion is None:
-        emotion = _folder_emotion(path)
     if emotion is None:
         raise SkipFile(
             f"no TESS emotion (angry, disgust, fear, happy, neutral, ps, sad) in its name or "
-            f"its folder '{os.path.basename(os.path.dirname(path))}'"
+            f"its folder '{folder}'"
         )
     if not word:
         raise SkipFile("its name has no word between the speaker and the emotion")
-    return {
+    labels = {
         "emotion": emotion,
         "speaker": f"tess:{speaker}",
         "gender": "female",
         "age": _SPEAKER_AGE[speaker],
         "word": word.lower(),
     }
+    note = _differences(name_speaker, token, name_emotion, folder_speaker, folder_emotion)
+    return {**labels, FOLDER_NOTE: note} if note else labels
 
 
 def _describe(frame):
@@ -94,10 +129,13 @@ TSpace (https://tspace.library.utoronto.ca/handle/1807/24487).
 def load_tess(data_dir=None, *, return_clips=False, sr=16000, n_jobs=None, verbose=0):
     """Load TESS, the Toronto Emotional Speech Set (2 speakers, 2800 files, 7 emotions).
 
-    The speaker and word come from the file name, ``OAF_back_angry.wav``; the emotion from
-    its last token (``angry``, ``disgust``, ``fear``, ``happy``, ``neutral``, ``ps``,
-    ``sad``), else from the folder name (``YAF_pleasant_surprised``). A file that fits
-    neither, or is empty or unreadable, is skipped with a ``DataWarning``.
+    The word comes from the file name, ``OAF_back_angry.wav``; the speaker and emotion
+    (``angry``, ``disgust``, ``fear``, ``happy``, ``neutral``, ``ps``, ``sad``) from the
+    folder name (``OAF_angry``, ``YAF_pleasant_surprised``) and the file name. Where the
+    name disagrees with its folder or lacks a part (the real corpus has
+    ``OAF_neutral/OA_bite_neutral.wav``), the folder's labels are used and one
+    ``DataWarning`` names those files. A file that neither labels, or that is empty or
+    unreadable, is skipped with a ``DataWarning``.
 
     Parameters
     ----------
@@ -145,7 +183,8 @@ def load_tess(data_dir=None, *, return_clips=False, sr=16000, n_jobs=None, verbo
     Warns
     -----
     sklearn_ser.exceptions.DataWarning
-        For each skipped file, with the reason.
+        For each skipped file, with the reason; and once for the files labelled from their
+        folder, naming each.
 
     Notes
     -----

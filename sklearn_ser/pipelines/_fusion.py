@@ -165,8 +165,10 @@ class SpeakerStackingClassifier(_SpeakerGroupsMixin, StackingClassifier):
     cv : int, cross-validation generator or None, default=None
         The inner split. None or an int ``k`` means ``SpeakerStratifiedKFold(k)`` (5 for
         None) when ``groups`` is given; a splitter is used as it is and gets ``groups``.
-        Without ``groups`` the split is ``StratifiedKFold`` with a warning: the out-of-fold
-        predictions then come from folds that share speakers.
+        Without ``groups``, or with ``groups`` of a single speaker and ``cv`` None or an int
+        (leave-one-speaker-out on a two-speaker corpus), the split is ``StratifiedKFold``
+        with a warning: the out-of-fold predictions then come from folds that share
+        speakers.
     stack_method : {"auto", "predict_proba", "decision_function", "predict"}, default="auto"
         The members' output the final estimator sees ("auto": the first that exists).
     n_jobs : int or None, default=None
@@ -240,7 +242,10 @@ class SpeakerStackingClassifier(_SpeakerGroupsMixin, StackingClassifier):
         kept = [(n, e) for n, e in zip(names, members) if e != "drop"]
         self.stack_method_ = [self._method_name(n, e, self.stack_method) for n, e in kept]
         (X,) = indexable(X)  # lists of clips stay lists; array-likes become arrays
-        splits = list(self._inner_cv(groups).split(X, y_encoded, groups))
+        inner = self._inner_cv(y_encoded, groups)
+        # The stratified fallback ignores speakers; handing it groups would only warn so.
+        splits = list(inner.split(X, y_encoded,
+                                  None if isinstance(inner, StratifiedKFold) else groups))
 
         parallel = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)
         self.estimators_ = parallel(
@@ -258,7 +263,7 @@ class SpeakerStackingClassifier(_SpeakerGroupsMixin, StackingClassifier):
         self.final_estimator_.fit(X_meta, y_encoded)
         return self
 
-    def _inner_cv(self, groups):
+    def _inner_cv(self, y, groups):
         if groups is None:
             warnings.warn(
                 f"{type(self).__name__}.fit got no groups: the inner cross-validation is a "
@@ -269,9 +274,41 @@ class SpeakerStackingClassifier(_SpeakerGroupsMixin, StackingClassifier):
             if self.cv is None or isinstance(self.cv, Integral):
                 return StratifiedKFold(5 if self.cv is None else self.cv)
             return self.cv
+        speakers = np.unique(groups)
+        # A splitter object is the caller's explicit choice and is used as it is; the
+        # default and an int only ask for "k folds", which one speaker cannot give.
+        if len(speakers) < 2 and (self.cv is None or isinstance(self.cv, Integral)):
+            return self._single_speaker_cv(y, speakers)
         if self.cv is None:
-            return SpeakerStratifiedKFold(min(5, len(np.unique(groups))))
+            return SpeakerStratifiedKFold(min(5, len(speakers)))
         return make_cv(self.cv)
+
+    def _single_speaker_cv(self, y, speakers):
+        """Stratified inner folds for training clips of one speaker, with a warning.
+
+        Leave-one-speaker-out on a two-speaker corpus (TESS) trains each outer fold on one
+        speaker, and speaker-grouped inner folds cannot be built from one speaker. Refusing
+        would lose the whole evaluation; folds that share the speaker still train the final
+        estimator, only on optimistic out-of-fold predictions, which the warning says.
+        """
+        n_splits = min(5 if self.cv is None else int(self.cv), int(np.bincount(y).min()))
+        owner, speaker = type(self).__name__, str(speakers[0])
+        if n_splits < 2:
+            raise ValueError(
+                f"{owner}.fit got clips of a single speaker ({speaker!r}) and a class with "
+                "only one clip, so no inner cross-validation can be built. "
+                "Give every class at least 2 clips, or train on more speakers."
+            )
+        warnings.warn(
+            f"{owner}.fit got clips of a single speaker ({speaker!r}): "
+            f"speaker-grouped inner folds need at least 2 speakers, so the inner "
+            f"cross-validation is a StratifiedKFold({n_splits}) whose folds share that "
+            "speaker, and the final estimator learns from optimistic out-of-fold "
+            "predictions. This happens in leave-one-speaker-out on a two-speaker corpus; "
+            "train on more speakers for a speaker-independent stack.",
+            SklearnSerWarning, stacklevel=4,
+        )
+        return StratifiedKFold(n_splits)
 
     @staticmethod
     def _assemble_out_of_fold(blocks, splits, n_samples, n_members):
