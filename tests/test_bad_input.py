@@ -26,7 +26,7 @@ from sklearn_ser.exceptions import AudioLoadError, AudioWarning, SklearnSerWarni
 from sklearn_ser.features import MFCCExtractor
 from sklearn_ser.io import AudioLoader, load_audio
 from sklearn_ser.model_selection import evaluate
-from sklearn_ser.pipelines import ResamplingPipeline, make_classic_pipeline
+from sklearn_ser.pipelines import ResamplingPipeline, make_classic_pipeline, make_deep_pipeline
 from sklearn_ser.streaming import StreamingRecognizer, score_clips
 from sklearn_ser.streaming._recognizer import StreamingWarning
 from sklearn_ser.utils import all_estimators
@@ -332,9 +332,19 @@ def test_resampling_pipeline_checks_labels_before_any_step(y, match):
         pipe.fit([tone(2000)] * 6, y)
 
 
-def test_classic_pipeline_single_class_fails_before_feature_extraction():
+@pytest.mark.parametrize("make", [
+    lambda: make_classic_pipeline("svm", features="mfcc"),
+    # No training copies at all: still a pipeline that checks the labels first.
+    lambda: make_classic_pipeline("svm", features="mfcc", noise_augmentation=None,
+                                  speed_perturbation=None),
+    lambda: make_deep_pipeline("cnn", speaker_norm=True, max_epochs=1),
+])
+def test_ready_made_pipelines_check_labels_before_feature_extraction(make):
+    pipe = make()
+    feature_step = next(name for name, _ in pipe.steps if name in ("mfcc", "logmel"))
+    pipe.set_params(**{feature_step: _NoFeaturesPlease()})
     with pytest.raises(ValueError, match=r"ResamplingPipeline: y contains only one class"):
-        make_classic_pipeline("svm", features="mfcc").fit([tone(4000)] * 4, ["calm"] * 4)
+        pipe.fit([tone(4000)] * 4, ["calm"] * 4)
 
 
 class _CountingClassifier(ClassifierMixin, BaseEstimator):

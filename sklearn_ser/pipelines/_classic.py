@@ -218,9 +218,9 @@ def make_classic_pipeline(
 
     Returns
     -------
-    ResamplingPipeline or sklearn.pipeline.Pipeline
-        An unfitted pipeline whose ``fit`` takes clips and labels (a plain Pipeline when no
-        speed copies are made).
+    ResamplingPipeline
+        An unfitted pipeline whose ``fit`` takes clips and labels (checked before any
+        features are extracted) and adds the training copies, if any.
 
     Notes
     -----

@@ -99,7 +99,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         Speed factors of the training copies (step ``"speed"``; one copy of every training
         clip per factor, duration and pitch changed together). ``"auto"``: (0.9, 1.1)
         without speaker normalisation, where it was measured (see Notes), and none with it.
-        None: no copies, and the pipeline is a plain :class:`sklearn.pipeline.Pipeline`.
+        None: no copies.
     guard : bool, default=True
         Put a :class:`~sklearn_ser.features.FeatureRangeGuard` (step ``"guard"``) on the raw
         frame sequences, before the scaler: it learns each coefficient's range over the
@@ -118,9 +118,9 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 
     Returns
     -------
-    ResamplingPipeline or sklearn.pipeline.Pipeline
-        An unfitted pipeline whose ``fit`` takes clips and labels (a plain Pipeline when no
-        speed copies are made).
+    ResamplingPipeline
+        An unfitted pipeline whose ``fit`` takes clips and labels (checked before any
+        features are extracted) and adds the training copies, if any.
 
     Notes
     -----

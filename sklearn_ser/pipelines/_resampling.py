@@ -6,7 +6,6 @@ from numbers import Integral
 from imblearn.pipeline import Pipeline
 from sklearn import get_config
 from sklearn.base import is_classifier
-from sklearn.pipeline import Pipeline as PlainPipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
@@ -208,7 +207,7 @@ def resolve_noise_copies(noise_augmentation, speaker_norm):
 
 
 def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0, random_state=None):
-    """``Pipeline(steps)``, or a ResamplingPipeline that first adds the training copies.
+    """A ResamplingPipeline of ``steps``, headed by the samplers of the training copies.
 
     Noisy copies (a :class:`~sklearn_ser.augmentation.NoiseAugmenter`, step ``"noise"``)
     come first, then the speed copies of every clip, noisy ones included. The noisy copies
@@ -221,6 +220,6 @@ def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0, random_st
                                              random_state=random_state)))
     if speeds is not None:
         head.append(("speed", SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs)))
-    if not head:
-        return PlainPipeline(steps)
+    # A ResamplingPipeline even without copies: its fit checks the labels before any
+    # features are extracted.
     return ResamplingPipeline([*head, *steps])
