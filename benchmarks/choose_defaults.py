@@ -12,7 +12,10 @@ Stage ``conditions`` then compares, for the ``-sn`` SVM on speech frames, noisy 
 one condition (noise kind incl. babble of other speakers, SNR) per speaker and copy, one or
 two copies, standardised apart; stage ``grid`` the SVC's C and the logistic regression's C
 with two such copies; stage ``logmel`` the four default sets against the same with log-mel
-functionals added.
+functionals added. Stage ``babble`` compares two and three such copies and two whose second
+is always babble; stage ``plain`` the plain SVM (speed copies, shrunk LDA) with noisy copies
+drawn per speaker or per clip, one or two, with and without the speed copies, on the four
+sets and on the five.
 
 Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
 at 10 dB (other folds' speakers only) and with 0.5 s of exact zeros at both ends (agreement of
@@ -28,7 +31,7 @@ Usage::
     python benchmarks/choose_defaults.py --corpus emodb --data-dir /path/to/emodb \
         --stage variants --output results.jsonl
     python benchmarks/choose_defaults.py --corpus ravdess --data-dir /path/to/ravdess \
-        --stage conditions --output results.jsonl    # also: --stage grid, --stage logmel
+        --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain
 """
 
 import argparse
@@ -192,6 +195,7 @@ def run(args):
 
 
 KINDS = ("white", "pink", "brown", "babble")
+N_FOUR_SETS = 1468  # columns of the MFCC, LPCC, spectral and prosodic sets
 
 
 def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE, kinds=KINDS,
@@ -312,9 +316,14 @@ def run_more(args):
             for rate in SPEEDS:
                 made[f"{base}@{rate}"] = [clip32(change_speed(c, rate=rate))
                                           for c in made[base]]
-    F4 = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in made}
-    F5 = {k: np.hstack([F4[k], extract_logmel(memory, f"{args.corpus}-{k}", made[k])])
-          for k in made}
+    F4, F5 = {}, {}
+    for k in made:
+        # Tags cached before log-mel joined the defaults hold the four sets only; newer ones
+        # hold all five, the four sets first.
+        full = extract(memory, f"{args.corpus}-{k}", made[k], True)
+        F4[k] = full[:, :N_FOUR_SETS]
+        F5[k] = full if full.shape[1] > N_FOUR_SETS else np.hstack(
+            [full, extract_logmel(memory, f"{args.corpus}-{k}", made[k])])
     apart = lambda names: [(None, np.char.add(groups.astype(str), f"/{n}"))  # noqa: E731
                            for n in names]
 
@@ -348,14 +357,16 @@ def run_more(args):
                 pred = fit_predict_plain(F, y, groups, folds, [F[b] for b in blocks], keys)
                 report(f"svm, {name}, {sets}", pred)
 def extract_logmel(memory, tag, clips):
+    # Its own function name: joblib keys its cache folder by name, and two functions
+    # named alike in one module wipe each other's cache.
     @memory.cache(ignore=["clips"])
-    def features(tag, clips):
+    def logmel_features(tag, clips):
         _, extractor = make_features("logmel", n_jobs=2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return extractor.fit(clips[:2]).transform(clips)
 
-    return features(tag + "-logmel", clips)
+    return logmel_features(tag + "-logmel", clips)
 
 
 def main():

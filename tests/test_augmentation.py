@@ -545,7 +545,32 @@ def test_noise_augmenter_without_groups_draws_per_clip_and_same_ids_on_request()
     np.testing.assert_array_equal(same.groups_, np.concatenate([groups, groups]))
 
 
-def test_noise_augmenter_babble_is_other_speakers():
+def test_noise_augmenter_draws_per_clip_on_request_and_keeps_speaker_ids():
+    X, y, groups = small_corpus()
+    aug = NoiseAugmenter(n_copies=2, conditions="clip", noise_types=["white"],
+                         random_state=0)
+    X_res, _ = aug.fit_resample(X, y, groups=groups)
+    n = len(X)
+    assert len(aug.conditions_) == 2 * n
+    snrs = [_snr_db(X[i], X_res[n + i]) for i in range(n)]
+    np.testing.assert_allclose(snrs, [c["snr"] for c in aug.conditions_[:n]], atol=0.05)
+    # The clips of one speaker now get different conditions.
+    first = np.flatnonzero(groups == groups[0])
+    assert np.ptp([snrs[i] for i in first]) > 1.0
+    assert aug.groups_[n] == f"{groups[0]}/noise1"
+
+
+def test_classic_pipelines_draw_noise_per_speaker_only_with_speaker_norm():
+    from sklearn_ser.pipelines import make_classic_pipeline
+
+    plain = make_classic_pipeline("svm", features="mfcc")
+    normalised = make_classic_pipeline("svm", features="mfcc", speaker_norm=True)
+    assert plain.named_steps["noise"].conditions == "clip"
+    assert normalised.named_steps["noise"].conditions == "speaker"
+
+
+@pytest.mark.parametrize("conditions", ["speaker", "clip"])
+def test_noise_augmenter_babble_is_other_speakers(conditions):
     """Every speaker is a pure tone: babble added to a speaker's copy holds other tones only."""
     n = 8000
     t = np.arange(n) / SR
@@ -556,7 +581,8 @@ def test_noise_augmenter_babble_is_other_speakers():
             X.append((0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32))
             groups.append(speaker)
     y = np.array(["a", "b"] * 6)
-    aug = NoiseAugmenter(noise_types=["babble"], snr_range=(0.0, 0.0), random_state=0)
+    aug = NoiseAugmenter(noise_types=["babble"], snr_range=(0.0, 0.0), conditions=conditions,
+                         random_state=0)
     X_res, _ = aug.fit_resample(X, y, groups=np.array(groups))
     bins = np.fft.rfftfreq(n, 1 / SR)
     for i, speaker in enumerate(groups):
@@ -590,4 +616,5 @@ def test_speaker_normalised_pipeline_standardises_noisy_copies_apart():
     plain = make_classic_pipeline("lr", features="mfcc", random_state=0)
     report = evaluate(plain, X, y, groups=groups, cv=GroupKFold(2), return_estimators=True)
     noise = report.estimators[0].named_steps["noise"]
-    assert len(noise.sample_indices_) == 2 * len(X) // 2
+    # Half the clips train each fold: they and their two noisy copies.
+    assert len(noise.sample_indices_) == 3 * len(X) // 2

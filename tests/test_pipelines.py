@@ -37,16 +37,16 @@ def test_reduction_steps(reduce, n_components, corpus):
 
 
 def test_classic_defaults_depend_on_speaker_normalisation(corpus):
-    """Without speaker normalisation: one noisy copy and speed copies of every clip in fit
-    (six times the clips reach the classifier) and a shrunk LDA; with it, two noisy copies,
+    """Without speaker normalisation: two noisy copies and speed copies of every clip in fit
+    (nine times the clips reach the classifier) and a shrunk LDA; with it, two noisy copies,
     neither speed copies nor LDA. Each is one argument away."""
     pipe = make_classic_pipeline("svm", features="mfcc", random_state=0)
     assert [name for name, _ in pipe.steps] == ["noise", "speed", "mfcc", "guard", "scaler",
                                                 "lda", "svc"]
     assert pipe.named_steps["speed"].rates == (0.9, 1.1)
-    assert pipe.named_steps["noise"].n_copies == 1
+    assert pipe.named_steps["noise"].n_copies == 2
     pipe.fit(corpus.data[:60], corpus.target[:60])
-    assert pipe.named_steps["svc"].shape_fit_[0] == 360
+    assert pipe.named_steps["svc"].shape_fit_[0] == 540
     assert pipe.predict(corpus.data[60:]).shape == (len(corpus.data) - 60,)
     normalised = make_classic_pipeline("svm", features="mfcc", speaker_norm=True)
     assert [n for n, _ in normalised.steps] == ["noise", "mfcc", "guard", "speakernormalizer",

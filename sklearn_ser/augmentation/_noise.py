@@ -26,7 +26,9 @@ class NoiseAugmenter(_ClipSampler):
     their own (``copy_groups="apart"``), so that a
     :class:`~sklearn_ser.features.SpeakerNormalizer` standardises them by their own
     statistics, exactly as it standardises a test speaker recorded in noise by that
-    speaker's noisy clips. Without ``groups`` every clip draws its own condition.
+    speaker's noisy clips. Without ``groups``, or with ``conditions="clip"``, every clip
+    draws its own condition: more conditions, for a model that does not standardise per
+    speaker and so gains nothing from a speaker's clips sharing one.
 
     Babble is the sum of five other training clips (:func:`make_babble`), of other speakers
     when ``groups`` is given (other clips otherwise): a copy never hears its own speaker.
@@ -44,6 +46,9 @@ class NoiseAugmenter(_ClipSampler):
     noise_types : sequence of {"white", "pink", "brown", "babble"}, \
             default=("white", "pink", "brown", "babble")
         Noise kinds, drawn uniformly per speaker and copy.
+    conditions : {"speaker", "clip"}, default="speaker"
+        One condition per speaker and copy, or one per clip and copy. Babble never
+        contains the clip's own speaker either way.
     copy_groups : {"apart", "same"}, default="apart"
         Speaker id of the copies in ``groups_``: ``"apart"`` gives the copies of speaker
         ``s`` the id ``"s/noise1"`` (``"s/noise2"`` ...), ``"same"`` keeps ``s``. Use
@@ -94,6 +99,7 @@ class NoiseAugmenter(_ClipSampler):
         "n_copies": [Interval(Integral, 1, None, closed="left")],
         "snr_range": [tuple, list],
         "noise_types": [tuple, list],
+        "conditions": [StrOptions({"speaker", "clip"})],
         "copy_groups": [StrOptions({"apart", "same"})],
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
@@ -101,10 +107,12 @@ class NoiseAugmenter(_ClipSampler):
     }
 
     def __init__(self, *, n_copies=1, snr_range=(0.0, 30.0), noise_types=NOISE_KINDS,
-                 copy_groups="apart", sr=16000, n_jobs=None, random_state=None):
+                 conditions="speaker", copy_groups="apart", sr=16000, n_jobs=None,
+                 random_state=None):
         self.n_copies = n_copies
         self.snr_range = snr_range
         self.noise_types = noise_types
+        self.conditions = conditions
         self.copy_groups = copy_groups
         self.sr = sr
         self.n_jobs = n_jobs
@@ -184,8 +192,9 @@ class NoiseAugmenter(_ClipSampler):
                                  f"{len(clips)} clips.")
         rng = check_random_state(self.random_state)
         # Without speakers, every clip is a condition of its own.
-        units = np.arange(len(clips)) if groups is None else groups
-        plan, self.conditions_ = self._plan(units, kinds, rng)
+        speakers = np.arange(len(clips)) if groups is None else groups
+        units = np.arange(len(clips)) if self.conditions == "clip" else speakers
+        plan, self.conditions_ = self._plan(units, speakers, kinds, rng)
         chunks = np.array_split(np.arange(len(plan)), max(1, min(len(plan), 16)))
         parts = Parallel(n_jobs=self.n_jobs)(
             delayed(_noisy_chunk)([(clips[i], snr, kind, seed,
@@ -198,21 +207,25 @@ class NoiseAugmenter(_ClipSampler):
         self.groups_ = None if groups is None else self._output_groups(groups)
         return list(clips) + copies, y[self.sample_indices_]
 
-    def _plan(self, units, kinds, rng):
-        """Per output copy ``(source, snr, kind, seed, babble talkers)``, and the log."""
+    def _plan(self, units, speakers, kinds, rng):
+        """Per output copy ``(source, snr, kind, seed, babble talkers)``, and the log.
+
+        ``units`` share a condition; babble for a clip is drawn from other ``speakers``.
+        """
         plan, log = [], []
         names, index = np.unique(units, return_inverse=True)
+        _, speaker_index = np.unique(speakers, return_inverse=True)
         for copy in range(self.n_copies):
             draws = [(float(rng.uniform(*self.snr_range)), kinds[rng.randint(len(kinds))])
                      for _ in names]
-            for u, name in enumerate(names):
+            for u, name in enumerate(names.tolist()):
                 snr, kind = draws[u]
                 log.append({"copy": copy + 1, "group": name, "noise": kind, "snr": snr})
             for i in range(len(units)):
                 snr, kind = draws[index[i]]
                 talkers = ()
                 if kind == "babble":
-                    talkers = babble_talkers(index, i, rng)
+                    talkers = babble_talkers(speaker_index, i, rng)
                 plan.append((i, snr, kind, int(rng.randint(2**31 - 1)), talkers))
         return plan, log
 

@@ -186,17 +186,16 @@ def resolve_speeds(speed_perturbation, speaker_norm):
     return tuple(speed_perturbation)
 
 
-def resolve_noise_copies(noise_augmentation, speaker_norm):
+def resolve_noise_copies(noise_augmentation):
     """The noisy copies per clip that a pipeline's ``noise_augmentation`` asks for (0: none).
 
-    ``"auto"`` means ``DEFAULT_NOISE_COPIES`` with speaker normalisation and one copy without
-    it, where the speed copies already triple the training set (see the pipelines' Notes).
+    ``"auto"`` means ``DEFAULT_NOISE_COPIES`` (see the classic pipeline's Notes).
     """
     if isinstance(noise_augmentation, str):
         if noise_augmentation != "auto":
             raise ValueError(f"noise_augmentation must be 'auto', a number of copies or None; "
                              f"got {noise_augmentation!r}.")
-        return DEFAULT_NOISE_COPIES if speaker_norm else 1
+        return DEFAULT_NOISE_COPIES
     if noise_augmentation is None:
         return 0
     if isinstance(noise_augmentation, bool) or not isinstance(noise_augmentation, Integral) \
@@ -206,17 +205,20 @@ def resolve_noise_copies(noise_augmentation, speaker_norm):
     return int(noise_augmentation)
 
 
-def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0, random_state=None):
+def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0,
+                    noise_conditions="speaker", random_state=None):
     """A ResamplingPipeline of ``steps``, headed by the samplers of the training copies.
 
     Noisy copies (a :class:`~sklearn_ser.augmentation.NoiseAugmenter`, step ``"noise"``)
     come first, then the speed copies of every clip, noisy ones included. The noisy copies
     of a speaker are standardised as a speaker of their own (``copy_groups="apart"``), as
-    a speaker recorded in noise is at prediction time.
+    a speaker recorded in noise is at prediction time. ``noise_conditions`` is the
+    NoiseAugmenter's ``conditions``: one noise condition per speaker and copy, or per clip.
     """
     head = []
     if noise_copies:
         head.append(("noise", NoiseAugmenter(n_copies=noise_copies, sr=sr, n_jobs=n_jobs,
+                                             conditions=noise_conditions,
                                              random_state=random_state)))
     if speeds is not None:
         head.append(("speed", SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs)))
