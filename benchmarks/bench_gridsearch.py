@@ -15,7 +15,7 @@ each run and the ratio uncached / cached.
 
 Usage::
 
-    python benchmarks/bench_gridsearch.py --data-dir ../shared/data/emodb \
+    python benchmarks/bench_gridsearch.py --data-dir "$SKLEARN_SER_EMODB" \
         --json benchmarks/results/bench_gridsearch.json
     python benchmarks/bench_gridsearch.py --dataset synthetic    # no EmoDB needed
 """

@@ -11,7 +11,7 @@ the pipeline's network fold by fold, in its own process:
 
 Usage::
 
-    python benchmarks/deep_variants.py --data-dir ../shared/data/emodb --device cuda \
+    python benchmarks/deep_variants.py --data-dir "$SKLEARN_SER_EMODB" --device cuda \
         --workers 16 --variants cnn,cnn_sp,crnn_sp --deadline 480 --json sweep.json
 
 The script prints each finished variant and a table at the end: pooled UAR over all test

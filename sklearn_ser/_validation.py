@@ -1,4 +1,7 @@
-"""Validation shared by every estimator: waveform input (STYLE.md section 2) and labels.
+"""Validation shared by every estimator: waveform input and labels.
+
+The style of waveform input is in CONTRIBUTING.md, "Waveform input"; the rules below are
+those of docs/architecture.md, "Bad input".
 
 X is a list (or 1-D object array) of 1-D clips with lengths that may differ, or a 2-D float
 array of equal-length clips. Each clip is checked with sklearn's ``check_array`` so errors use

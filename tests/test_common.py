@@ -1,8 +1,8 @@
 """The scikit-learn estimator contract for every public estimator of sklearn_ser.
 
 Estimators are found by ``all_estimators()``, so a new one is checked without editing this file.
-Expected failures are listed per class with the reason (STYLE.md section 5) and are strict: an
-entry whose check starts passing fails the run, so stale entries get removed.
+Expected failures are listed per class with the reason (CONTRIBUTING.md, "Tests") and are
+strict: an entry whose check starts passing fails the run, so stale entries get removed.
 """
 
 import pytest

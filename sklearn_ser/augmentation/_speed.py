@@ -46,8 +46,10 @@ class SpeedPerturber(_ClipSampler):
 
     Notes
     -----
-    On EmoDB leave-one-speaker-out (log-mel CNN, GPU, four seeds) the copies at 0.9 and 1.1
-    raised UAR from 0.742-0.758 (three seeds) to 0.765-0.794.
+    The copies give a network (or a classifier) the same utterance at other speaking rates
+    and pitches, which a test speaker's voice may have. On EmoDB leave-one-speaker-out the
+    copies at 0.9 and 1.1 raised a log-mel CNN's UAR over every seed tried
+    (benchmarks/results/emodb-deep-speed-gpu.md).
 
     Examples
     --------

@@ -239,8 +239,8 @@ def make_emotional_speech(
     and boredom are low (low and narrow F0, slow, soft, breathy); fear has a
     high, jittery, trembling F0; disgust is slow, low and creaky.
 
-    Generation is vectorised per clip: 400 clips of about 2 s at 16 kHz take
-    about a second on one core.
+    Generation is vectorised per clip (no per-sample Python loop), so a corpus of a
+    few hundred clips takes little time on one core.
 
     References
     ----------

@@ -1,9 +1,10 @@
 """Shared machinery of the pooled frame-feature extractors.
 
-An extractor is a thin stateful wrapper (STYLE.md section 6) around a keyword-only DSP function
-that maps a chunk of clips to stacked frame features. The base class validates clips, runs that
-function chunk by chunk (bounded memory), adds deltas and pools each clip's frames into
-functionals with feature names such as ``mfcc3_mean`` or ``lpcc2_d1_std``.
+An extractor is a thin stateful wrapper around a keyword-only DSP function that maps a chunk of
+clips to stacked frame features (CONTRIBUTING.md, "DSP functions and their estimators"). The
+base class validates clips, runs that function chunk by chunk (bounded memory), adds deltas and
+pools each clip's frames into functionals with feature names such as ``mfcc3_mean`` or
+``lpcc2_d1_std``.
 """
 
 import warnings
@@ -184,9 +185,9 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         if effective_n_jobs(n_jobs) == 1:
             # Whole groups (frames, deltas and pooling) go to the kernel threads, which then
             # start once per call; the chunks of a group run serially there. Threads per
-            # group cost more than they gained: they started and met again 32 times on 500
-            # clips, and the pooling between ran on one core (the MFCC extractor took
-            # 0.41-0.47 s that way against 0.33-0.37 s on one thread, and 0.27 s now).
+            # group cost more than they gained: they started and met again for every group,
+            # and the pooling between ran on one core, slower than no threads at all
+            # (benchmarks/README.md, "Measurements behind the feature kernels").
             parts = map_chunks(lambda part: self._group_features(clips[part], part.start),
                                groups)
         else:

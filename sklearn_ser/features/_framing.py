@@ -26,10 +26,9 @@ from ..exceptions import AudioWarning
 
 # Upper bound on the samples framed at once. 2**17 samples (two clips of 3 s) keeps each
 # chunk's temporaries (frames, spectra: about 1 MiB each) in cache and in memory that the
-# allocator reuses instead of mapping fresh pages: measured on 200 clips of 3 s, MFCCs ran
-# 2.5-3x and the full classic feature set 1.4x faster than with 2**18 (five clips), which in
-# turn beat 2**20 and 2**22 by 1.3-1.5x; one clip per chunk was slower again (per-chunk
-# overhead). Memory stays flat.
+# allocator reuses instead of mapping fresh pages, so larger chunks ran slower, not faster;
+# one clip per chunk was slower again (per-chunk overhead). Memory stays flat. Figures:
+# benchmarks/README.md, "Measurements behind the feature kernels".
 CHUNK_SAMPLES = 2**17
 
 # Clips pooled (deltas, functionals) or handed to a joblib worker together, in units of
@@ -37,9 +36,9 @@ CHUNK_SAMPLES = 2**17
 # fixed cost of a few dozen numpy calls is paid once per group, not per two clips.
 GROUP_CHUNKS = 8
 
-# Threads of each FFT call. A chunk holds a few hundred frames; splitting that over threads
-# gained nothing on the 2-core machine (and oversubscribes when chunks already run in
-# joblib workers), so parallelism comes from ``n_jobs`` over chunks instead.
+# Threads of each FFT call. A chunk holds a few hundred frames, too few to split over threads
+# with a gain (and threads inside each call oversubscribe when chunks already run in parallel),
+# so parallelism comes from running chunks in parallel instead.
 FFT_WORKERS = 1
 
 
@@ -72,7 +71,7 @@ def pad_clip(clip, pad, dtype=np.float32):
     """``np.pad(clip, pad)`` in ``dtype``: zeros on both sides, as librosa's centred frames.
 
     Written out because ``np.pad``'s generic machinery cost more than the copy itself on
-    3-s clips (about 75 us a call), and every extractor pads every clip.
+    clips of a few seconds, and every extractor pads every clip.
     """
     out = np.empty(len(clip) + 2 * pad, dtype=dtype)
     out[:pad] = 0.0
@@ -85,8 +84,8 @@ def frame_view(signal, frame_length, hop_length, count=None):
     """Read-only strided view ``(count, frame_length)`` of frames every ``hop_length``.
 
     The same frames as ``sliding_window_view(signal, frame_length)[::hop_length]`` (by
-    default every frame that fits), built directly: that function's checks cost tens of
-    microseconds a call, more than the frames of a short clip take to window.
+    default every frame that fits), built directly: that function's checks cost more than
+    windowing the frames of a short clip.
     """
     signal = np.ascontiguousarray(signal)
     fits = 1 + (len(signal) - frame_length) // hop_length if len(signal) >= frame_length else 0
@@ -96,7 +95,7 @@ def frame_view(signal, frame_length, hop_length, count=None):
                          f"{len(signal)} samples.")
     step = signal.strides[0]
     # The ndarray constructor checks that the frames lie inside the buffer; as_strided's
-    # Python-level wrapping cost three times as long (3 us a call, twice per clip).
+    # Python-level wrapping costs more, and this runs twice per clip.
     view = np.ndarray((count, frame_length), signal.dtype, buffer=signal,
                       strides=(step * hop_length, step))
     view.flags.writeable = False
@@ -176,7 +175,7 @@ def windowed_frames(clips, *, n_fft, hop_length, window, size=None, dtype=np.flo
     for clip, count in zip(clips, counts):
         # The whole frame times the zero-padded window, in one pass over whole rows: the
         # multiplications by zero cost less than filling the window's margins separately
-        # (strided writes into fresh memory; 115 against 145 us a chunk of two clips).
+        # (strided writes into fresh memory).
         view = frame_view(pad_clip(clip, pad, dtype), n_fft, hop_length, count)
         np.multiply(view, win, out=out[start : start + count, :n_fft])
         start += count
@@ -187,8 +186,8 @@ def _power(spec):
     """``re**2 + im**2`` of a complex array that the caller owns, in its real dtype.
 
     The squares are taken in place on the interleaved (re, im) floats, one contiguous SIMD
-    pass, and only the sum allocates: measured 2-3x faster than squaring the strided real
-    and imaginary views into temporaries. ``spec`` is overwritten.
+    pass, and only the sum allocates: faster than squaring the strided real and imaginary
+    views into temporaries. ``spec`` is overwritten.
     """
     floats = np.ascontiguousarray(spec).view(spec.real.dtype)
     np.multiply(floats, floats, out=floats)
@@ -274,8 +273,8 @@ def row_dot(a, b):
 def running_sum(rows, out=None):
     """``np.cumsum(rows, axis=0)``, one vectorised row addition at a time.
 
-    Same sums in the same order, but numpy's ``cumsum`` along the first axis took 4x as long
-    (it walks each column separately), and along the last axis it is a scalar loop.
+    Same sums in the same order, but faster than numpy's ``cumsum`` along the first axis
+    (which walks each column separately); along the last axis ``cumsum`` is a scalar loop.
     ``out`` may be ``rows`` itself (a sum in place).
     """
     out = np.empty_like(rows) if out is None else out
@@ -371,12 +370,12 @@ def release_large_blocks_to_heap():
     freed it raises that threshold to the freed size and trims its heap back to the system
     whenever more than twice as much lies free at its top. A chunk's buffers add up to more
     than that, so every chunk was trimmed and faulted its pages in afresh, unless the process
-    had happened to free a bigger block before: measured, ``mfcc`` on 500 clips took 0.13-0.19
-    s after a 12 MB array had been freed and 0.34-0.40 s when none had. Freeing one large
-    block (never touched, so it costs no page faults) raises the threshold as glibc's own
-    heuristic intends (``mallopt(3)``, "dynamic mmap threshold"), and the process keeps at
-    most twice that block's size of free memory. No allocator setting is changed; elsewhere
-    than glibc this is one short-lived allocation.
+    had happened to free a bigger block before: the same ``mfcc`` call ran much slower in a
+    process that had not (figures: benchmarks/README.md, "Measurements behind the feature
+    kernels"). Freeing one large block (never touched, so it costs no page faults) raises the
+    threshold as glibc's own heuristic intends (``mallopt(3)``, "dynamic mmap threshold"),
+    and the process keeps at most twice that block's size of free memory. No allocator
+    setting is changed; elsewhere than glibc this is one short-lived allocation.
     """
     block = np.empty(_HEAP_BLOCK_BYTES, dtype=np.uint8)
     del block
@@ -397,7 +396,7 @@ def map_chunks(fn, items):
         return [fn(item) for item in items]
 
     # One task per thread, each taking every n_threads-th item (interleaved, so that long
-    # and short items spread evenly): a future per chunk cost a tenth of MFCC's time.
+    # and short items spread evenly): a future per chunk was a noticeable share of the cost.
     def every_nth(first):
         return [fn(item) for item in items[first::n_threads]]
 
@@ -437,7 +436,7 @@ def frames_per_clip(frame_fn, clips, chunk_samples=None, **params):
 def split_frames(features, counts):
     """Split stacked frame features back into a list of per-clip arrays (views).
 
-    Sliced directly: ``np.split`` took about 10 us a call in Python code that holds the GIL.
+    Sliced directly: ``np.split``'s overhead is paid in Python code that holds the GIL.
     """
     parts, start = [], 0
     for count in counts.tolist():
@@ -483,7 +482,7 @@ def warn_unusual_clips(clips, *, n_fft, sr):
 
 def _is_silent(clip):
     """Whether a finite clip is all zeros. ``min`` first: one pass settles it for any clip
-    with a negative sample, where ``np.any`` reads the whole clip (3 against 7 us a 3-s clip)."""
+    with a negative sample, and it is cheaper than ``np.any``, which reads the whole clip."""
     return clip.min() == 0 and clip.max() == 0
 
 

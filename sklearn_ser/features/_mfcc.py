@@ -92,8 +92,8 @@ def _mel_power(power_t, sr, n_fft, n_mels, fmin, fmax):
 
     A sparse product, not BLAS: each frame's bands are accumulated over its bins in a fixed
     order, so a clip's values never depend on how many frames share the call (a float32 BLAS
-    product rounds differently with its blocking), and no BLAS thread pool is woken (on the
-    loaded 2-core machine a threaded GEMM per chunk sometimes took 100x longer). With bins
+    product rounds differently with its blocking), and no BLAS thread pool is woken (on a
+    loaded machine a threaded GEMM per chunk can stall on its spinning threads). With bins
     along the rows of ``power_t``, each filter weight scales a whole row of frames.
     """
     basis = _sparse_mel_filterbank(sr, n_fft, n_mels, fmin, fmax)

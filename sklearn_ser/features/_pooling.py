@@ -71,11 +71,11 @@ def _delta_once(features, counts, width):
 
 # Upper bound on the bytes of each float64 temporary of ``pool`` (centred values, their
 # squares, ...): the clips are pooled in blocks that keep them under it, whatever the group
-# size and number of streams. Measured on 500 clips of 60 streams before the chunk kernels
-# raised glibc's mmap threshold (``_framing.release_large_blocks_to_heap``): 0.08 s in blocks
-# of 8 clips (1.2 MB temporaries) against 0.10-0.26 s in blocks of 16 (2.3 MB), every block
-# faulting its pages in afresh. With the threshold raised, both take 0.09-0.11 s: the bound
-# keeps pooling independent of the allocator's state.
+# size and number of streams. Larger temporaries were slower and erratic while glibc mapped
+# them fresh for every block; the chunk kernels now raise its mmap threshold
+# (``_framing.release_large_blocks_to_heap``), and the bound keeps pooling independent of the
+# allocator's state (figures: benchmarks/README.md, "Measurements behind the feature
+# kernels").
 POOL_BLOCK_BYTES = 2**20
 
 
@@ -115,10 +115,10 @@ def _pool_block(features, counts, functionals):
     n = counts.astype(np.float64)[:, None]
     mean = np.add.reduceat(x, starts, axis=0) / n
     centred = x - mean[segment_ids(counts)]
-    squared = centred * centred  # products, not float powers: several times faster
+    squared = centred * centred  # products, not float powers: much faster
     m2 = np.add.reduceat(squared, starts, axis=0) / n
     # Order statistics come from a sort in the features' own dtype: float32 values sort
-    # twice as fast as their float64 copies, and the values picked are the same numbers.
+    # faster than their float64 copies, and the values picked are the same numbers.
     cache = {"mean": mean, "_m2": m2, "_centred": centred, "_squared": squared,
              "_ordered": np.asarray(features)}
     columns = [_functional(name, counts, starts, cache) for name in functionals]

@@ -77,12 +77,12 @@ def yin_frames(frames, *, sr, fmin, fmax, window, lag_energy, threshold=0.15):
     """
     tau_min = max(2, int(np.floor(sr / fmax)))
     tau_max = int(np.ceil(sr / fmin))
-    # float32 halves the FFT cost; the difference function keeps ~6 significant digits,
+    # float32 makes the FFT cheaper; the difference function keeps ~6 significant digits,
     # ample for periodic frames (where it is ~1% of the energy).
     x = frames.astype(np.float32, copy=False)
     n = scipy.fft.next_fast_len(x.shape[1], real=True)
     head = np.zeros((len(x), n), dtype=np.float32)  # zero-padded in place: pocketfft's own
-    head[:, :window] = x[:, :window]                # padding path costs twice the FFT
+    head[:, :window] = x[:, :window]                # padding path costs more than the FFT
     # The transforms run down the columns of the transposed frames: the same cost as along
     # rows, and the correlation comes out with lags along the first axis and frames along
     # the second, the layout of everything below, with no transposed copy. The running
@@ -204,9 +204,9 @@ def prosody_frames(clips, *, sr, fmin=60.0, fmax=500.0, hop_length=320, threshol
 
     Everything runs on the clips decimated to about ``pitch_sr`` (see
     :func:`decimation_factor`): F0 up to ``fmax`` lives far below 4 kHz, and at half the rate
-    the tracker's frames, FFTs and lags are half as long (on 16 kHz speech the contours cost
-    a third, the whole extractor half). The frames keep their times and count:
-    ``1 + n_samples // hop_length``.
+    the tracker's frames, FFTs and lags are half as long, so the contours cost much less
+    (benchmarks/README.md, "Measurements behind the feature kernels"). The frames keep
+    their times and count: ``1 + n_samples // hop_length``.
     """
     factor = decimation_factor(sr, pitch_sr, hop_length, fmax)
     if factor > 1:
@@ -310,7 +310,7 @@ class ProsodyExtractor(_PooledFrameExtractor):
     pitch_sr : int or None, default=8000
         The contours are computed on the clips decimated (soxr, band-limited) by the largest
         integer factor that keeps at least this rate: 2 for 16 kHz clips. F0 up to ``fmax``
-        needs only the low band, and the extractor runs twice as fast. None computes them
+        needs only the low band, and the extractor runs much faster. None computes them
         at ``sr``. Loudness is then that of the band below ``pitch_sr / 2``.
     deltas : {0, 1, 2}, default=1
         Add deltas of the contours before pooling.

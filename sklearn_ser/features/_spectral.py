@@ -99,7 +99,7 @@ def _waveform_frame_stats(clips, counts, *, n_fft, hop_length):
     clip is cut into blocks of ``gcd(n_fft, hop_length)`` samples (32 for the defaults), every
     frame is a run of whole blocks, and a frame's value is a difference of running sums over
     the block totals. Summing blocks (vectorised) and then a running sum of a thirty-second
-    as many values halved the cost of a running sum over every sample. Crossings are counted
+    as many values costs less than a running sum over every sample. Crossings are counted
     exactly (integers); energies are float64 sums of the squared samples (exact squares).
     """
     block = math.gcd(n_fft, hop_length)
@@ -114,7 +114,7 @@ def _waveform_frame_stats(clips, counts, *, n_fft, hop_length):
         first = np.arange(count) * blocks_per_hop  # each frame's first block
         rows = padded.reshape(n_blocks, block)
         sums = np.zeros(n_blocks + 1)
-        # A dot product per block row: 2.5x faster than reduceat over the squares.
+        # A dot product per block row: faster than reduceat over the squares.
         np.cumsum(row_dot(rows, rows), out=sums[1:])
         energy[start : start + count] = sums[first + blocks_per_frame] - sums[first]
         # change[i]: a sign change between samples i - 1 and i. A frame from sample s counts
@@ -138,7 +138,7 @@ def _waveform_frame_stats(clips, counts, *, n_fft, hop_length):
 def _block_counts(flags, block):
     """Number of True values in each run of ``block`` flags (``len(flags)`` a multiple)."""
     if block % 8 == 0 and hasattr(np, "bitwise_count"):  # numpy >= 2.0
-        # Eight flags a byte, then the set bits of each block's bytes: 5x faster than a
+        # Eight flags a byte, then the set bits of each block's bytes: faster than a
         # reduceat over the flags, and the same integers.
         bits, width = np.packbits(flags), block // 8
         if width in (1, 2, 4, 8):  # one unsigned integer per block
@@ -160,10 +160,10 @@ def spectral_frames(clips, *, sr, n_fft=512, hop_length=160, win_length=None, ro
     power32_t, counts = clip_power_spectrum(clips, n_fft=n_fft, hop_length=hop_length,
                                             win_length=win_length)
     # Bins along the first axis, frames along the second: every reduction over bins then
-    # adds whole rows of frames in a fixed order, which is vectorised (several times faster
-    # than short reductions along rows) and makes no value depend on the frame's neighbours,
-    # its memory alignment or its batch. Sums run in float64; the elementwise square roots
-    # and logarithms in float32 (SIMD, ~10x cheaper than float64 logs, 1e-7 relative).
+    # adds whole rows of frames in a fixed order, which is vectorised (faster than short
+    # reductions along rows) and makes no value depend on the frame's neighbours, its memory
+    # alignment or its batch. Sums run in float64; the elementwise square roots and logarithms
+    # in float32 (SIMD, much cheaper than float64 logs, to float32 precision: 1e-7 relative).
     power = power32_t.astype(np.float64)
     freqs = np.linspace(0, sr / 2, power.shape[0])
     total = power.sum(axis=0) + _EPS
@@ -206,13 +206,14 @@ def _rolloff_bins(power_t, fraction, block=16):
 
     Two levels instead of a running sum over every bin: the cumulative sums of blocks of
     ``block`` bins locate each frame's block, and a running sum over that block's bins
-    (gathered per frame) finds the bin. Both levels add in float64. A full running sum cost
-    a quarter of the spectral descriptors' time (256 row additions per chunk).
+    (gathered per frame) finds the bin. Both levels add in float64. A full running sum (one
+    row addition per bin, 256 per chunk at the defaults) was a large share of the spectral
+    descriptors' time.
     """
     n_bins, n_frames = power_t.shape
     whole = n_bins // block
     sums = np.empty((-(-n_bins // block), n_frames))
-    # Whole blocks summed as a reshaped axis: 4x faster than np.add.reduceat along bins.
+    # Whole blocks summed as a reshaped axis: faster than np.add.reduceat along bins.
     np.sum(power_t[: whole * block].reshape(whole, block, n_frames), axis=1,
            dtype=np.float64, out=sums[:whole])
     if n_bins % block:

@@ -25,8 +25,9 @@ from ._framing import (
 
 # Tasks per joblib worker: several, so that a worker that drew slow clips does not hold up
 # the others, but few, so that each task's fixed cost (a pickled copy of the fitted
-# extractors, process start-up of the chunk kernels) stays small. On the 2-core machine, 500
-# clips of 3 s took 1.90 s in 2 tasks, 1.63 s in 8 and 1.70 s in 16.
+# extractors, process start-up of the chunk kernels) stays small. One task per worker and
+# many tasks per worker were both slower (benchmarks/README.md, "Measurements behind the
+# feature kernels").
 TASKS_PER_WORKER = 4
 
 # Upper bound on a share's samples (131 s at 16 kHz): the spectra shared between extractors
@@ -100,18 +101,18 @@ class _PackedClips:
 class _ShareFiles:
     """Shares of clips written to files that worker processes map, one file per share.
 
-    Measured on the 2-core machine (500 clips of 3 s, the default union, two loky workers),
-    with the files filled through a writable map (slower than the write() calls below):
-    0.96-1.05 s against 1.03-1.17 s for the same shares pickled through the workers' pipes,
-    in eight of eight alternating pairs; the parent process spent 125 ms of CPU time instead
-    of 165-270 ms. Each file is deleted as soon as its share's features have come back, so
-    at most the shares in flight lie on disk (mostly still in the page cache).
+    The parent process then neither pickles the audio nor pushes it through the workers'
+    pipes, which was slower and cost the parent more CPU time (benchmarks/README.md,
+    "Measurements behind the feature kernels"). Each file is deleted as soon as its share's
+    features have come back, so at most the shares in flight lie on disk (mostly still in the
+    page cache).
     """
 
     def __init__(self):
         # Where joblib puts its own memory maps when told (JOBLIB_TEMP_FOLDER), else the
-        # system's temporary directory (TMPDIR): on this machine's disk-backed /tmp, writing
-        # and deleting a share took 2.5-3.1 ms against 3.7-3.9 ms in a RAM-backed folder.
+        # system's temporary directory (TMPDIR), not a hard-coded RAM-backed folder: a
+        # disk-backed one was no slower for files this short-lived, and a RAM-backed folder
+        # may be small or absent.
         self.folder = tempfile.mkdtemp(prefix="sklearn_ser_shares_",
                                        dir=os.environ.get("JOBLIB_TEMP_FOLDER") or None)
         self.paths = []
@@ -120,8 +121,8 @@ class _ShareFiles:
         lengths = np.fromiter((len(c) for c in clips), dtype=np.int64, count=len(clips))
         path = os.path.join(self.folder, f"share{len(self.paths)}.f32")
         self.paths.append(path)
-        # Written with write() calls, clip after clip: 2.5x faster than filling a writable
-        # map, whose every page faults in (4 against 11 ms for 8 MB in a RAM-backed folder).
+        # Written with write() calls, clip after clip: faster than filling a writable map,
+        # whose every page faults in.
         with open(path, "wb") as file:
             for clip in clips:
                 file.write(np.ascontiguousarray(clip, dtype=np.float32).data)

@@ -336,7 +336,7 @@ def load_many(paths, *, sr=16000, mono=True, n_jobs=None, verbose=0, on_error="r
     """
     jobs = (delayed(_load_or_reason)(p, sr, mono) for p in paths)
     # Threads by default: decoding and resampling run in C without the GIL, and worker
-    # processes would each pay seconds of imports. prefer= is only a hint, so a
+    # processes would each pay the imports again. prefer= is only a hint, so a
     # joblib.parallel_config(backend=...) (loky, Dask, Ray) still decides.
     # A generator output lets the bar follow finished files rather than dispatched ones.
     results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)

@@ -261,8 +261,8 @@ def uar_confidence_interval(
     Notes
     -----
     Per-speaker confusion matrices are computed once; a resample is then a weighted
-    sum of them (a matrix product with the speaker draw counts), so 1000 resamples
-    take milliseconds.
+    sum of them (a matrix product with the speaker draw counts), so even many
+    resamples are cheap.
 
     Examples
     --------

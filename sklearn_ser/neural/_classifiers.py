@@ -1,7 +1,8 @@
 """scikit-learn classifiers over frame sequences, each composing a skorch ``NeuralNetClassifier``.
 
-STYLE.md section 4: the public estimators are plain ``ClassifierMixin, BaseEstimator`` classes
-with explicit hyper-parameters; the skorch net is built in ``fit`` and kept as ``net_``.
+The public estimators are plain ``ClassifierMixin, BaseEstimator`` classes with explicit
+hyper-parameters; the skorch net is built in ``fit`` and kept as ``net_`` (CONTRIBUTING.md,
+"Networks").
 """
 
 import math
@@ -586,7 +587,7 @@ class LSTMClassifier(_SequenceClassifier):
         Hidden units of the attention scorer.
     stack_frames : int, default=1
         Concatenate each ``stack_frames`` consecutive frames into one LSTM step (frame
-        stacking): k times fewer sequential steps, so k times faster on a CPU.
+        stacking): k times fewer sequential steps, so much faster on a CPU.
     {common}
     Examples
     --------

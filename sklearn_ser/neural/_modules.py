@@ -142,8 +142,9 @@ class _ConvStack(nn.Module):
             n_in = n_out
         self.blocks = nn.ModuleList(blocks)
         # Channels-last weights make the activations channels-last too, which runs the
-        # convolutions and above all the max pooling on oneDNN's vectorised CPU kernels: a
-        # training step of the default CNN takes 1.3-1.6x less time on 2 cores.
+        # convolutions and above all the max pooling on oneDNN's vectorised CPU kernels, so
+        # a training step of the default CNN takes less time on a CPU (benchmarks/README.md,
+        # "Networks: training and scoring time").
         self.to(memory_format=torch.channels_last)
 
     def forward(self, x, lengths):

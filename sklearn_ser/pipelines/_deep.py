@@ -24,10 +24,10 @@ NETWORKS = {
 }
 
 # Settings of each network inside the pipelines, chosen on EmoDB (speaker-grouped 5-fold CV, then
-# leave-one-speaker-out; 40 log-mel bands at 20 ms hops, GPU runs of the same code): 2 s random
-# crops in training help every network, SpecAugment stripes the recurrent ones, a wider CNN
-# with lr 3e-3 and up to 100 epochs beats the (16, 32, 64) one (LOSO UAR 0.700 vs 0.644), the
-# CRNN gains from 128 GRU units (0.699 vs 0.665); the LSTM steps over 4 stacked frames (0.612).
+# leave-one-speaker-out, on the pipeline's own log-mel frames): 2 s random crops in training help
+# every network, SpecAugment stripes help the recurrent ones, a wider CNN with a higher learning
+# rate and more epochs beats a narrower one, the CRNN gains from more GRU units, and the LSTM
+# steps over 4 stacked frames. Figures: benchmarks/README.md, "Deep pipelines on EmoDB".
 _NETWORK_SETTINGS = {
     "cnn": dict(channels=(32, 64, 128), n_hidden=128, crop_frames=100),
     "lstm": dict(stack_frames=4, n_units=128, crop_frames=100, time_masks=2, freq_masks=2),
@@ -35,20 +35,18 @@ _NETWORK_SETTINGS = {
 }
 _TRAINING_SETTINGS = dict(lr=3e-3, class_weight="balanced")
 
-# How long each pipeline trains, measured on EmoDB leave-one-speaker-out (CPU, seed 0, same
-# features): early stopping on a held-out tenth of the training clips picked a noisy epoch.
-# With whole speakers held out (the honest split) the CNN scored 0.659 and the CRNN 0.698, with
-# a stratified sample of clips 0.706 and 0.702, while a fixed 60 epochs with a cosine schedule
-# on all training clips gave 0.744 and 0.725 (the LSTM 0.656 against 0.607). The same held
-# for speaker-normalised frames: CRNN 0.847 against 0.800 with speaker-grouped early stopping,
-# better on every fold. Mixup (0.2) did not help the CNN.
+# How long each pipeline trains: early stopping on a held-out tenth of the training clips
+# picked a noisy epoch, whether the tenth was whole speakers (the honest split) or a stratified
+# sample of clips. A fixed number of epochs with a cosine schedule on all training clips did
+# better for every network, plain or speaker-normalised (for the speaker-normalised CRNN on
+# every fold); mixup did not help the CNN. Figures: benchmarks/README.md, "Deep pipelines on
+# EmoDB".
 _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 
 # Speed-perturbed training copies (0.9x and 1.1x, speed_perturbation="auto") for the plain
-# pipelines: on EmoDB LOSO (GPU runs of the same code, cached features) the CNN scored 0.765
-# to 0.794 over four seeds with them against 0.742 to 0.758 over three without, better on 8 of
-# 10 folds; partial runs pointed the same way for the CRNN and LSTM
-# (benchmarks/results/emodb-deep-speed-gpu.md). Not measured with speaker normalisation.
+# pipelines: they raised the CNN on EmoDB over every seed tried and on most folds, and partial
+# runs pointed the same way for the CRNN and LSTM (benchmarks/results/emodb-deep-speed-gpu.md).
+# Not measured with speaker normalisation.
 
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
@@ -93,8 +91,8 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         standardised by the statistics of their own clips in ``X`` (never their labels), so
         ``groups`` must reach ``predict`` through metadata routing, as
         :func:`~sklearn_ser.model_selection.evaluate` does. A speaker with a single clip is
-        standardised by that clip's frames. On EmoDB leave-one-speaker-out the CRNN scored
-        0.847 UAR with it and 0.721 without (both without speed perturbation).
+        standardised by that clip's frames. On EmoDB leave-one-speaker-out it lifted every
+        network (benchmarks/README.md, "Deep pipelines on EmoDB").
     speed_perturbation : "auto", tuple of float or None, default="auto"
         Speed factors of the training copies (step ``"speed"``; one copy of every training
         clip per factor, duration and pitch changed together). ``"auto"``: (0.9, 1.1)
@@ -125,12 +123,12 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     Notes
     -----
     The training copies at 0.9x and 1.1x speed triple the training set and the training
-    time. On EmoDB leave-one-speaker-out they took the CNN from 0.737 to 0.781 UAR (CPU,
-    command line); in GPU runs from 0.742-0.758 over three seeds to 0.765-0.794 over four.
+    time. On EmoDB leave-one-speaker-out they raised the CNN's UAR, from the command line on
+    a CPU and over several seeds on a GPU (benchmarks/README.md, "Deep pipelines on EmoDB").
 
     The network trains for a fixed 60 epochs (cosine learning-rate schedule) on all training
-    clips: on EmoDB this beat early stopping on a held-out part of them by 2 to 9 points, with
-    and without speaker normalisation (see the module's comments). Early stopping stays one
+    clips: on EmoDB this beat early stopping on a held-out part of them for every network,
+    with and without speaker normalisation (see the module's comments). Early stopping stays one
     parameter away (``validation_fraction=0.1, patience=15``). The network requests the
     speakers (``groups``) through sklearn's metadata routing, so where they reach it, as in
     :func:`~sklearn_ser.model_selection.evaluate` and the ``benchmark`` command (which turn

@@ -689,15 +689,14 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
     -----
     The default members share one feature set (MFCC, LPCC, spectral, prosodic and log-mel
     functionals, with per-speaker standardisation) and differ in the classifier: an RBF SVM
-    and a logistic regression, stacked under a logistic regression. On EmoDB
-    leave-one-speaker-out (the data these defaults were chosen on, so the figures are
-    optimistic for other corpora): the stack 0.889 UAR, the RBF SVM alone on the same
-    features 0.883 and on the four classic sets 0.875; adding a linear SVM, naive Bayes or
-    log-mel-only members lowered it (0.85-0.87). Deep members (``"cnn"``, ...) get the
-    speakers for their early stopping split. A soft vote of ``DEEP_FUSION_MEMBERS`` (the two
-    with the speaker-normalised CRNN, equal weights; benchmark model ``"fusion-deep"``)
-    scored 0.906 on the same protocol (0.901 with the network's earlier early-stopping
-    schedule, when the stack scored 0.889 in the same run); the network alone 0.847.
+    and a logistic regression, stacked under a logistic regression. They were chosen on EmoDB
+    leave-one-speaker-out, so their advantage is optimistic for other corpora: the stack beat
+    the RBF SVM alone on the same features and on the four classic sets, and adding a linear
+    SVM, naive Bayes or log-mel-only members lowered it. Deep members (``"cnn"``, ...) get
+    the speakers for their early stopping split. A soft vote of ``DEEP_FUSION_MEMBERS`` (the
+    two with the speaker-normalised CRNN, equal weights; benchmark model ``"fusion-deep"``)
+    beat both the stack and the network alone on the same protocol. Figures:
+    benchmarks/README.md, "Fusion on EmoDB".
 
     Examples
     --------

@@ -1,12 +1,13 @@
 """Shared machinery of the clip-to-clip transformers of :mod:`sklearn_ser.preprocessing`.
 
 Every preprocessing step is a thin stateless wrapper around a keyword-only DSP function that maps
-one clip to one clip (STYLE.md section 6). The base class validates the parameters and the clips,
-applies the function to each clip on its own (so a clip's output never depends on the batch), and
-returns the kind of container it was given (STYLE.md section 2): a list for a list of arrays, a
-1-D object array for an object array, a 2-D array for a 2-D array (or a list of plain Python
-lists, which numpy reads as 2-D) when every output clip has the same length; a list otherwise,
-for instance when :class:`SilenceTrimmer` trims the rows of a 2-D array differently.
+one clip to one clip (CONTRIBUTING.md, "DSP functions and their estimators"). The base class
+validates the parameters and the clips, applies the function to each clip on its own (so a
+clip's output never depends on the batch), and returns the kind of container it was given
+(CONTRIBUTING.md, "Waveform input"): a list for a list of arrays, a 1-D object array for an
+object array, a 2-D array for a 2-D array (or a list of plain Python lists, which numpy reads as
+2-D) when every output clip has the same length; a list otherwise, for instance when
+:class:`SilenceTrimmer` trims the rows of a 2-D array differently.
 """
 
 import numpy as np

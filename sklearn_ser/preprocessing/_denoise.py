@@ -14,18 +14,11 @@ The noise statistics come from the ``quiet_fraction`` of frames with the lowest 
 clip. That is a good estimate for speech, which pauses; a signal with no quiet frames at all
 (a steady tone from start to end) has its own level counted as noise.
 
-Which is better was measured (``benchmarks/bench_robustness.py --denoiser-only`` prints the
-table; output SNR against the clean signal, white noise, 40 synthetic utterances):
-
-============  =======  =======  =======
-input SNR     20 dB    10 dB    0 dB
-============  =======  =======  =======
-wiener        23.1     16.1     7.4
-gating        21.7     17.0     10.6
-============  =======  =======  =======
-
-Gating wins where noise matters (10 dB and below, +3 dB at 0 dB) and on tone bursts (13.6 vs
-8.0 dB out at 0 dB in); Wiener is slightly better on nearly clean input. Gating is the default.
+Which is better was measured as the output SNR against the clean signal, in white noise, on
+synthetic utterances (``benchmarks/bench_robustness.py --denoiser-only`` prints the table;
+figures in benchmarks/README.md, "Denoiser: gating against Wiener"). Gating wins where noise
+matters (10 dB SNR and below) and on tone bursts; Wiener is slightly better on nearly clean
+input. Gating is the default.
 The ``noisereduce`` package does the same gating but is not a dependency: its stationary mode
 estimates noise from the whole clip (or a separate noise clip), not from the clip's quiet
 frames, and the vectorised version here is about 40 lines.

@@ -39,8 +39,9 @@ def limit_threads(n_threads):
 
     On a machine with few cores, BLAS (OpenBLAS/MKL) and torch's OpenMP pools each start one
     thread per core and spin while waiting; scoring a single clip then stalls on their
-    contention (a few ms median, tens of ms in the tail). Inside this block BLAS runs on one
-    thread and torch on ``n_threads`` (restored afterwards).
+    contention, above all in the tail of the latencies under load (figures:
+    benchmarks/results/bench_inference.md). Inside this block BLAS runs on one thread and
+    torch on ``n_threads`` (restored afterwards).
 
     Parameters
     ----------
@@ -66,7 +67,7 @@ _CONTROLLER = None
 
 
 def _blas_controller():
-    # Building a ThreadpoolController scans the loaded libraries (about a millisecond): once.
+    # Building a ThreadpoolController scans the loaded libraries, which is not free: once.
     global _CONTROLLER
     if _CONTROLLER is None:
         from threadpoolctl import ThreadpoolController
@@ -164,8 +165,9 @@ def _network_proba(network, Z):
     """``network.predict_proba(Z)`` of a fitted :mod:`sklearn_ser.neural` classifier.
 
     One forward pass of the module under ``torch.inference_mode``, without skorch's
-    per-call data loader (about a millisecond of a 4 ms budget on one clip); the same numbers
-    as ``predict_proba`` (to float rounding), which is the fallback for anything else. The
+    per-call data loader, which is a sizeable share of the time to score one clip
+    (benchmarks/README.md, "Networks: training and scoring time"); the same numbers as
+    ``predict_proba`` (to float rounding), which is the fallback for anything else. The
     conv stacks keep channels-last weights (see ``sklearn_ser.neural._modules``), so their
     convolutions and max pooling already run on oneDNN's fast CPU kernels.
     """

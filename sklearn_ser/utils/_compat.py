@@ -1,4 +1,6 @@
-"""The one place that imports scikit-learn's private helpers (STYLE.md section 1).
+"""The one place that imports scikit-learn's private helpers.
+
+See CONTRIBUTING.md, "The estimator contract".
 
 They can move between minor releases; routing them through here keeps that to one edit.
 """
