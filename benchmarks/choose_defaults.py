@@ -236,16 +236,22 @@ def fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys):
     return pred
 
 
-def run_stage(args):
-    """The ``conditions``, ``grid`` and ``logmel`` stages (see the module docstring)."""
+def prepare(args):
+    """The corpus, its folds, the feature cache and the clips of every test condition and of
+    the two per-speaker noisy copies shared by the stages after ``variants``."""
     clips, y, groups, cv = load(args.corpus, args.data_dir)
     folds = list(cv.split(clips, y, groups))
-    memory = Memory(args.cache, verbose=0)
     made = test_conditions(clips, groups, folds)
     made["bspk1"] = noisy_per_speaker(clips, groups, seed=11)
     made["bspk2"] = noisy_per_speaker(clips, groups, seed=12)
     made["clean"] = clips
     keys = ("clean", "white20", "white10", "babble10")
+    return clips, y, groups, folds, Memory(args.cache, verbose=0), made, keys
+
+
+def run_stage(args):
+    """The ``conditions``, ``grid`` and ``logmel`` stages (see the module docstring)."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
     F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True)
          for k in (*keys, "bspk1", "bspk2")}
     apart = [(F["bspk1"], np.char.add(groups.astype(str), "/n1")),
@@ -298,14 +304,7 @@ def fit_predict_plain(F, y, groups, folds, extra, keys):
 def run_more(args):
     """Stages ``babble`` (the -sn SVM's copies against babble) and ``plain`` (the plain
     SVM's copies: per speaker or per clip, one or two, with or without speed copies)."""
-    clips, y, groups, cv = load(args.corpus, args.data_dir)
-    folds = list(cv.split(clips, y, groups))
-    memory = Memory(args.cache, verbose=0)
-    made = test_conditions(clips, groups, folds)
-    made["bspk1"] = noisy_per_speaker(clips, groups, seed=11)
-    made["bspk2"] = noisy_per_speaker(clips, groups, seed=12)
-    made["clean"] = clips
-    keys = ("clean", "white20", "white10", "babble10")
+    clips, y, groups, folds, memory, made, keys = prepare(args)
     if args.stage == "babble":
         made["bspk3"] = noisy_per_speaker(clips, groups, seed=13)
         made["bbl2"] = noisy_per_speaker(clips, groups, seed=14, kinds=("babble",))

@@ -71,3 +71,14 @@ def normalizer_speakers(monkeypatch):
 
     monkeypatch.setattr(SpeakerNormalizer, "transform", spy)
     return seen
+
+
+@pytest.fixture(scope="module")
+def lr_model(tmp_path_factory):
+    """A logistic-regression model file trained by the CLI on a small synthetic corpus."""
+    from sklearn_ser.cli import main
+
+    path = tmp_path_factory.mktemp("models") / "lr.sser"
+    assert main(["train", "--model", "lr", "--n-samples", "40", "--output", str(path),
+                 "--quiet"]) == 0
+    return path

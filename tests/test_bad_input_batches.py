@@ -27,14 +27,6 @@ def _read_csv(path):
 
 
 @pytest.fixture(scope="module")
-def lr_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("models") / "lr.sser"
-    assert main(["train", "--model", "lr", "--n-samples", "40", "--output", str(path),
-                 "--quiet"]) == 0
-    return path
-
-
-@pytest.fixture(scope="module")
 def bad_folder(tmp_path_factory):
     """Three good clips, one float WAV holding a NaN, one empty file, one of garbage bytes."""
     root = tmp_path_factory.mktemp("bad")

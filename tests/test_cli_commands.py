@@ -34,14 +34,6 @@ def folder(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
-def lr_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("models") / "lr.sser"
-    assert main(["train", "--model", "lr", "--n-samples", "40", "--output", str(path),
-                 "--quiet"]) == 0
-    return path
-
-
 def _read_csv(text):
     return list(csv.DictReader(io.StringIO(text)))
 
