@@ -16,7 +16,11 @@ _PUBLIC = {
         "load_emodb", "load_ravdess", "load_tess", "load_cremad", "load_folder",
         "fetch_emodb", "fetch_ravdess", "make_emotional_speech", "get_data_home",
     ),
-    "features": ("MFCCExtractor", "LPCCExtractor", "mfcc", "lpcc"),
+    "features": (
+        "MFCCExtractor", "LPCCExtractor", "LogMelExtractor", "SpectralExtractor",
+        "ProsodyExtractor", "ExtractorUnion", "FrameWise", "SpeakerNormalizer",
+        "FeatureRangeGuard", "mfcc", "lpcc",
+    ),
     "model_selection": (
         "LeaveOneSpeakerOut", "SpeakerStratifiedKFold", "evaluate", "EvaluationReport",
         "check_speaker_independence", "make_cv",
@@ -25,7 +29,10 @@ _PUBLIC = {
         "unweighted_average_recall", "uar_scorer", "get_scorer", "emotion_report",
         "uar_confidence_interval", "plot_confusion_matrix",
     ),
-    "pipelines": ("make_classic_pipeline", "make_deep_pipeline", "ResamplingPipeline"),
+    "pipelines": (
+        "make_classic_pipeline", "make_deep_pipeline", "make_fusion_pipeline",
+        "ResamplingPipeline", "SpeakerStackingClassifier", "SpeakerVotingClassifier",
+    ),
     "neural": (
         "CNNClassifier", "LSTMClassifier", "CRNNClassifier", "MultiTaskClassifier",
         "AutoencoderReducer", "VAEOversampler",
@@ -34,7 +41,7 @@ _PUBLIC = {
         "Denoiser", "BandpassFilter", "LoudnessNormalizer", "SilenceTrimmer", "FixedDuration",
         "split_windows",
     ),
-    "augmentation": ("Augmenter", "SpeedPerturber"),
+    "augmentation": ("Augmenter", "NoiseAugmenter", "SpeedPerturber"),
     "streaming": ("StreamingRecognizer",),
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
