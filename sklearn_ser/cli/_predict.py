@@ -81,13 +81,12 @@ def collect_files(paths):
 
 def model_sr(model, manifest):
     """The sample rate the model was trained at: from the manifest, else its parameters."""
+    from ..utils._sample_rate import estimator_sr
+
     sr = (manifest.get("metadata") or {}).get("sr")
     if sr:
         return int(sr)
-    for name, value in model.get_params().items():
-        if (name == "sr" or name.endswith("__sr")) and isinstance(value, (int, np.integer)):
-            return int(value)
-    return 16000
+    return estimator_sr(model, default=16000)
 
 
 def _load(model_path, allow_version_mismatch, trust=False):
