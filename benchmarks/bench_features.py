@@ -12,8 +12,8 @@ of ``--repeats`` (the headline figure) and the best repeat, timeit's choice of s
 * ``lpcc``: sklearn_ser's ``lpcc`` (LPC order 16 + cepstra, every frame) against
   ``librosa.lpc`` per clip over the same Hamming-windowed frames (LPC only; warmed up first,
   so its one-off numba compilation is not counted);
-* ``full_classic``: the default classic feature step (MFCC, LPCC, spectral and prosodic
-  functionals, 1,468 features per clip) against a per-clip librosa equivalent (MFCC + deltas,
+* ``full_classic``: the default classic feature step (``make_features()``: MFCC, LPCC,
+  spectral, prosodic and log-mel functionals) against a per-clip librosa equivalent (MFCC + deltas,
   spectral centroid, bandwidth, roll-off, flatness, contrast, ZCR, RMS, YIN pitch).
 
 Our kernels spread the work of one call over threads, as many as OpenMP would use (the
@@ -22,11 +22,17 @@ cores, unless ``OMP_NUM_THREADS`` or threadpoolctl says otherwise): chunks of cl
 the ``_1thread`` rows the same calls held to one thread (threadpoolctl), for comparison with
 librosa on one core. ``full_classic`` runs with ``n_jobs=None`` (one process, its shares on
 the kernel threads); ``full_classic_n_jobs2`` is the same feature step with ``n_jobs=2``:
-its ``ExtractorUnion`` cuts the clips into shares and runs each share through all four
-extractors in one of two joblib workers (both cores of this machine; loky processes,
-joblib's default, which hold each worker to one thread and map each share's audio from a
-file), and ``full_classic_n_jobs2_threads`` the same with joblib's threading backend, all
-against the same reference.
+its ``ExtractorUnion`` cuts the clips into shares and runs each share through all the
+extractors in one of two joblib workers (loky processes, joblib's default, which hold each
+worker to one thread; joblib memory-maps each share's audio for them), and
+``full_classic_n_jobs2_threads`` the same with joblib's threading backend, all against the
+same reference.
+
+``--baseline DIR`` also times the feature step of another copy of the package, interleaved
+with ours in the same run (rows ``full_classic_baseline``, ``..._n_jobs2_baseline`` and
+``..._1thread_baseline``): DIR holds it as ``sklearn_ser_baseline``, for example the
+committed code, ``git archive HEAD sklearn_ser | tar -x -C DIR`` then
+``mv DIR/sklearn_ser DIR/sklearn_ser_baseline`` (its imports are relative).
 
 librosa's references multiply by the mel basis through BLAS, whose thread pool stalls when
 other jobs hold the cores; so every reference is also timed with BLAS held to one thread
@@ -40,6 +46,7 @@ its peak resident memory (the clips are 3-s views of one buffer, so the figure i
 extraction's own footprint plus the output, not the audio).
 
 Usage: python benchmarks/bench_features.py [--n-clips 500] [--json PATH] [--skip-memory]
+       [--baseline DIR]
 """
 
 import argparse
@@ -141,7 +148,23 @@ def librosa_classic(clips, sr):
     return np.array(rows)
 
 
-def measure_speed(clips, sr, repeats, warm=True):
+def baseline_steps(directory, sr, clips):
+    """The default feature step, in one process and with ``n_jobs=2``, of the package copy
+    ``sklearn_ser_baseline`` in ``directory`` (None: no baseline)."""
+    if directory is None:
+        return None, None
+    import importlib
+
+    make_features = importlib.import_module("sklearn_ser_baseline.pipelines").make_features
+    _, step = make_features(sr=sr)
+    step.fit(clips[:4])
+    _, parallel = make_features(sr=sr, n_jobs=2)
+    parallel.fit(clips[:4])
+    parallel.transform(clips[:40])  # start its joblib workers outside the timing
+    return step, parallel
+
+
+def measure_speed(clips, sr, repeats, warm=True, baseline=None):
     from sklearn_ser.features import lpcc, mfcc
     from sklearn_ser.pipelines import make_features
 
@@ -169,6 +192,12 @@ def measure_speed(clips, sr, repeats, warm=True):
             "reference": lambda: librosa_classic(clips, sr),
         },
     }
+    base_step, base_parallel = baseline_steps(baseline, sr, clips)
+    if base_step is not None:
+        pairs["full_classic"].update(
+            ours_baseline=lambda: base_step.transform(clips),
+            ours_n_jobs2_baseline=lambda: base_parallel.transform(clips),
+            ours_1thread_baseline=one_blas_thread(lambda: base_step.transform(clips)))
     figures = {}
     for name, fns in pairs.items():
         fns = dict(fns, ours_1thread=one_blas_thread(fns["ours"]),
@@ -242,13 +271,20 @@ def main(argv=None):
     parser.add_argument("--no-warm", action="store_true",
                         help="time each call without an untimed call of it just before")
     parser.add_argument("--json", default=None, help="write the figures to this file")
+    parser.add_argument("--baseline", default=None, metavar="DIR",
+                        help="also time the feature step of DIR/sklearn_ser_baseline")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.baseline:
+        # Before any worker starts: loky workers import the baseline's functions by name.
+        sys.path.insert(0, args.baseline)
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            [args.baseline] + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
     clips = make_clips(args.n_clips, args.seconds, args.sr)
     load_before = os.getloadavg()
     audio_seconds, figures = measure_speed(clips, args.sr, args.repeats,
-                                           warm=not args.no_warm)
+                                           warm=not args.no_warm, baseline=args.baseline)
     figures["warm"] = not args.no_warm
     load_after = os.getloadavg()
     figures["load_average"] = {"before": [round(x, 2) for x in load_before],
@@ -267,7 +303,10 @@ def main(argv=None):
                "lpcc_1thread": "(one thread)", "full_classic": "RTF >= 1000",
                "full_classic_1thread": "(one thread)",
                "full_classic_n_jobs2": "RTF >= 1000 (2 cores)",
-               "full_classic_n_jobs2_threads": "RTF >= 1000 (2 cores)"}
+               "full_classic_n_jobs2_threads": "RTF >= 1000 (2 cores)",
+               "full_classic_baseline": "(baseline)",
+               "full_classic_n_jobs2_baseline": "(baseline, 2 cores)",
+               "full_classic_1thread_baseline": "(baseline, one thread)"}
     for name, f in figures.items():
         if name not in targets:
             continue

@@ -101,7 +101,7 @@ def main(argv=None):
     parser.add_argument("--json", help="write the rounds and their summary to this file")
     args = parser.parse_args(argv)
 
-    from sklearn_ser.features._framing import kernel_threads
+    from sklearn_ser.features._engine import kernel_threads
 
     clips = make_clips(args.n_clips, 3.0, 16000)
     _HALF[:] = clips[: len(clips) // 2]

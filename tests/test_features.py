@@ -22,7 +22,7 @@ from sklearn_ser.features import (
     lpcc,
     mfcc,
 )
-from sklearn_ser.features import _framing
+from sklearn_ser.features import _engine, _framing
 from sklearn_ser.features._pooling import deltas, pool
 
 
@@ -219,29 +219,29 @@ def test_kernel_threads_follow_thread_limits_and_keep_the_features(tone_clips, m
 
     monkeypatch.setattr(_framing, "CHUNK_SAMPLES", 5000)  # several chunks per call
     threads = []
-    original = _framing.ThreadPoolExecutor
+    original = _engine.ThreadPoolExecutor
 
     def spy(n_threads, **kwargs):
         threads.append(n_threads)
         return original(n_threads, **kwargs)
 
-    monkeypatch.setattr(_framing, "ThreadPoolExecutor", spy)
-    monkeypatch.setattr(_framing, "kernel_threads", lambda: 2)
+    monkeypatch.setattr(_engine, "ThreadPoolExecutor", spy)
+    monkeypatch.setattr(_engine, "kernel_threads", lambda: 2)
     step = make_features(sr=16000)[1].fit(tone_clips)
     threaded = step.transform(tone_clips)
     assert threads and set(threads) == {2}
     monkeypatch.undo()
     monkeypatch.setattr(_framing, "CHUNK_SAMPLES", 5000)
     with threadpool_limits(1):
-        assert _framing.kernel_threads() == 1
+        assert _engine.kernel_threads() == 1
         serial = step.transform(tone_clips)
     np.testing.assert_array_equal(threaded, serial)
 
 
 def test_map_chunks_does_not_nest_thread_pools(monkeypatch):
-    monkeypatch.setattr(_framing, "kernel_threads", lambda: 2)
-    inner = _framing.map_chunks(lambda i: _framing.map_chunks(lambda j: (i, j), range(3)),
-                                range(4))
+    monkeypatch.setattr(_engine, "kernel_threads", lambda: 2)
+    inner = _engine.map_chunks(lambda i: _engine.map_chunks(lambda j: (i, j), range(3)),
+                               range(4))
     assert inner == [[(i, j) for j in range(3)] for i in range(4)]
 
 
@@ -249,14 +249,14 @@ def test_map_chunks_does_not_nest_thread_pools(monkeypatch):
 def test_map_chunks_runs_one_task_per_thread_and_keeps_order(monkeypatch, n_items):
     import threading
 
-    monkeypatch.setattr(_framing, "kernel_threads", lambda: 3)
+    monkeypatch.setattr(_engine, "kernel_threads", lambda: 3)
     workers = []
 
     def square(i):
         workers.append(threading.get_ident())
         return i * i
 
-    assert _framing.map_chunks(square, range(n_items)) == [i * i for i in range(n_items)]
+    assert _engine.map_chunks(square, range(n_items)) == [i * i for i in range(n_items)]
     assert len(set(workers)) <= min(3, n_items)
 
 

@@ -86,7 +86,7 @@ def test_make_features_splits_clips_and_keeps_extractors_serial():
 
 
 def test_mfcc_and_spectral_frame_each_clip_once_between_them(clips, monkeypatch):
-    from sklearn_ser.features import _framing
+    from sklearn_ser.features import _engine, _framing
 
     framed = []
     original = _framing.windowed_frames
@@ -103,7 +103,7 @@ def test_mfcc_and_spectral_frame_each_clip_once_between_them(clips, monkeypatch)
     plain = FeatureUnion(pair).fit(clips).transform(clips)
     assert sum(framed) == 2 * len(clips)
     np.testing.assert_array_equal(shared, plain)
-    assert _framing.shared_scopes() == []  # nothing held after the call
+    assert _engine.open_scopes() == 0  # nothing held after the call
 
 
 @pytest.mark.parametrize("n_jobs, backend", [(None, "loky"), (2, "loky"), (2, "threading")])
@@ -123,23 +123,25 @@ def test_warnings_reach_the_caller_and_name_clips_of_x(clips, n_jobs, backend):
 
 
 class _ReadOnlyFlag(MFCCExtractor):
-    """One feature per clip: 1 where the clip arrived read-only (mapped from a file)."""
+    """One feature per clip: 1 where the clip arrived read-only (memory-mapped)."""
 
     def transform(self, X):
         return np.array([[0.0 if np.asarray(x).flags.writeable else 1.0] for x in X])
 
 
-def test_worker_processes_map_the_shares_from_files_that_are_then_deleted(
-        clips, tmp_path, monkeypatch):
+def test_worker_processes_map_the_shares_and_leave_no_files(tmp_path, monkeypatch):
+    # Shares larger than joblib's max_nbytes (1 MB): eight shares of 1.2 MB.
     monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
-    union = ExtractorUnion([("flag", _ReadOnlyFlag())], n_jobs=2).fit(clips)
+    rng = np.random.default_rng(0)
+    clips = [(0.1 * rng.standard_normal(100_000)).astype(np.float32) for _ in range(24)]
+    union = ExtractorUnion([("flag", _ReadOnlyFlag())], n_jobs=2).fit(clips[:2])
     with parallel_config(backend="loky"):
         mapped = union.transform(clips)
-    with parallel_config(backend="threading"):  # threads share the caller's clips
-        shared = union.transform(clips)
+    with parallel_config(backend="threading"):  # threads get the samples as they are
+        in_threads = union.transform(clips)
     assert mapped.ravel().tolist() == [1.0] * len(clips)
-    assert shared.ravel().tolist() == [0.0] * len(clips)
-    assert list(tmp_path.iterdir()) == []  # every share's file removed, and its folder
+    assert in_threads.ravel().tolist() == [0.0] * len(clips)
+    assert list(tmp_path.iterdir()) == []  # joblib removed its memory maps
 
 
 def test_share_threads_keep_their_own_spectra_scopes(monkeypatch):
@@ -147,16 +149,35 @@ def test_share_threads_keep_their_own_spectra_scopes(monkeypatch):
     own and its caller's, never the other's, so neither stores spectra the other drops."""
     import threading
 
-    from sklearn_ser.features import _framing
+    from sklearn_ser.features import _engine
 
-    monkeypatch.setattr(_framing, "kernel_threads", lambda: 2)
+    monkeypatch.setattr(_engine, "kernel_threads", lambda: 2)
     both_open = threading.Barrier(2, timeout=30)
 
     def open_scope(_):
-        with _framing.shared_power_spectra():
+        with _engine.sharing():
             both_open.wait()
-            return len(_framing.shared_scopes())
+            return _engine.open_scopes()
 
-    with _framing.shared_power_spectra():  # the caller's scope reaches both threads
-        assert _framing.map_chunks(open_scope, range(2)) == [2, 2]
-    assert _framing.shared_scopes() == []
+    with _engine.sharing():  # the caller's scope reaches both threads
+        assert _engine.map_chunks(open_scope, range(2)) == [2, 2]
+    assert _engine.open_scopes() == 0
+
+
+def test_shared_values_are_computed_once_per_clips_and_key():
+    from sklearn_ser.features import _engine
+
+    a, b = np.zeros(10), np.ones(10)
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return value
+
+    with _engine.sharing():
+        assert _engine.shared("k", [a], lambda: compute(1)) == 1
+        assert _engine.shared("k", [a], lambda: compute(2)) == 1  # a hit
+        assert _engine.shared("k", [b], lambda: compute(3)) == 3  # other clips
+        assert _engine.shared("j", [a], lambda: compute(4)) == 4  # another key
+    assert _engine.shared("k", [a], lambda: compute(5)) == 5  # no scope: no sharing
+    assert calls == [1, 3, 4, 5]

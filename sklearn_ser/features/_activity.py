@@ -22,13 +22,14 @@ blocks, and a clip without any (all zeros) to all its blocks: its features are t
 the whole clip, as without a mask (silent clips are warned about by the extractors).
 
 The mask is computed once per clip from the clip alone; inside an ``ExtractorUnion`` share it
-is computed once and read by every extractor (see ``_framing.shared_power_spectra``).
+is computed once and read by every extractor (see ``_engine.sharing``).
 Extractors map it onto their own frames by the time of each frame's centre.
 """
 
 import numpy as np
 
-from ._framing import _shared_lock, row_dot, shared_scopes
+from ._engine import shared
+from ._framing import row_dot
 
 #: Block length of the activity analysis, in seconds.
 BLOCK_SECONDS = 0.01
@@ -80,19 +81,7 @@ def speech_blocks(clip, *, sr):
 
 def _shared_speech_blocks(clip, sr):
     """:func:`speech_blocks`, computed once per clip inside a sharing scope."""
-    scopes = shared_scopes()
-    if not scopes:
-        return speech_blocks(clip, sr=sr)
-    key = ("speech_blocks", id(clip), len(clip), sr)
-    with _shared_lock:
-        hit = next((scope[key] for scope in scopes if key in scope), None)
-    if hit is not None:
-        return hit[1]
-    flags = speech_blocks(clip, sr=sr)
-    with _shared_lock:
-        # The clip is kept with its flags so that its id cannot be reused while they live.
-        scopes[-1][key] = (clip, flags)
-    return flags
+    return shared(("speech_blocks", len(clip), sr), [clip], lambda: speech_blocks(clip, sr=sr))
 
 
 def speech_frame_mask(clips, counts, *, sr, hop_length):

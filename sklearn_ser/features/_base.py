@@ -19,13 +19,8 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 from .._validation import check_clips, clip_lengths
 from ..utils._compat import HasMethods, Interval, StrOptions, _fit_context
 from ._activity import select_frames, speech_frame_mask
-from ._framing import (
-    chunked_frames,
-    frame_counts,
-    iter_groups,
-    map_chunks,
-    warn_unusual_clips,
-)
+from ._engine import chunked_frames, map_chunks
+from ._framing import frame_counts, iter_chunks, iter_groups, warn_unusual_clips
 from ._pooling import FUNCTIONALS, deltas, pad_sequences, pool
 
 #: Named sets of functionals accepted by the ``functionals`` parameter.
@@ -177,7 +172,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         Clips go in groups of bounded total length (each framed chunk by chunk, then pooled
         together); with ``n_jobs`` the groups are spread over joblib workers (whichever
         backend is active: loky, Dask, Ray), and otherwise over this process's kernel
-        threads (see ``_framing.map_chunks``). A clip's features do not depend on its chunk
+        threads (see ``_engine.map_chunks``). A clip's features do not depend on its chunk
         or group, so the result is the same however the work is split.
         """
         groups = list(iter_groups(clips))
@@ -219,7 +214,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
 
     def _chunked_frame_features(self, clips):
         """``_frame_features`` run chunk by chunk (cache-sized temporaries), joined."""
-        return chunked_frames(self._frame_features, clips)
+        return chunked_frames(self._frame_features, clips, iter_chunks(clips))
 
     def _speech_frames(self, clips):
         """Frame features of the clips, only their speech frames when ``speech_only``."""
@@ -233,7 +228,9 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         # Deltas follow the selection: a clip's speech frames give the same deltas whatever
         # silence surrounded them.
         frames, counts = self._speech_frames(clips)
-        streams = [frames] + [deltas(frames, counts, order=k) for k in range(1, self.deltas + 1)]
+        streams = [frames]
+        for _ in range(self.deltas):  # each order the delta of the one before
+            streams.append(deltas(streams[-1], counts))
         stacked = np.concatenate(streams, axis=1) if len(streams) > 1 else frames
         return stacked, counts
 

@@ -11,10 +11,7 @@ Windows and filterbanks are built once per parameter set (``functools.lru_cache`
 read-only, so callers cannot corrupt the cache.
 """
 
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import lru_cache
 
 import librosa
@@ -23,6 +20,7 @@ import scipy.fft
 import scipy.signal
 
 from ..exceptions import AudioWarning
+from ._engine import clip_offset, shared
 
 # Upper bound on the samples framed at once. 2**17 samples (two clips of 3 s) keeps each
 # chunk's temporaries (frames, spectra: about 1 MiB each) in cache and in memory that the
@@ -36,11 +34,6 @@ CHUNK_SAMPLES = 2**17
 # fixed cost of a few dozen numpy calls is paid once per group, not per two clips.
 GROUP_CHUNKS = 8
 
-# Threads of each FFT call. A chunk holds a few hundred frames, too few to split over threads
-# with a gain (and threads inside each call oversubscribe when chunks already run in parallel),
-# so parallelism comes from running chunks in parallel instead.
-FFT_WORKERS = 1
-
 
 def _read_only(array):
     array.setflags(write=False)
@@ -49,7 +42,28 @@ def _read_only(array):
 
 @lru_cache(maxsize=64)
 def analysis_window(n_fft, win_length=None, window="hann"):
-    """Periodic window of ``win_length`` centred in ``n_fft`` samples, as librosa builds it."""
+    """Periodic window of ``win_length`` samples centred in ``n_fft``, as librosa builds it.
+
+    Parameters
+    ----------
+    n_fft : int
+        Frame length in samples.
+    win_length : int or None, default=None
+        Window length, at most ``n_fft``; None means ``n_fft``. Zeros pad it on both sides.
+    window : str, default="hann"
+        A window name of ``scipy.signal.get_window``.
+
+    Returns
+    -------
+    ndarray of shape (n_fft,), float32
+        Read-only: the same array is returned for the same arguments.
+
+    Examples
+    --------
+    >>> from sklearn_ser.features import analysis_window
+    >>> analysis_window(8, 4).tolist()
+    [0.0, 0.0, 0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
+    """
     win_length = n_fft if win_length is None else win_length
     win = scipy.signal.get_window(window, win_length, fftbins=True).astype(np.float32)
     left = (n_fft - win_length) // 2
@@ -109,7 +123,7 @@ def frame_counts(lengths, *, n_fft, hop_length):
 
 
 def frame_clips(clips, *, n_fft, hop_length):
-    """Cut clips into centred frames and stack them.
+    """Cut clips into centred frames (librosa's ``center=True``, zero padding) and stack them.
 
     Parameters
     ----------
@@ -126,6 +140,14 @@ def frame_clips(clips, *, n_fft, hop_length):
         Frames of every clip, clip after clip.
     counts : ndarray of shape (n_clips,), int64
         Frames per clip; ``np.cumsum(counts)`` gives the clip boundaries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import frame_clips
+    >>> frames, counts = frame_clips([np.ones(1000), np.ones(300)], n_fft=400, hop_length=160)
+    >>> frames.shape, counts.tolist()
+    ((9, 400), [7, 2])
     """
     pad = n_fft // 2
     parts = []
@@ -199,7 +221,7 @@ def clip_power_spectrum(clips, *, n_fft, hop_length, win_length=None, window="ha
 
     Returns
     -------
-    power : ndarray of shape (1 + n_fft // 2, n_frames_total), float32, C-contiguous
+    power : ndarray of shape (1 + n_fft // 2, n_frames_total), float32, read-only
         Bins along the first axis, frames along the second: the layout in which reductions
         over bins (mel bands, spectral moments) add whole rows, vectorised over frames.
         The FFT writes it directly (the same cost as the frame-major layout), which saves
@@ -207,60 +229,16 @@ def clip_power_spectrum(clips, *, n_fft, hop_length, win_length=None, window="ha
     counts : ndarray of shape (n_clips,), int64
 
     Frames are windowed as they are cut (see :func:`windowed_frames`), and the float32 FFT
-    output is squared without a float64 round trip. Inside :func:`shared_power_spectra`, a
-    chunk's spectra are computed once for every extractor that asks for the same ones; they
-    are then read-only.
+    output is squared without a float64 round trip. Inside an ``ExtractorUnion`` share,
+    the spectra of a chunk are computed once for every extractor that asks for the same ones
+    (``_engine.shared``), hence read-only.
     """
-    scopes = shared_scopes()
-    if scopes:
-        key = (tuple(map(id, clips)), n_fft, hop_length, win_length, window)
-        with _shared_lock:
-            hit = next((scope[key] for scope in scopes if key in scope), None)
-        if hit is not None:
-            return hit[1], hit[2]
-    win = analysis_window(n_fft, win_length, window)
-    frames, counts = windowed_frames(clips, n_fft=n_fft, hop_length=hop_length, window=win)
-    power = _power(scipy.fft.rfft(frames.T, axis=0, workers=FFT_WORKERS))
-    if scopes:
-        with _shared_lock:
-            # The clips are kept with their spectra: while the entry lives, no other array
-            # can take their ids, so the key cannot match different audio.
-            scopes[-1][key] = (list(clips), _read_only(power), counts)
-    return power, counts
+    def compute():
+        win = analysis_window(n_fft, win_length, window)
+        frames, counts = windowed_frames(clips, n_fft=n_fft, hop_length=hop_length, window=win)
+        return _read_only(_power(scipy.fft.rfft(frames.T, axis=0))), counts
 
-
-# Open scopes of shared_power_spectra, per thread (dicts keyed on the clips' ids and the
-# parameters): threads that each run a share through the extractors keep their spectra
-# apart, and map_chunks hands its caller's scopes to the threads that work for it.
-_scopes = threading.local()
-_shared_lock = threading.Lock()
-
-
-def shared_scopes():
-    """This thread's open scopes of :func:`shared_power_spectra`, innermost last."""
-    if not hasattr(_scopes, "stack"):
-        _scopes.stack = []
-    return _scopes.stack
-
-
-@contextmanager
-def shared_power_spectra():
-    """Within this block, each chunk's power spectra are computed once and shared.
-
-    Extractors with the same STFT settings (the default MFCC and spectral extractors) then
-    frame and transform each chunk once between them. Meant for a bounded share of clips
-    (``ExtractorUnion`` runs each share through all its extractors inside one such block,
-    on the thread that works on it): the spectra are held until the block ends. The scope
-    belongs to this thread and the kernel threads it starts.
-    """
-    scope, scopes = {}, shared_scopes()
-    with _shared_lock:
-        scopes.append(scope)
-    try:
-        yield
-    finally:
-        with _shared_lock:
-            del scopes[next(i for i, s in enumerate(scopes) if s is scope)]
+    return shared(("power", n_fft, hop_length, win_length, window), clips, compute)
 
 
 def row_dot(a, b):
@@ -310,127 +288,6 @@ def iter_chunks(clips, max_samples=None):
 def iter_groups(clips):
     """Slices of ``clips`` of up to ``GROUP_CHUNKS * CHUNK_SAMPLES`` samples (see above)."""
     return iter_chunks(clips, GROUP_CHUNKS * CHUNK_SAMPLES)
-
-
-# Marks the threads of map_chunks, so that a chunk function that maps again runs serially
-# there instead of nesting thread pools.
-_in_kernel_thread = threading.local()
-
-
-def kernel_threads():
-    """Threads the frame kernels may use: the OpenMP thread count sklearn's own code uses.
-
-    That is the number of cores unless ``OMP_NUM_THREADS`` or a ``threadpoolctl`` limit says
-    otherwise; joblib sets such a limit inside its workers, so ``n_jobs`` workers do not each
-    start a full set of threads.
-    """
-    try:  # a private helper of scikit-learn: fall back to one thread should it move
-        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-    except ImportError:
-        return 1
-    return max(1, _openmp_effective_n_threads())
-
-
-@contextmanager
-def serial_kernels():
-    """Within this block, :func:`map_chunks` runs serially in this thread: for work that a
-    thread pool of the caller (joblib's threading backend) already spreads over the cores."""
-    previous = getattr(_in_kernel_thread, "active", False)
-    _in_kernel_thread.active = True
-    try:
-        yield
-    finally:
-        _in_kernel_thread.active = previous
-
-
-def _start_kernel_thread(offset, scopes):
-    """Mark a thread of map_chunks; it numbers clips (numbered_from) and shares spectra
-    (shared_power_spectra) as its caller does."""
-    _in_kernel_thread.active = True
-    _numbering.offset = offset
-    # A copy of the caller's stack, holding the same scopes: the thread reads and fills its
-    # caller's spectra, but a scope that it opens itself (a share of ExtractorUnion) stays
-    # its own. Sharing the list let two share threads store into each other's scopes.
-    _scopes.stack = list(scopes)
-
-
-# Size of the block that release_large_blocks_to_heap frees once per process: under glibc's
-# ceiling for the dynamic threshold (32 MiB on 64-bit systems; a block at the ceiling does not
-# raise it).
-_HEAP_BLOCK_BYTES = 16 * 2**20
-
-
-@lru_cache(maxsize=1)
-def release_large_blocks_to_heap():
-    """Free one 16 MiB block, once per process, so that glibc serves chunk buffers from its
-    heap instead of mapping fresh pages for each.
-
-    Each chunk allocates and frees a few buffers of about a megabyte (frames, spectra). By
-    default glibc maps blocks over 128 KiB straight from the system, and once the first is
-    freed it raises that threshold to the freed size and trims its heap back to the system
-    whenever more than twice as much lies free at its top. A chunk's buffers add up to more
-    than that, so every chunk was trimmed and faulted its pages in afresh, unless the process
-    had happened to free a bigger block before: the same ``mfcc`` call ran much slower in a
-    process that had not (figures: benchmarks/README.md, "Measurements behind the feature
-    kernels"). Freeing one large block (never touched, so it costs no page faults) raises the
-    threshold as glibc's own heuristic intends (``mallopt(3)``, "dynamic mmap threshold"),
-    and the process keeps at most twice that block's size of free memory. No allocator
-    setting is changed; elsewhere than glibc this is one short-lived allocation.
-    """
-    block = np.empty(_HEAP_BLOCK_BYTES, dtype=np.uint8)
-    del block
-
-
-def map_chunks(fn, items):
-    """``[fn(item) for item in items]``, spread over :func:`kernel_threads` threads.
-
-    The frame kernels spend their time in numpy and scipy.fft calls on whole chunks, which
-    release the GIL, so chunks run in parallel as BLAS or FFT threads would; each chunk's
-    result is independent of the thread that computed it. Runs serially for one item, one
-    thread, or when called from a thread of another ``map_chunks``.
-    """
-    items = list(items)
-    release_large_blocks_to_heap()
-    n_threads = min(kernel_threads(), len(items))
-    if n_threads <= 1 or getattr(_in_kernel_thread, "active", False):
-        return [fn(item) for item in items]
-
-    # One task per thread, each taking every n_threads-th item (interleaved, so that long
-    # and short items spread evenly): a future per chunk was a noticeable share of the cost.
-    def every_nth(first):
-        return [fn(item) for item in items[first::n_threads]]
-
-    caller = (getattr(_numbering, "offset", 0), shared_scopes())
-    with ThreadPoolExecutor(n_threads, initializer=_start_kernel_thread,
-                            initargs=caller) as pool:
-        parts = list(pool.map(every_nth, range(n_threads)))
-    results = [None] * len(items)
-    for first, part in enumerate(parts):
-        results[first::n_threads] = part
-    return results
-
-
-def chunked_frames(frame_fn, clips, **params):
-    """Run ``frame_fn(chunk, **params) -> (stacked, counts)`` chunk by chunk and join them.
-
-    The chunks run on :func:`map_chunks` threads.
-    """
-    parts = map_chunks(lambda part: frame_fn(clips[part], **params), iter_chunks(clips))
-    return (np.concatenate([p[0] for p in parts], axis=0),
-            np.concatenate([p[1] for p in parts]))
-
-
-def frames_per_clip(frame_fn, clips, chunk_samples=None, **params):
-    """Each clip's frame features, a list of arrays, from ``frame_fn(chunk, **params) ->
-    (stacked, counts)`` run chunk by chunk on :func:`map_chunks` threads.
-
-    ``chunk_samples`` bounds each chunk's samples (None: ``CHUNK_SAMPLES``). Each chunk's
-    stack is split into its clips' arrays (views) on the thread that computed it: no joined
-    copy of every frame, and no serial split after the threads finish.
-    """
-    parts = map_chunks(lambda part: split_frames(*frame_fn(clips[part], **params)),
-                       iter_chunks(clips, chunk_samples))
-    return [frames for part in parts for frames in part]
 
 
 def split_frames(features, counts):
@@ -487,25 +344,8 @@ def _is_silent(clip):
 
 
 def _index_list(indices, limit=10):
-    """``[3, 7, ...]``: the clips' indices in the caller's X (see :func:`numbered_from`)."""
-    offset = getattr(_numbering, "offset", 0)
+    """``[3, 7, ...]``: the clips' indices in the caller's X (see ``_engine.numbered_from``)."""
+    offset = clip_offset()
     shown = ", ".join(str(offset + int(i)) for i in indices[:limit])
     more = f", ... ({len(indices) - limit} more)" if len(indices) > limit else ""
     return f"[{shown}{more}]"
-
-
-# Index of the first clip of the current call in the caller's X (see numbered_from).
-_numbering = threading.local()
-
-
-@contextmanager
-def numbered_from(offset):
-    """Within this block, warnings name clips ``offset`` higher: the call sees a share of X
-    that starts at ``X[offset]`` (``ExtractorUnion``), and messages must name the clips of X.
-    """
-    previous = getattr(_numbering, "offset", 0)
-    _numbering.offset = previous + offset
-    try:
-        yield
-    finally:
-        _numbering.offset = previous

@@ -13,14 +13,13 @@ import numpy as np
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
+from ._engine import chunked_frames, frames_per_clip
 from ._framing import (
-    CHUNK_SAMPLES,
-    GROUP_CHUNKS,
     analysis_window,
-    chunked_frames,
     frame_counts,
     frame_view,
-    frames_per_clip,
+    iter_chunks,
+    iter_groups,
     pad_clip,
     row_dot,
 )
@@ -132,7 +131,7 @@ def cepstra_from_autocorrelation(r, *, order, n_lpcc=None):
 
 def _grouped_lpcc(clips, *, order, n_lpcc, frame_length, hop_length, pre_emphasis):
     """LPCCs of a group of clips: autocorrelations chunk by chunk, then one recursion."""
-    r, counts = chunked_frames(autocorrelation_frames, clips, order=order,
+    r, counts = chunked_frames(autocorrelation_frames, clips, iter_chunks(clips), order=order,
                                frame_length=frame_length, hop_length=hop_length,
                                pre_emphasis=pre_emphasis)
     return cepstra_from_autocorrelation(r, order=order, n_lpcc=n_lpcc), counts
@@ -212,7 +211,7 @@ def lpcc(clips, *, sr=16000, order=16, n_lpcc=None, frame_length=400, hop_length
     """
     clips = check_clips(clips)
     return frames_per_clip(
-        _grouped_lpcc, clips, chunk_samples=GROUP_CHUNKS * CHUNK_SAMPLES, order=order,
+        _grouped_lpcc, clips, iter_groups(clips), order=order,
         n_lpcc=n_lpcc, frame_length=frame_length, hop_length=hop_length,
         pre_emphasis=pre_emphasis,
     )

@@ -10,13 +10,11 @@ import scipy.sparse
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
+from ._engine import frames_per_clip
 from ._framing import (
-    CHUNK_SAMPLES,
-    FFT_WORKERS,
-    GROUP_CHUNKS,
     clip_power_spectrum,
-    frames_per_clip,
     iter_chunks,
+    iter_groups,
     mel_filterbank,
     segment_starts,
 )
@@ -109,7 +107,7 @@ def mfcc_frames(
         clips, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
         n_mels=n_mels, fmin=fmin, fmax=fmax, top_db=top_db,
     )
-    coeffs = scipy.fft.dct(log_mel_t, type=2, norm="ortho", axis=0, workers=FFT_WORKERS)
+    coeffs = scipy.fft.dct(log_mel_t, type=2, norm="ortho", axis=0)
     coeffs = np.ascontiguousarray(coeffs[:n_mfcc].T)
     if lifter > 0:
         k = np.arange(1, n_mfcc + 1, dtype=np.float64)
@@ -163,7 +161,7 @@ def mfcc(
     clips = check_clips(clips)
     # Groups of chunks go to the kernel threads: mfcc_frames frames them chunk by chunk.
     return frames_per_clip(
-        mfcc_frames, clips, chunk_samples=GROUP_CHUNKS * CHUNK_SAMPLES, sr=sr, n_mfcc=n_mfcc,
+        mfcc_frames, clips, iter_groups(clips), sr=sr, n_mfcc=n_mfcc,
         n_fft=n_fft, hop_length=hop_length, win_length=win_length, n_mels=n_mels, fmin=fmin,
         fmax=fmax, lifter=lifter, top_db=top_db,
     )

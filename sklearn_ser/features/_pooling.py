@@ -71,11 +71,9 @@ def _delta_once(features, counts, width):
 
 # Upper bound on the bytes of each float64 temporary of ``pool`` (centred values, their
 # squares, ...): the clips are pooled in blocks that keep them under it, whatever the group
-# size and number of streams. Larger temporaries were slower and erratic while glibc mapped
-# them fresh for every block; the chunk kernels now raise its mmap threshold
-# (``_framing.release_large_blocks_to_heap``), and the bound keeps pooling independent of the
-# allocator's state (figures: benchmarks/README.md, "Measurements behind the feature
-# kernels").
+# size and number of streams. Larger temporaries were slower and erratic when the allocator
+# mapped them fresh for every block; the bound keeps pooling independent of the allocator's
+# state (figures: benchmarks/README.md, "Measurements behind the feature kernels").
 POOL_BLOCK_BYTES = 2**20
 
 

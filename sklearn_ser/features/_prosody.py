@@ -18,11 +18,11 @@ from ..exceptions import AudioWarning
 from ..utils._compat import Interval
 from ._activity import select_frames, speech_frame_mask
 from ._base import _PooledFrameExtractor
+from ._engine import chunked_frames
 from ._framing import (
-    FFT_WORKERS,
     _index_list,
-    chunked_frames,
     frame_counts,
+    iter_chunks,
     frame_view,
     pad_clip,
     running_sum,
@@ -90,10 +90,10 @@ def yin_frames(frames, *, sr, fmin, fmax, window, lag_energy, threshold=0.15):
     # frames, instead of short sequential scans along each frame. Everything stays float32
     # like the FFT: the running sum adds ~1e-5 relative error at most, below the FFT's own
     # rounding of the difference function.
-    spectrum = scipy.fft.rfft(head.T, axis=0, workers=FFT_WORKERS)
+    spectrum = scipy.fft.rfft(head.T, axis=0)
     np.conjugate(spectrum, out=spectrum)
-    spectrum *= scipy.fft.rfft(x.T, n=n, axis=0, workers=FFT_WORKERS)
-    r = scipy.fft.irfft(spectrum, n=n, axis=0, workers=FFT_WORKERS)[: tau_max + 1]
+    spectrum *= scipy.fft.rfft(x.T, n=n, axis=0)
+    r = scipy.fft.irfft(spectrum, n=n, axis=0)[: tau_max + 1]
     energy_tau = lag_energy
     energy0 = energy_tau[0]
     diff = energy_tau + energy0
@@ -258,8 +258,9 @@ def pitch(clips, *, sr=16000, fmin=60.0, fmax=500.0, hop_length=160, pitch_sr=80
     150
     """
     clips = check_clips(clips)
-    values, counts = chunked_frames(prosody_frames, clips, sr=sr, fmin=fmin, fmax=fmax,
-                                    hop_length=hop_length, pitch_sr=pitch_sr)
+    values, counts = chunked_frames(prosody_frames, clips, iter_chunks(clips), sr=sr,
+                                    fmin=fmin, fmax=fmax, hop_length=hop_length,
+                                    pitch_sr=pitch_sr)
     hz = np.where(values[:, 1] > 0, 27.5 * 2.0 ** (values[:, 0] / 12.0), np.nan)
     return split_frames(hz, counts)
 

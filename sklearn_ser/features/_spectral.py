@@ -8,9 +8,10 @@ import numpy as np
 from .._validation import check_clips
 from ..utils._compat import Interval
 from ._base import _PooledFrameExtractor
+from ._engine import frames_per_clip
 from ._framing import (
     clip_power_spectrum,
-    frames_per_clip,
+    iter_chunks,
     row_dot,
     running_sum,
     segment_starts,
@@ -261,7 +262,7 @@ def spectral(clips, *, sr=16000, n_fft=512, hop_length=160, win_length=None, rol
     1000
     """
     clips = check_clips(clips)
-    return frames_per_clip(spectral_frames, clips, sr=sr, n_fft=n_fft,
+    return frames_per_clip(spectral_frames, clips, iter_chunks(clips), sr=sr, n_fft=n_fft,
                            hop_length=hop_length, win_length=win_length,
                            rolloff=rolloff, n_bands=n_bands)
 

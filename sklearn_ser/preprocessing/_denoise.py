@@ -30,7 +30,7 @@ import numpy as np
 import scipy.fft
 from scipy.ndimage import uniform_filter1d
 
-from ..features._framing import analysis_window, frame_clips
+from ..features import analysis_window, frame_clips
 from ..utils._compat import Interval, StrOptions
 from ._base import _ClipTransformer
 
