@@ -58,6 +58,17 @@ def warn_user(message, category):
     warnings.warn(message, category, stacklevel=level)
 
 
+def check_sr(sr):
+    """Check a plain function's ``sr`` argument: a positive int or None."""
+    # A function has no _parameter_constraints, so the check is by hand.
+    if sr is None:
+        return
+    if not isinstance(sr, numbers.Integral) or isinstance(sr, bool):
+        raise TypeError(f"sr must be a positive int or None, got {type(sr).__name__} ({sr!r}).")
+    if sr <= 0:
+        raise ValueError(f"sr must be a positive int or None, got {sr}.")
+
+
 def pcm_to_float(x, dtype=np.float32):
     """Integer PCM samples as floats in [-1, 1): ``(x - offset) / (range / 2)``.
 
@@ -91,7 +102,7 @@ def pcm_to_float(x, dtype=np.float32):
     return ((np.asarray(x, dtype=np.float64) - offset) / half).astype(dtype)
 
 
-def _as_container(X):
+def clip_container(X):
     """Turn pandas objects and array-likes without ``__len__`` into something indexable."""
     if sp.issparse(X):
         raise TypeError(
@@ -256,7 +267,7 @@ def _check_not_rows_of_a_clip(X):
 
 def _clip_rows(X):
     """X as a sequence of candidate clips, after the checks of the container itself."""
-    X = _as_container(X)
+    X = clip_container(X)
     if isinstance(X, np.ndarray) and X.dtype != object:
         if X.ndim == 1:
             raise ValueError(

@@ -328,3 +328,35 @@ def test_audio_warnings_point_at_the_caller(tmp_path):
         with pytest.warns(AudioWarning) as record:
             load(path)
         assert record[0].filename == __file__
+
+
+def test_stream_audio_blocks_join_to_load_audio(tmp_path):
+    from sklearn_ser.io import stream_audio
+
+    stereo = np.c_[tone(seconds=0.5), tone(seconds=0.5, freq=300.0)]
+    path = write(tmp_path / "stereo.wav", stereo, subtype="FLOAT")
+    blocks = list(stream_audio(path, sr=16000, block_size=3000))
+    assert [len(b) for b in blocks] == [3000, 3000, 2000]
+    np.testing.assert_allclose(np.concatenate(blocks), load_audio(path), atol=1e-7)
+    # Another rate: decoded and resampled whole, as load_audio does, then cut.
+    resampled = np.concatenate(list(stream_audio(path, sr=8000, block_size=1500)))
+    np.testing.assert_array_equal(resampled, load_audio(path, sr=8000))
+    native = np.concatenate(list(stream_audio(Path(path), sr=None, block_size=5000)))
+    np.testing.assert_allclose(native, load_audio(path), atol=1e-7)
+
+
+def test_stream_audio_checks_as_load_audio_does(tmp_path):
+    from sklearn_ser.io import stream_audio
+
+    loud = write(tmp_path / "loud.wav", 1.5 * tone(amplitude=1.0), subtype="FLOAT")
+    with pytest.warns(AudioWarning, match="clipped"):
+        assert max(np.abs(b).max() for b in stream_audio(loud, block_size=1000)) <= 1.0
+    bad = tone()
+    bad[2500] = np.nan
+    nan_path = write(tmp_path / "nan.wav", bad, subtype="FLOAT")
+    with pytest.raises(AudioLoadError, match="nan.wav"):
+        list(stream_audio(nan_path, block_size=1000))
+    with pytest.raises(FileNotFoundError):
+        list(stream_audio(tmp_path / "missing.wav"))
+    with pytest.raises(ValueError, match="block_size"):
+        list(stream_audio(loud, block_size=0))

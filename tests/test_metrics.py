@@ -289,3 +289,22 @@ def test_plot_errors_are_explained():
         plot_confusion_matrix(np.ones((2, 3)))
     with pytest.raises(ValueError, match="one label per row"):
         plot_confusion_matrix(np.eye(2), labels=["a", "b", "c"])
+
+
+def test_scores_by_speaker_match_each_speakers_own_scores():
+    from sklearn_ser.metrics import scores_by_speaker
+
+    rng = np.random.RandomState(0)
+    y_true = rng.choice(["anger", "calm", "sadness"], 120)
+    y_pred = np.where(rng.rand(120) < 0.6, y_true, rng.choice(["anger", "calm"], 120))
+    groups = rng.choice(["s2", "s1", "s3"], 120)
+    scores = scores_by_speaker(y_true, y_pred, groups)
+    assert scores["speaker"].tolist() == ["s1", "s2", "s3"]
+    for k, speaker in enumerate(scores["speaker"]):
+        mine = groups == speaker
+        assert scores["n"][k] == mine.sum()
+        assert scores["uar"][k] == pytest.approx(
+            unweighted_average_recall(y_true[mine], y_pred[mine]))
+        assert scores["wa"][k] == pytest.approx(np.mean(y_true[mine] == y_pred[mine]))
+    with pytest.raises(ValueError):
+        scores_by_speaker(y_true, y_pred, groups[:-1])

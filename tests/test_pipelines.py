@@ -219,3 +219,23 @@ def test_resampling_pipeline_refuses_groups_it_cannot_align():
     with pytest.raises(ValueError, match="'smote' .*SMOTE.* sample_indices_.*rec__groups"):
         pipe.fit(X, y, rec__groups=groups)
     assert len(pipe.fit(X, y).named_steps["rec"].fit_rows_) == 15  # without groups it runs
+
+
+def test_model_names_parse_and_build_in_one_registry():
+    from sklearn_ser.pipelines import (
+        DEFAULT_FUSION_MEMBERS,
+        make_fusion_pipeline,
+        make_named_pipeline,
+        parse_model_name,
+    )
+
+    assert parse_model_name("linear-svm-sn") == ("linear-svm", True)
+    assert parse_model_name("crnn") == ("crnn", False)
+    names = [n for n, _ in make_named_pipeline("fusion").estimators]
+    assert names == list(DEFAULT_FUSION_MEMBERS)
+    assert [n for n, _ in make_fusion_pipeline().estimators] == names
+    steps = [s for s, _ in make_named_pipeline("lr-sn").steps]
+    assert "speakernormalizer" in steps and steps[-1] == "logisticregression"
+    assert "speakernormalizer" not in [s for s, _ in make_named_pipeline("lr").steps]
+    with pytest.raises(ValueError, match="Unknown model 'gpt-sn'.*svm-sn.*fusion-deep"):
+        make_named_pipeline("gpt-sn")

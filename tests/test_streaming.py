@@ -241,18 +241,38 @@ def test_unfitted_pipeline_and_models_without_probabilities(corpus, audio):
                                                            int(event.end * SR)]])[0])
 
 
-def test_limit_threads_caps_blas_and_torch_and_restores_them():
-    import torch
+def _blas_threads():
     from threadpoolctl import threadpool_info
 
+    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+
+def test_limit_threads_caps_blas_and_registered_pools_and_restores_them(monkeypatch):
+    from sklearn_ser.streaming import limit_threads
+    from sklearn_ser.utils import _threads, register_thread_pool
+
+    monkeypatch.setattr(_threads, "_POOLS", [])
+    pools = {"a": 4, "b": 1}
+    for name in pools:
+        register_thread_pool(lambda name=name: pools[name],
+                             lambda n, name=name: pools.update({name: n}))
+    before_blas = _blas_threads()
+    with pytest.raises(RuntimeError):  # restored even when the block fails
+        with limit_threads(2):
+            assert pools == {"a": 2, "b": 2} and _blas_threads() <= {1}
+            raise RuntimeError
+    assert pools == {"a": 4, "b": 1} and _blas_threads() == before_blas
+    with limit_threads(None):  # leaves everything alone
+        assert pools == {"a": 4, "b": 1} and _blas_threads() == before_blas
+
+
+def test_limit_threads_caps_torch_once_the_networks_are_imported():
+    import torch
+
+    import sklearn_ser.neural  # noqa: F401 - registers torch's pool
     from sklearn_ser.streaming import limit_threads
 
-    def blas():
-        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
-
-    before_torch, before_blas = torch.get_num_threads(), blas()
+    before = torch.get_num_threads()
     with limit_threads(1):
-        assert torch.get_num_threads() == 1 and blas() <= {1}
-    assert torch.get_num_threads() == before_torch and blas() == before_blas
-    with limit_threads(None):  # leaves everything alone
-        assert torch.get_num_threads() == before_torch and blas() == before_blas
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

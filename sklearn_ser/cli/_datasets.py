@@ -46,7 +46,7 @@ def add_parser(commands):
 
 
 def _where(name):
-    from ..datasets._base import resolve_data_dir
+    from ..datasets import resolve_data_dir
 
     loader, env_var, fetch, _ = LOADERS[name]
     if env_var is None:
@@ -111,7 +111,7 @@ def choose_loader(folder, dataset):
     With it, that loader, and a hint when the names say another corpus: the folder loader
     would take EmoDB's ``wav/`` for one emotion named "wav".
     """
-    from ..datasets._detect import detect_corpus
+    from ..datasets import detect_corpus
 
     found, n_matching, n_files = detect_corpus(folder)
     share = f"{n_matching} of {n_files} file names"

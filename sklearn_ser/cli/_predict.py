@@ -63,7 +63,7 @@ def add_parser(commands):
 
 def collect_files(paths):
     """Expand folders into their audio files; keep files as given."""
-    from ..datasets._base import list_audio_files
+    from ..datasets import list_audio_files
 
     files = []
     for path in paths:
@@ -81,7 +81,7 @@ def collect_files(paths):
 
 def model_sr(model, manifest):
     """The sample rate the model was trained at: from the manifest, else its parameters."""
-    from ..utils._sample_rate import estimator_sr
+    from ..utils import estimator_sr
 
     sr = (manifest.get("metadata") or {}).get("sr")
     if sr:
@@ -98,7 +98,7 @@ def _load(model_path, allow_version_mismatch, trust=False):
 
 def run(args, argv):
     """Run ``sklearn-ser predict``."""
-    from ..streaming._recognizer import _has_speaker_normalizer
+    from ..utils import has_speaker_normalizer
 
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1; got {args.batch_size}.")
@@ -109,7 +109,7 @@ def run(args, argv):
     good = [k for k in range(len(files)) if k not in results.errors]
     has_proba = hasattr(model, "predict_proba")
     n_threads = args.n_threads or None
-    if good and _has_speaker_normalizer(model) and args.speaker_mode != "none":
+    if good and has_speaker_normalizer(model) and args.speaker_mode != "none":
         _predict_by_speaker(model, clips, good, results, args.speaker_mode, n_threads,
                             args.quiet)
     elif good:
@@ -151,7 +151,7 @@ class _Results:
         Warnings are issued again with the files' paths for the clip indices they name, and
         only when the call succeeds: a failed batch is scored again, clip by clip.
         """
-        from ..features._guard import catch_out_of_range
+        from ..features import catch_out_of_range
 
         try:
             with _warnings_by_file([self.files[k] for k in idx]), \
@@ -191,7 +191,7 @@ def _read_files(files, sr, n_jobs, quiet, results):
     """
     from tqdm.auto import tqdm
 
-    from ..io._audio import load_many
+    from ..io import load_many
 
     clips = []
     bar = tqdm(total=len(files), desc="Reading", unit="file", disable=quiet, file=sys.stderr)
@@ -278,14 +278,14 @@ def _predict_in_batches(model, clips, good, results, batch_size, n_threads, quie
     """Score the files ``good`` in batches; a batch that fails is scored file by file."""
     from tqdm.auto import tqdm
 
-    from ..streaming._recognizer import _Scorer, limit_threads
+    from ..streaming import ClipScorer, limit_threads
 
     with warnings.catch_warnings():
         # "none" speaker mode of a speaker-normalised model: the user chose pooled statistics.
         warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
         warnings.filterwarnings("ignore", message=".*has no predict_proba")
         warnings.filterwarnings("ignore", message="The pipeline normalises features per")
-        scorer = _Scorer(model)
+        scorer = ClipScorer(model)
         predict = scorer if hasattr(model, "predict_proba") else model.predict
 
         def score(idx):
@@ -310,7 +310,7 @@ def _predict_by_speaker(model, clips, good, results, mode, n_threads, quiet):
     """
     import sklearn
 
-    from ..streaming._recognizer import limit_threads
+    from ..streaming import limit_threads
 
     if mode == "all":
         groups = np.array(["speaker"] * len(clips))

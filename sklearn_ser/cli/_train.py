@@ -60,7 +60,7 @@ def fit_with_groups(model, X, y, groups):
     """
     import sklearn
 
-    from ..pipelines._deep import request_speakers
+    from ..utils import request_speakers
 
     request_speakers(model)
     with sklearn.config_context(enable_metadata_routing=True):
@@ -73,7 +73,7 @@ def fit_with_groups(model, X, y, groups):
 def run(args, argv):
     """Run ``sklearn-ser train``."""
     from ..io import save_model
-    from ..pipelines import NETWORKS, with_probabilities
+    from ..pipelines import NETWORKS, parse_model_name, with_probabilities
     from ._benchmark import build_model, load_corpus
 
     verbose = 0 if args.quiet else 1
@@ -81,7 +81,8 @@ def run(args, argv):
         raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
     # Probabilities for predict and stream: an SVC gets sigmoid calibration on internal folds.
     model = with_probabilities(build_model(args.model, sr=16000, random_state=args.random_state))
-    deep = args.model.removesuffix("-sn") in NETWORKS
+    kind, speaker_norm = parse_model_name(args.model)
+    deep = kind in NETWORKS
     params = {}
     if deep:
         net_step = model.steps[-1][0]
@@ -110,7 +111,7 @@ def run(args, argv):
         "n_clips": len(corpus.clips),
         "n_speakers": int(len(speakers)),
         "class_counts": {str(c): int(n) for c, n in zip(classes, counts)},
-        "speaker_norm": args.model.endswith("-sn"),
+        "speaker_norm": speaker_norm,
         "fit_seconds": round(seconds, 2),
         "command": "sklearn-ser " + " ".join(shlex.quote(a) for a in argv),
     }

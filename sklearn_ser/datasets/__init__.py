@@ -5,8 +5,15 @@ Every loader returns a :class:`~sklearn.utils.Bunch` with ``data`` (file paths, 
 ``"emodb:03"``), ``frame`` (one row per file), ``sr`` and ``DESCR``.
 """
 
-from ._base import CANONICAL_EMOTIONS, clear_data_home, get_data_home
+from ._base import (
+    CANONICAL_EMOTIONS,
+    clear_data_home,
+    get_data_home,
+    list_audio_files,
+    resolve_data_dir,
+)
 from ._cremad import load_cremad
+from ._detect import detect_corpus
 from ._emodb import load_emodb
 from ._fetch import EMODB_URL, RAVDESS_URL, fetch_emodb, fetch_ravdess
 from ._folder import load_folder
@@ -19,13 +26,16 @@ __all__ = [
     "EMODB_URL",
     "RAVDESS_URL",
     "clear_data_home",
+    "detect_corpus",
     "fetch_emodb",
     "fetch_ravdess",
     "get_data_home",
+    "list_audio_files",
     "load_cremad",
     "load_emodb",
     "load_folder",
     "load_ravdess",
     "load_tess",
     "make_emotional_speech",
+    "resolve_data_dir",
 ]

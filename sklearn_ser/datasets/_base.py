@@ -14,8 +14,9 @@ import pandas as pd
 import soundfile as sf
 from sklearn.utils import Bunch
 
+from .._validation import check_sr, warn_user
 from ..exceptions import DataWarning
-from ..io._audio import AUDIO_EXTENSIONS, check_sr, load_many, warn_user
+from ..io import AUDIO_EXTENSIONS, load_many
 
 CANONICAL_EMOTIONS = (
     "anger",

@@ -5,8 +5,8 @@ import re
 
 import pandas as pd
 
+from .._validation import warn_user
 from ..exceptions import DataWarning
-from ..io._audio import warn_user
 from ._base import SkipFile, check_loader_args, describe_copy, load_corpus, resolve_data_dir, stem
 
 # <actor:4>_<sentence:3>_<emotion:3>_<level:2>, e.g. 1001_DFA_ANG_XX.

@@ -41,7 +41,7 @@ def detect_corpus(folder):
     Examples
     --------
     >>> import os, tempfile
-    >>> from sklearn_ser.datasets._detect import detect_corpus
+    >>> from sklearn_ser.datasets import detect_corpus
     >>> root = tempfile.mkdtemp()
     >>> os.mkdir(os.path.join(root, "wav"))
     >>> for name in ("03a01Fa.wav", "08b02Wb.wav", "notes.wav"):

@@ -4,8 +4,8 @@ import os
 
 import pandas as pd
 
+from .._validation import warn_user
 from ..exceptions import DataWarning
-from ..io._audio import warn_user
 from ._base import (
     SkipFile,
     canonical_emotion,

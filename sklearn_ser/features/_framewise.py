@@ -3,17 +3,11 @@
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Bunch, check_array
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _raise_for_params,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .._validation import check_sequence_padding, reject_ragged
-from ..utils._compat import HasMethods, _fit_context
+from ..utils._compat import HasMethods, _fit_context, _raise_for_params, _routing_enabled
 
 
 def check_sequences(X, *, owner="FrameWise"):

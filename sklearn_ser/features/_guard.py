@@ -405,8 +405,7 @@ def catch_out_of_range():
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.features import FeatureRangeGuard
-    >>> from sklearn_ser.features._guard import catch_out_of_range, flagged_mask
+    >>> from sklearn_ser.features import FeatureRangeGuard, catch_out_of_range, flagged_mask
     >>> guard = FeatureRangeGuard().fit(np.arange(20.0).reshape(10, 2))
     >>> with catch_out_of_range() as caught:
     ...     _ = guard.transform(np.array([[1.0, 2.0], [1e6, 3.0]]))

@@ -17,7 +17,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
-from .._validation import FULL_SCALE_TOLERANCE, far_outside_message, warn_user
+from .._validation import FULL_SCALE_TOLERANCE, check_sr, far_outside_message, warn_user
 from ..exceptions import AudioLoadError, AudioWarning
 from ..utils._compat import Interval, _fit_context
 
@@ -48,17 +48,6 @@ def as_path(obj, name="path"):
         f"{name} must be a file path (str or os.PathLike), got {type(obj).__name__} "
         f"({obj!r:.60}). Clips already in memory need no loading: pass them on directly."
     )
-
-
-def check_sr(sr):
-    """Check a plain function's ``sr`` argument: a positive int or None."""
-    # A function has no _parameter_constraints, so the check is by hand.
-    if sr is None:
-        return
-    if not isinstance(sr, Integral) or isinstance(sr, bool):
-        raise TypeError(f"sr must be a positive int or None, got {type(sr).__name__} ({sr!r}).")
-    if sr <= 0:
-        raise ValueError(f"sr must be a positive int or None, got {sr}.")
 
 
 def _check_file(path):
@@ -299,6 +288,83 @@ def load_audio(path, *, sr=16000, mono=True):
     y, notes = _load(path, sr, bool(mono))
     _warn_notes(path, notes)
     return y
+
+
+def stream_audio(path, *, sr=16000, block_size=16000):
+    """Read an audio file as consecutive mono float32 blocks in [-1, 1].
+
+    A file already at ``sr`` is read block by block, so a long recording is never held
+    whole; one at another rate (or in a format soundfile cannot read) is decoded and
+    resampled at once, as :func:`load_audio` does, and then cut into blocks. The checks are
+    those of :func:`load_audio`: missing or empty files and NaN or infinite samples are
+    errors naming the file, a cut-short WAV file warns with both lengths, and samples beyond
+    full scale are clipped with one warning.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The audio file.
+    sr : int or None, default=16000
+        Rate of the blocks; None keeps the file's own rate.
+    block_size : int, default=16000
+        Samples per block (the last block may be shorter).
+
+    Yields
+    ------
+    block : ndarray of shape (n_samples,)
+        The next samples, channels averaged.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, soundfile as sf
+    >>> from sklearn_ser.io import stream_audio
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> sf.write(path, 0.5 * np.sin(np.arange(16000) / 10), 16000)
+    >>> [len(block) for block in stream_audio(path, block_size=6000)]
+    [6000, 6000, 4000]
+    """
+    path = as_path(path)
+    check_sr(sr)
+    if not isinstance(block_size, Integral) or isinstance(block_size, bool) or block_size < 1:
+        raise ValueError(f"block_size must be a positive int; got {block_size!r}.")
+    _check_file(path)
+    try:
+        info = sf.info(path)
+    except (sf.SoundFileError, RuntimeError):
+        info = None
+    if info is not None and (sr is None or info.samplerate == sr):
+        yield from _read_blocks(path, info.samplerate, block_size)
+    else:  # another rate or format: decode and resample the whole file once
+        y = load_audio(path, sr=sr)
+        for i in range(0, len(y), block_size):
+            yield y[i:i + block_size]
+
+
+def _read_blocks(path, rate, size):
+    """The checks of load_audio, block by block: cut-short files warn, NaN is an error,
+    samples beyond full scale are clipped with one warning."""
+    note = truncation_note(path)
+    if note:
+        warn_user(f"Audio file '{path}' {note}.", AudioWarning)
+    offset, clipped = 0, False
+    with sf.SoundFile(path) as handle:
+        while True:
+            block = handle.read(size, dtype="float32", always_2d=True)
+            if len(block) == 0:
+                return
+            check_finite(block, path, rate=rate, offset=offset)
+            offset += len(block)
+            peak = float(np.max(np.abs(block)))
+            if peak > 1.0:
+                if not clipped:
+                    warn_user(f"Audio file '{path}' has samples outside [-1, 1] from "
+                              f"sample {offset - len(block)} on (peak {peak:.3g}); they "
+                              "were clipped. Normalise the file's level to keep its "
+                              "dynamics.", AudioWarning)
+                    clipped = True
+                block = np.clip(block, -1.0, 1.0)
+            yield block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
 
 
 def _load_or_reason(path, sr, mono):

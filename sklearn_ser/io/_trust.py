@@ -130,7 +130,8 @@ def _visit(obj, limit, seen):
         return  # built by sklearn_ser's networks from arrays, never taken from the file
     seen.add(id(obj))
     from sklearn.neighbors import KDTree
-    from sklearn.tree._tree import Tree
+
+    from ..utils._compat import Tree
 
     if isinstance(obj, Tree):
         _check_tree(obj, limit)

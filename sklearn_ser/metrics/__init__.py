@@ -4,6 +4,7 @@ from ._plot import plot_confusion_matrix
 from ._report import emotion_report
 from ._scores import (
     get_scorer,
+    scores_by_speaker,
     uar_confidence_interval,
     uar_scorer,
     unweighted_average_recall,
@@ -13,6 +14,7 @@ __all__ = [
     "emotion_report",
     "get_scorer",
     "plot_confusion_matrix",
+    "scores_by_speaker",
     "uar_confidence_interval",
     "uar_scorer",
     "unweighted_average_recall",

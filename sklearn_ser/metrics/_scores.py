@@ -205,6 +205,40 @@ def _confusion_by_group(y_true, y_pred, groups):
     return speakers, labels, counts.reshape(len(speakers), n_classes, n_classes)
 
 
+def scores_by_speaker(y_true, y_pred, groups):
+    """UAR and accuracy (WA) of each speaker's predictions.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True emotion labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted emotion labels.
+    groups : array-like of shape (n_samples,)
+        Speaker id of each sample.
+
+    Returns
+    -------
+    scores : dict of str to ndarray of shape (n_speakers,)
+        ``"speaker"`` (sorted ids), ``"n"`` (samples), ``"uar"`` (over the classes the
+        speaker has samples of) and ``"wa"`` (accuracy).
+
+    Examples
+    --------
+    >>> from sklearn_ser.metrics import scores_by_speaker
+    >>> scores = scores_by_speaker(["a", "b", "a", "b"], ["a", "b", "b", "b"], [1, 1, 2, 2])
+    >>> scores["uar"].tolist(), scores["wa"].tolist()
+    ([1.0, 0.5], [1.0, 0.5])
+    """
+    y_true, y_pred = _check_label_pair(y_true, y_pred)
+    groups = np.asarray(groups)
+    check_consistent_length(y_true, groups)
+    speakers, _, cms = _confusion_by_group(y_true, y_pred, groups)
+    n = cms.sum(axis=(1, 2))
+    return {"speaker": speakers, "n": n, "uar": _uar_from_confusion(cms),
+            "wa": np.trace(cms, axis1=1, axis2=2) / n}
+
+
 def _check_bootstrap_params(confidence, n_bootstraps):
     if not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
         raise ValueError(

@@ -25,7 +25,6 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
 )
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
@@ -33,11 +32,16 @@ from tqdm.auto import tqdm
 
 from .._validation import check_labels
 from ..exceptions import SklearnSerWarning
-from ..metrics import emotion_report, uar_confidence_interval, unweighted_average_recall
+from ..metrics import (
+    emotion_report,
+    scores_by_speaker,
+    uar_confidence_interval,
+    unweighted_average_recall,
+)
 from ..metrics import plot_confusion_matrix as _plot_confusion_matrix
-from ..metrics._scores import _confusion_by_group, _uar_from_confusion
-from ..utils._sample_rate import estimator_sr as _estimator_sr
-from ._split import _check_speakers, check_speaker_independence, make_cv
+from ..utils import check_speakers, estimator_sr, requests_groups
+from ..utils._compat import _safe_indexing
+from ._split import check_speaker_independence, make_cv
 
 
 @dataclass(eq=False, repr=False)
@@ -401,7 +405,7 @@ def evaluate(
     _check_estimator(estimator)
     # Labels first: mixed types or a single class must not wait for feature extraction.
     y = check_labels(y, owner="evaluate")
-    groups = _check_speakers(groups, "evaluate", n_samples=len(y), min_speakers=2)
+    groups = check_speakers(groups, "evaluate", n_samples=len(y), min_speakers=2)
     check_consistent_length(X, y, groups)
     fit_params = _check_fit_params(fit_params)
 
@@ -410,7 +414,7 @@ def evaluate(
     _check_tests_disjoint(splits, len(y))
     _check_fold_classes(splits, y, groups)
     noisy = _test_conditions(test_snr, test_noise, test_gain, random_state, len(splits),
-                             test_padding=test_padding, sr=_estimator_sr(estimator))
+                             test_padding=test_padding, sr=estimator_sr(estimator))
 
     # Steps that ask for the speakers (SpeakerNormalizer at predict time, a network for its
     # early-stopping split in fit) need sklearn's metadata routing; it is switched on for this
@@ -559,17 +563,6 @@ def _fit_accepts_groups(estimator):
         return "groups" in get_routing_for_object(estimator).consumes("fit", ["groups"])
     # With routing off, searches pop groups from **params and give it to their splitter.
     return _is_search_cv(estimator)
-
-
-def requests_groups(estimator, method):
-    """Whether any part of ``estimator`` asks, through metadata routing, for ``groups`` in
-    ``method``; an estimator without routing support asks for nothing."""
-    with config_context(enable_metadata_routing=True):
-        try:
-            routing = get_routing_for_object(estimator)
-        except (TypeError, ValueError, AttributeError):  # an estimator without routing support
-            return False
-        return "groups" in routing.consumes(method, ["groups"])
 
 
 def _fold_fit_params(fit_params, train, n_samples):
@@ -890,16 +883,8 @@ def _per_fold_table(results, splits, y, groups):
 
 
 def _per_speaker_table(y_true, y_pred, speakers):
-    names, _, cms = _confusion_by_group(y_true, y_pred, speakers)
-    n = cms.sum(axis=(1, 2))
-    return pd.DataFrame(
-        {
-            "speaker": names.tolist(),
-            "n": n,
-            "uar": _uar_from_confusion(cms),
-            "wa": np.trace(cms, axis1=1, axis2=2) / n,
-        }
-    )
+    scores = scores_by_speaker(y_true, y_pred, speakers)
+    return pd.DataFrame({**scores, "speaker": scores["speaker"].tolist()})
 
 
 def _pooled_proba(results, labels, order):

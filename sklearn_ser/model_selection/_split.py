@@ -12,57 +12,7 @@ import numpy as np
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, check_cv
 
 from ..exceptions import SpeakerLeakageError
-
-_GROUPS_HINT = (
-    "pass one speaker id per sample via groups=..., e.g. "
-    "cv.split(X, y, groups=speakers) or cross_validate(..., groups=speakers)"
-)
-
-
-def _check_speakers(groups, owner, *, n_samples=None, min_speakers=1):
-    """Validate speaker ids and return them as a 1-D array.
-
-    Parameters
-    ----------
-    groups : array-like of shape (n_samples,) or None
-        Speaker ids.
-    owner : str
-        Name used in error messages (``"LeaveOneSpeakerOut.split"``).
-    n_samples : int, default=None
-        Expected length, when known.
-    min_speakers : int, default=1
-        Fewest distinct speakers the caller can work with.
-
-    Returns
-    -------
-    groups : ndarray of shape (n_samples,)
-    """
-    if groups is None:
-        raise ValueError(f"{owner} needs speaker ids but got groups=None; {_GROUPS_HINT}.")
-    groups = np.asarray(groups)
-    if groups.ndim != 1:
-        raise ValueError(
-            f"{owner} expects groups to be a 1-D sequence of speaker ids; got shape "
-            f"{groups.shape}. Pass one id per sample."
-        )
-    if n_samples is not None and len(groups) != n_samples:
-        raise ValueError(
-            f"{owner} got {len(groups)} speaker ids for {n_samples} samples; "
-            "groups must hold exactly one speaker id per sample."
-        )
-    try:
-        n_speakers = len(np.unique(groups))
-    except TypeError as exc:  # e.g. None mixed with strings
-        raise ValueError(
-            f"{owner} could not sort the speaker ids in groups ({exc}); use ids of one "
-            "type, e.g. all strings, with no missing values."
-        ) from exc
-    if n_speakers < min_speakers:
-        raise ValueError(
-            f"{owner} needs at least {min_speakers} distinct speakers; groups holds "
-            f"{n_speakers}. Add speakers, or use fewer folds."
-        )
-    return groups
+from ..utils import check_speakers
 
 
 class LeaveOneSpeakerOut(LeaveOneGroupOut):
@@ -112,7 +62,7 @@ class LeaveOneSpeakerOut(LeaveOneGroupOut):
         -------
         n_splits : int
         """
-        groups = _check_speakers(groups, "LeaveOneSpeakerOut.get_n_splits")
+        groups = check_speakers(groups, "LeaveOneSpeakerOut.get_n_splits")
         return len(np.unique(groups))
 
     def split(self, X, y=None, groups=None):
@@ -135,7 +85,7 @@ class LeaveOneSpeakerOut(LeaveOneGroupOut):
             Test indices: every sample of one speaker.
         """
         # Checked here, before the generator starts, so the error points at the call.
-        groups = _check_speakers(groups, "LeaveOneSpeakerOut.split", min_speakers=2)
+        groups = check_speakers(groups, "LeaveOneSpeakerOut.split", min_speakers=2)
         return super().split(X, y, groups)
 
 
@@ -192,7 +142,7 @@ class SpeakerStratifiedKFold(StratifiedGroupKFold):
         test : ndarray of int
             Test indices of the fold.
         """
-        groups = _check_speakers(
+        groups = check_speakers(
             groups, "SpeakerStratifiedKFold.split", min_speakers=self.n_splits
         )
         if y is None:
@@ -249,7 +199,7 @@ def check_speaker_independence(cv, X, y, groups):
     sklearn_ser.exceptions.SpeakerLeakageError: Fold 0 of KFold(...) puts speakers ['s1', 's2'] ...
     """
     cv = make_cv(cv)
-    groups = _check_speakers(groups, "check_speaker_independence")
+    groups = check_speakers(groups, "check_speaker_independence")
     n_samples = len(groups)
     splits = []
     for fold, (train, test) in enumerate(cv.split(X, y, groups)):

@@ -4,7 +4,6 @@ The networks live in :mod:`sklearn_ser.neural`, imported only when a pipeline is
 importing :mod:`sklearn_ser.pipelines` never imports torch.
 """
 
-from sklearn import config_context
 from sklearn.preprocessing import StandardScaler
 
 from ..features import (
@@ -14,6 +13,7 @@ from ..features import (
     MFCCExtractor,
     SpeakerNormalizer,
 )
+from ..utils import request_speakers
 from ._resampling import resolve_speeds, speed_perturbed
 
 #: Network class (in sklearn_ser.neural) and step name of each kind.
@@ -176,25 +176,3 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     steps += [("framewise", scaler), (step, network)]
     return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr)
 
-
-def request_speakers(estimator):
-    """Ask the network that ``estimator`` is or ends in for the training speakers.
-
-    The network holds out whole speakers for its early stopping when ``groups`` reaches its
-    ``fit``; inside a Pipeline that takes a metadata request. The request is stored on the
-    network and is harmless while routing is off. Other estimators are left as they are.
-
-    Parameters
-    ----------
-    estimator : estimator or Pipeline
-
-    Returns
-    -------
-    estimator
-        The same object.
-    """
-    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    if type(final).__module__.startswith("sklearn_ser.neural"):
-        with config_context(enable_metadata_routing=True):  # set_*_request needs it on
-            final.set_fit_request(groups=True)
-    return estimator

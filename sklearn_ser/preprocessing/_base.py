@@ -13,7 +13,7 @@ object array, a 2-D array for a 2-D array (or a list of plain Python lists, whic
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._validation import _as_container, check_clips
+from .._validation import check_clips, clip_container
 
 #: Float dtypes kept as they are; anything else (int PCM, float16) becomes float32.
 _FLOAT_DTYPES = [np.float32, np.float64]
@@ -21,7 +21,7 @@ _FLOAT_DTYPES = [np.float32, np.float64]
 
 def validated_clips(X):
     """Validate X and return ``(clips, kind)`` where ``kind`` names the input container."""
-    container = _as_container(X)
+    container = clip_container(X)
     if isinstance(container, np.ndarray):
         kind = "object" if container.dtype == object else "array"
     elif len(container) and not any(isinstance(c, np.ndarray) for c in container):

@@ -1,5 +1,5 @@
 """Emotion recognition over audio streams (files, arrays, chunk iterables, microphones)."""
 
-from ._recognizer import StreamEvent, StreamingRecognizer, limit_threads, score_clips
+from ._recognizer import ClipScorer, StreamEvent, StreamingRecognizer, limit_threads, score_clips
 
-__all__ = ["StreamEvent", "StreamingRecognizer", "limit_threads", "score_clips"]
+__all__ = ["ClipScorer", "StreamEvent", "StreamingRecognizer", "limit_threads", "score_clips"]

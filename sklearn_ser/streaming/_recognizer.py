@@ -3,9 +3,7 @@
 import math
 import os
 import queue
-import sys
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -20,9 +18,11 @@ from .._validation import (
     warn_user,
 )
 from ..exceptions import AudioWarning, SklearnSerWarning
-from ..utils._sample_rate import find_sr
+from ..features import catch_out_of_range, find_guards, flagged_mask
+from ..io import stream_audio
+from ..utils import find_sr, has_speaker_normalizer, limit_threads
 
-__all__ = ["StreamEvent", "StreamingRecognizer", "score_clips", "limit_threads"]
+__all__ = ["ClipScorer", "StreamEvent", "StreamingRecognizer", "limit_threads", "score_clips"]
 
 # Windows shorter than this (only ever the last, partial window of a short stream) are not
 # scored: their features would be meaningless.
@@ -33,62 +33,28 @@ class StreamingWarning(SklearnSerWarning):
     """Streaming went on with a documented fallback (no probabilities, dropped input)."""
 
 
-@contextmanager
-def limit_threads(n_threads):
-    """Cap the native thread pools for the duration of a block.
-
-    On a machine with few cores, BLAS (OpenBLAS/MKL) and torch's OpenMP pools each start one
-    thread per core and spin while waiting; scoring a single clip then stalls on their
-    contention, above all in the tail of the latencies under load (figures:
-    benchmarks/results/bench_inference.md). Inside this block BLAS runs on one thread and
-    torch on ``n_threads`` (restored afterwards).
-
-    Parameters
-    ----------
-    n_threads : int or None
-        Threads of torch's intra-op pool; None leaves every pool as it is.
-    """
-    if n_threads is None:
-        yield
-        return
-    torch = sys.modules.get("torch")  # never import torch just to cap it
-    previous = torch.get_num_threads() if torch is not None else None
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        if torch is not None and previous != n_threads:
-            torch.set_num_threads(n_threads)
-        try:
-            yield
-        finally:
-            if torch is not None and previous != n_threads:
-                torch.set_num_threads(previous)
-
-
-_CONTROLLER = None
-
-
-def _blas_controller():
-    # Building a ThreadpoolController scans the loaded libraries, which is not free: once.
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
-
-
-class _Scorer:
+class ClipScorer:
     """Class probabilities of clips from a fitted pipeline, by the cheapest exact route.
+
+    Calling the scorer on a list of clips returns their probabilities (as
+    ``predict_proba``); :meth:`score` also says which clips the guard flags. It is what
+    :class:`StreamingRecognizer`, :func:`score_clips` and ``sklearn-ser predict`` score with.
 
     * Deep pipelines (frame sequences -> a :mod:`sklearn_ser.neural` network) pad every clip to
       the training frame count with NaN frames, which the network masks. The scorer cuts the
-      frames that are padding in every clip of the batch before the network, which gives the
-      same probabilities for a fraction of the work (a 2 s window is 100 of 300 frames).
+      frames that are padding in every clip of the batch and hands the rest to the network's
+      ``predict_proba``, which gives the same probabilities for a fraction of the work.
     * Pipelines without ``predict_proba`` (an ``SVC`` without ``probability=True``) give
       one-hot probabilities of their prediction, with a warning.
     * Speaker-normalised pipelines standardise each clip with the pooled training statistics
       (no speaker enrolment in a stream), warned once here instead of at every call.
     * :meth:`score` also says which clips the pipeline's
       :class:`~sklearn_ser.features.FeatureRangeGuard` flags (none without a guard).
+
+    Parameters
+    ----------
+    pipeline : fitted classifier or Pipeline
+        Any fitted classifier of clips with ``classes_``.
     """
 
     def __init__(self, pipeline):
@@ -108,10 +74,8 @@ class _Scorer:
         self._trim = (steps is not None and len(steps) > 1 and self.has_proba
                       and type(final).__module__.startswith("sklearn_ser.neural"))
         self._features = pipeline[:-1] if self._trim else None
-        from ..features._guard import find_guards
-
         self.guarded = bool(find_guards(pipeline))
-        self.speaker_norm = _has_speaker_normalizer(pipeline)
+        self.speaker_norm = has_speaker_normalizer(pipeline)
         if self.speaker_norm:
             warnings.warn(
                 "The pipeline normalises features per speaker; a stream has no enrolment "
@@ -119,6 +83,16 @@ class _Scorer:
                 StreamingWarning, stacklevel=3)
 
     def __call__(self, clips):
+        """Probabilities of the clips.
+
+        Parameters
+        ----------
+        clips : list of ndarray of shape (n_samples_i,)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_clips, n_classes)
+        """
         return self._proba(clips)
 
     def score(self, clips):
@@ -133,8 +107,6 @@ class _Scorer:
         proba : ndarray of shape (n_clips, n_classes)
         out_of_range : ndarray of shape (n_clips,), bool
         """
-        from ..features._guard import catch_out_of_range, flagged_mask
-
         if not self.guarded:
             return self._proba(clips), np.zeros(len(clips), dtype=bool)
         with catch_out_of_range() as caught:
@@ -154,56 +126,16 @@ class _Scorer:
                     real = ~np.isnan(Z).all(axis=(0, 2))
                     n = int(np.flatnonzero(real)[-1]) + 1 if real.any() else 1
                     Z = Z[:, :n]
-                return _network_proba(_final(self.pipeline), Z)
+                return _final(self.pipeline).predict_proba(Z)
             if self.has_proba:
                 return self.pipeline.predict_proba(clips)
             labels = self.pipeline.predict(clips)
         return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
 
 
-def _network_proba(network, Z):
-    """``network.predict_proba(Z)`` of a fitted :mod:`sklearn_ser.neural` classifier.
-
-    One forward pass of the module under ``torch.inference_mode``, without skorch's
-    per-call data loader, which is a sizeable share of the time to score one clip
-    (benchmarks/README.md, "Networks: training and scoring time"); the same numbers as
-    ``predict_proba`` (to float rounding), which is the fallback for anything else. The
-    conv stacks keep channels-last weights (see ``sklearn_ser.neural._modules``), so their
-    convolutions and max pooling already run on oneDNN's fast CPU kernels.
-    """
-    net = getattr(network, "net_", None)
-    module = getattr(net, "module_", None)
-    if module is None or not hasattr(network, "_validate_X"):
-        return network.predict_proba(Z)
-    import torch  # already imported: the network is a torch model
-
-    values, lengths = network._validate_X(Z, reset=False)
-    if module.training:  # as skorch's predict_proba does: dropout and batch norm in eval mode
-        module.train(False)
-    with torch.inference_mode():
-        logits = module(x=torch.as_tensor(values, device=net.device),
-                        lengths=torch.as_tensor(lengths, device=net.device))
-        proba = torch.softmax(logits, dim=-1).cpu().numpy().astype(np.float64)
-    return proba / proba.sum(axis=1, keepdims=True)
-
-
 def _final(estimator):
     steps = getattr(estimator, "steps", None)
     return steps[-1][1] if steps else estimator
-
-
-def _has_speaker_normalizer(estimator):
-    from ..features import SpeakerNormalizer
-
-    if isinstance(estimator, SpeakerNormalizer):
-        return True
-    for _, step in getattr(estimator, "steps", None) or []:
-        if _has_speaker_normalizer(step):
-            return True
-    for _, part in getattr(estimator, "transformer_list", None) or []:
-        if _has_speaker_normalizer(part):
-            return True
-    return False
 
 
 def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
@@ -246,7 +178,7 @@ def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
         array), or when the pipeline fails on every clip alike (the fault is then not in the
         clips; the pipeline's own error is raised).
     """
-    scorer = _Scorer(pipeline)
+    scorer = ClipScorer(pipeline)
     checked, errors = check_clips_each(clips)
     with limit_threads(n_threads):
         proba = _score_each(scorer, checked, errors)
@@ -433,7 +365,7 @@ class StreamingRecognizer:
         self.alpha = alpha
         self.n_threads = n_threads
         _check_pipeline_sr(pipeline, sr)
-        self._scorer = _Scorer(pipeline)
+        self._scorer = ClipScorer(pipeline)
         self.classes_ = self._scorer.classes
         self._window_len = max(1, int(round(window * sr)))
         self._hop_len = max(1, int(round(hop * sr)))
@@ -625,7 +557,7 @@ class StreamingRecognizer:
             raise ValueError(f"chunk must be a positive number of seconds; got {chunk!r}.")
         size = max(1, int(round(chunk * self.sr)))
         if isinstance(source, (str, os.PathLike)):
-            chunks = _file_chunks(os.fspath(source), self.sr, size)
+            chunks = stream_audio(os.fspath(source), sr=self.sr, block_size=size)
         elif isinstance(source, np.ndarray):
             source = _mono_samples(source, "An array source")
             chunks = (source[i:i + size] for i in range(0, len(source), size))
@@ -725,45 +657,3 @@ def _check_pipeline_sr(pipeline, sr):
 def _level_db(samples):
     power = float(np.mean(np.square(samples, dtype=np.float64))) if len(samples) else 0.0
     return 10.0 * math.log10(power) if power > 0 else -math.inf
-
-
-def _file_chunks(path, sr, size):
-    """Blocks of a file at ``sr``: read incrementally when no resampling is needed."""
-    import soundfile as sf
-
-    from ..io import load_audio
-    from ..io._audio import _check_file, check_finite, truncation_note
-
-    _check_file(path)
-    try:
-        info = sf.info(path)
-    except (sf.SoundFileError, RuntimeError):
-        info = None
-    if info is not None and info.samplerate == sr:
-        # The checks of load_audio, block by block: cut-short files warn, NaN is an error,
-        # samples beyond full scale are clipped with one warning.
-        note = truncation_note(path)
-        if note:
-            warn_user(f"Audio file '{path}' {note}.", AudioWarning)
-        offset, clipped = 0, False
-        with sf.SoundFile(path) as handle:
-            while True:
-                block = handle.read(size, dtype="float32", always_2d=True)
-                if len(block) == 0:
-                    return
-                check_finite(block, path, rate=sr, offset=offset)
-                offset += len(block)
-                peak = float(np.max(np.abs(block)))
-                if peak > 1.0:
-                    if not clipped:
-                        warn_user(f"Audio file '{path}' has samples outside [-1, 1] from "
-                                  f"sample {offset - len(block)} on (peak {peak:.3g}); they "
-                                  "were clipped. Normalise the file's level to keep its "
-                                  "dynamics.", AudioWarning)
-                        clipped = True
-                    block = np.clip(block, -1.0, 1.0)
-                yield block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
-    else:  # another rate or format: decode and resample the whole file once
-        y = load_audio(path, sr=sr)
-        for i in range(0, len(y), size):
-            yield y[i:i + size]
