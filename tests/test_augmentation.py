@@ -18,6 +18,7 @@ from sklearn_ser.augmentation import (
     add_noise,
     change_speed,
     colored_noise,
+    echo,
     make_babble,
     pitch_shift,
     reverberate,
@@ -218,6 +219,29 @@ def test_reverberate_keeps_length_and_level():
     assert np.isclose(np.sqrt(np.mean(wet**2)), np.sqrt(np.mean(y.astype(float) ** 2)))
 
 
+def test_echo_repeats_the_clip_after_each_delay_with_decaying_level():
+    burst = np.zeros(SR)
+    burst[:160] = np.hanning(160)  # a 10 ms blip
+    wet = echo(burst, sr=SR, delay=0.2, decay=0.5)
+    assert wet.shape == burst.shape
+    assert np.isclose(np.sqrt(np.mean(wet**2)), np.sqrt(np.mean(burst**2)))
+    # Repetitions at 0.2, 0.4, 0.6 and 0.8 s, each half the one before; silence between.
+    peaks = [wet[int(k * 0.2 * SR) : int(k * 0.2 * SR) + 160].max() for k in range(5)]
+    np.testing.assert_allclose(np.array(peaks[1:]) / peaks[:-1], 0.5, rtol=1e-6)
+    assert np.all(wet[200:3200] == 0)
+
+
+def test_echo_leaves_a_clip_shorter_than_the_delay_unchanged():
+    y = tone(300, seconds=0.1)
+    np.testing.assert_allclose(echo(y, sr=SR, delay=0.25, decay=0.5), y, rtol=1e-6)
+
+
+@pytest.mark.parametrize("params", [dict(delay=0.0), dict(decay=1.0), dict(decay=-0.1)])
+def test_echo_rejects_bad_settings_with_the_rule(params):
+    with pytest.raises(ValueError, match="echo: (delay must be > 0|decay must lie in)"):
+        echo(tone(300), sr=SR, **params)
+
+
 # -- the sampler -----------------------------------------------------------------------------
 
 def test_augmenter_adds_copies_and_records_sources():
@@ -302,6 +326,36 @@ def test_augmenter_babble_comes_from_other_training_clips():
     assert {log["noise"] for log in aug.augmentations_} == {"babble"}
 
 
+def test_augmenter_echo_repeats_each_copy_at_its_logged_delay():
+    X = [np.zeros(SR, dtype=np.float32) for _ in range(4)]
+    for clip in X:
+        clip[:160] = 0.5 * np.hanning(160)
+    y = np.array(["a", "b"] * 2)
+    aug = Augmenter(n_copies=2, p_noise=0, p_reverb=0, p_speed=0, p_pitch=0, p_gain=0,
+                    p_echo=1.0, echo_delay_range=(0.1, 0.3), echo_decay_range=(0.3, 0.5),
+                    random_state=0)
+    X_res, _ = aug.fit_resample(X, y)
+    for copy, log in zip(X_res[len(X):], aug.augmentations_):
+        assert set(log) == {"echo_delay", "echo_decay"}
+        assert 0.1 <= log["echo_delay"] <= 0.3 and 0.3 <= log["echo_decay"] <= 0.5
+        lag = int(round(log["echo_delay"] * SR))
+        first, second = copy[:160].max(), copy[lag : lag + 160].max()
+        assert np.isclose(second / first, log["echo_decay"], rtol=1e-4)
+        assert np.all(copy[200 : lag - 10] == 0)
+
+
+def test_augmenter_echo_off_by_default_leaves_the_copies_of_a_seed_alone():
+    X, y, _ = small_corpus()
+    plain, _ = Augmenter(n_copies=1, random_state=3).fit_resample(X, y)
+    other_ranges, _ = Augmenter(n_copies=1, echo_delay_range=(0.3, 0.35),
+                                random_state=3).fit_resample(X, y)
+    with_echo = Augmenter(n_copies=1, p_echo=1.0, random_state=3)
+    echoed, _ = with_echo.fit_resample(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, other_ranges))
+    assert all("echo_delay" in log for log in with_echo.augmentations_)
+    assert not any(np.array_equal(a, b) for a, b in zip(plain[len(X):], echoed[len(X):]))
+
+
 def test_augmenter_brown_noise_is_accepted():
     X, y, _ = small_corpus()
     aug = Augmenter(n_copies=1, p_noise=1.0, noise_types=["brown"], random_state=0)
@@ -318,6 +372,9 @@ def test_augmenter_brown_noise_is_accepted():
         (dict(speed_range=(0.1, 1.0)), ValueError),
         (dict(noise_types=["clips"]), ValueError),
         (dict(noise_types=["purple"]), ValueError),
+        (dict(p_echo=1.5), InvalidParameterError),
+        (dict(echo_decay_range=(0.5, 1.0)), ValueError),
+        (dict(echo_delay_range=(0.0, 0.2)), ValueError),
     ],
 )
 def test_augmenter_rejects_bad_parameters(params, error):

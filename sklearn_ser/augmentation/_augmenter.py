@@ -17,6 +17,7 @@ from ._effects import (
     apply_gain,
     babble_talkers,
     change_speed,
+    echo,
     make_babble,
     pitch_shift,
     reverberate,
@@ -41,7 +42,8 @@ class Augmenter(_ClipSampler):
 
     ``fit_resample(X, y)`` returns the original clips followed by augmented copies: noise at a
     random SNR (white, pink, or excerpts of noise recordings), synthetic room reverberation,
-    speed change, pitch shift and gain, each applied to a copy with its own probability.
+    a delay-and-decay echo, speed change, pitch shift and gain, each applied to a copy with
+    its own probability.
     As a sampler it has no ``transform``: inside :class:`imblearn.pipeline.Pipeline` it runs
     while the pipeline is fitted and is skipped by ``predict``, so test clips are never
     augmented, under ``cross_validate``, ``GridSearchCV`` and :func:`~sklearn_ser.model_selection.evaluate`
@@ -79,6 +81,14 @@ class Augmenter(_ClipSampler):
         Reverberation time in seconds.
     drr_range : (float, float), default=(0.0, 10.0)
         Direct-to-reverberant ratio in dB.
+    p_echo : float, default=0.0
+        Probability of an echo (:func:`~sklearn_ser.augmentation.echo`: the clip repeated
+        after a delay, each repetition quieter by a decay factor). Off by default, so that
+        the copies a seed gave before the echo existed stay the same.
+    echo_delay_range : (float, float), default=(0.1, 0.4)
+        Delay between repetitions in seconds.
+    echo_decay_range : (float, float), default=(0.2, 0.6)
+        Amplitude of each repetition relative to the one before, within [0, 0.99].
     p_speed : float, default=0.3
         Probability of a speed change (resampling: duration and pitch change together).
     speed_range : (float, float), default=(0.9, 1.1)
@@ -112,7 +122,7 @@ class Augmenter(_ClipSampler):
 
     Notes
     -----
-    Effects run in a fixed order: speed, pitch, reverberation, noise, gain; the result is
+    Effects run in a fixed order: speed, pitch, reverberation, echo, noise, gain; the result is
     clipped to [-1, 1]. Output clips are float32 and are returned as a list (speed changes
     lengths). ``n_features_in_`` is undefined: clip length is not a feature count.
 
@@ -160,6 +170,9 @@ class Augmenter(_ClipSampler):
         "p_reverb": [Interval(Real, 0, 1, closed="both")],
         "rt60_range": _RANGE,
         "drr_range": _RANGE,
+        "p_echo": [Interval(Real, 0, 1, closed="both")],
+        "echo_delay_range": _RANGE,
+        "echo_decay_range": _RANGE,
         "p_speed": [Interval(Real, 0, 1, closed="both")],
         "speed_range": _RANGE,
         "p_pitch": [Interval(Real, 0, 1, closed="both")],
@@ -183,6 +196,9 @@ class Augmenter(_ClipSampler):
         p_reverb=0.3,
         rt60_range=(0.2, 0.8),
         drr_range=(0.0, 10.0),
+        p_echo=0.0,
+        echo_delay_range=(0.1, 0.4),
+        echo_decay_range=(0.2, 0.6),
         p_speed=0.3,
         speed_range=(0.9, 1.1),
         p_pitch=0.3,
@@ -202,6 +218,9 @@ class Augmenter(_ClipSampler):
         self.p_reverb = p_reverb
         self.rt60_range = rt60_range
         self.drr_range = drr_range
+        self.p_echo = p_echo
+        self.echo_delay_range = echo_delay_range
+        self.echo_decay_range = echo_decay_range
         self.p_speed = p_speed
         self.speed_range = speed_range
         self.p_pitch = p_pitch
@@ -217,6 +236,8 @@ class Augmenter(_ClipSampler):
         _check_range("snr_range", self.snr_range)
         _check_range("rt60_range", self.rt60_range, low=1e-3)
         _check_range("drr_range", self.drr_range)
+        _check_range("echo_delay_range", self.echo_delay_range, low=1e-3)
+        _check_range("echo_decay_range", self.echo_decay_range, low=0.0, high=0.99)
         _check_range("speed_range", self.speed_range, low=0.25, high=4.0)
         _check_range("pitch_range", self.pitch_range, low=-24.0, high=24.0)
         _check_range("gain_range", self.gain_range)
@@ -316,6 +337,8 @@ class Augmenter(_ClipSampler):
             sr=self.sr, kinds=kinds, noise_clips=noise_clips,
             p_noise=self.p_noise, snr_range=self.snr_range,
             p_reverb=self.p_reverb, rt60_range=self.rt60_range, drr_range=self.drr_range,
+            p_echo=self.p_echo, echo_delay_range=self.echo_delay_range,
+            echo_decay_range=self.echo_decay_range,
             p_speed=self.p_speed, speed_range=self.speed_range,
             p_pitch=self.p_pitch, pitch_range=self.pitch_range,
             p_gain=self.p_gain, gain_range=self.gain_range,
@@ -352,6 +375,7 @@ def augment_clip(
     p_noise=0.8, snr_range=(0.0, 20.0), p_reverb=0.3, rt60_range=(0.2, 0.8),
     drr_range=(0.0, 10.0), p_speed=0.3, speed_range=(0.9, 1.1), p_pitch=0.3,
     pitch_range=(-2.0, 2.0), p_gain=0.5, gain_range=(-6.0, 6.0), babble_sources=(),
+    p_echo=0.0, echo_delay_range=(0.1, 0.4), echo_decay_range=(0.2, 0.6),
 ):
     """Make one augmented copy of a clip; return it (float32) and a log of what was done.
 
@@ -367,6 +391,10 @@ def augment_clip(
     snr, kind = rng.uniform(*snr_range), kinds[int(rng.integers(len(kinds)))]
     gain = rng.uniform(*gain_range)
     effect_seed = int(rng.integers(2**31 - 1))
+    # The echo's draws come after all the others, so that adding it left their values (and
+    # the copies of a seed without echo) unchanged.
+    echo_draw = rng.random()
+    delay, decay = rng.uniform(*echo_delay_range), rng.uniform(*echo_decay_range)
 
     y = np.asarray(clip, dtype=np.float64)
     log = {}
@@ -379,6 +407,9 @@ def augment_clip(
     if draws[2] < p_reverb:
         y = reverberate(y, sr=sr, rt60=rt60, drr_db=drr, random_state=effect_seed)
         log["rt60"], log["drr"] = rt60, drr
+    if echo_draw < p_echo:
+        y = echo(y, sr=sr, delay=delay, decay=decay)
+        log["echo_delay"], log["echo_decay"] = delay, decay
     if draws[3] < p_noise:
         noise = kind
         if kind == "clips":

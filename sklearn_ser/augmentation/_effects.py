@@ -261,6 +261,64 @@ def reverberate(y, *, sr=16000, rt60=0.5, drr_db=3.0, random_state=None):
     return wet * (rms_in / rms_out) if rms_out > 0 else wet
 
 
+def echo(y, *, sr=16000, delay=0.25, decay=0.5):
+    """Add a delay-and-decay echo to one clip, keeping its length and RMS.
+
+    The clip comes back every ``delay`` seconds, each repetition ``decay`` times the one
+    before (a feedback delay line, as an echo between two distant walls), until the clip's
+    end; the tail past the end is cut, as :func:`reverberate` cuts its own. The sum is
+    rescaled to the clip's RMS, so that the echo changes the sound and not the level.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Mono clip.
+    sr : int, default=16000
+        Sample rate.
+    delay : float, default=0.25
+        Seconds between repetitions (rounded to whole samples, at least one).
+    decay : float, default=0.5
+        Amplitude of each repetition relative to the one before, in [0, 1).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+
+    Raises
+    ------
+    ValueError
+        When ``delay`` is not positive or ``decay`` lies outside [0, 1).
+
+    See Also
+    --------
+    reverberate : the dense, diffuse reflections of a room instead of distinct repetitions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.augmentation import echo
+    >>> click = np.zeros(8); click[0] = 1.0
+    >>> wet = echo(click, sr=4, delay=0.5, decay=0.5)     # a repetition every 2 samples
+    >>> np.round(wet / wet[0], 3).tolist()
+    [1.0, 0.0, 0.5, 0.0, 0.25, 0.0, 0.125, 0.0]
+    """
+    if not delay > 0:
+        raise ValueError(f"echo: delay must be > 0 seconds; got {delay!r}.")
+    if not 0 <= decay < 1:
+        raise ValueError(f"echo: decay must lie in [0, 1) (each repetition quieter than the "
+                         f"one before); got {decay!r}.")
+    x = np.asarray(y, dtype=np.float64)
+    step = max(1, int(round(delay * sr)))
+    wet = x.copy()
+    gain, lag = decay, step
+    # Repetitions fainter than -80 dB change nothing audible; stop there or at the clip's end.
+    while lag < len(x) and gain > 1e-4:
+        wet[lag:] += gain * x[: len(x) - lag]
+        gain, lag = gain * decay, lag + step
+    rms_in, rms_out = np.sqrt(np.mean(x**2)), np.sqrt(np.mean(wet**2))
+    return wet * (rms_in / rms_out) if rms_out > 0 else wet
+
+
 def change_speed(y, *, sr=16000, rate=1.0):
     """Play one clip ``rate`` times faster, like a tape: duration / rate, pitch * rate.
 

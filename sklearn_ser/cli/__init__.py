@@ -22,7 +22,7 @@ def _build_parser():
         prog="sklearn-ser",
         description="Speech emotion recognition with scikit-learn: benchmark recognisers "
         "speaker-independently, train and save one, label files, stream a file or the "
-        "microphone, check a corpus.",
+        "microphone, check a corpus, extract features to a table.",
     )
     parser.add_argument("--version", action="version", version=f"sklearn-ser {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,7 +48,9 @@ def _build_parser():
                        "lr-sn on MFCC, LPCC, spectral, prosodic and log-mel functionals, "
                        "stacked; inner folds split by speaker); fusion-deep (soft vote of "
                        "svm-sn, lr-sn and crnn-sn); names joined by + for a soft vote of "
-                       "those models (cnn+crnn)")
+                       "those models (cnn+crnn); openSMILE reference sets (the [opensmile] "
+                       "extra): egemaps-svm, egemaps-lr, compare-svm, compare-lr, each also "
+                       "as <name>-sn")
     bench.add_argument("--cv", default="loso",
                        help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
                        "stratified folds); default: loso")
@@ -90,9 +92,9 @@ def _build_parser():
     bench.add_argument("--quiet", action="store_true", help="no progress output")
 
     # train, predict, stream, datasets: each module registers its parser and its run().
-    from . import _datasets, _predict, _stream, _train
+    from . import _datasets, _extract, _predict, _stream, _train
 
-    for command in (_train, _predict, _stream, _datasets):
+    for command in (_train, _predict, _stream, _datasets, _extract):
         command.add_parser(commands)
     return parser
 

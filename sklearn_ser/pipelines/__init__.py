@@ -10,14 +10,19 @@ from ._classic import (
 from ._deep import NETWORKS, make_deep_pipeline
 from ._resampling import ResamplingPipeline
 from ._fusion import (
-    DEEP_FUSION_MEMBERS,
-    DEFAULT_FUSION_MEMBERS,
-    FUSION_FEATURES,
     SpeakerStackingClassifier,
     SpeakerVotingClassifier,
     make_fusion_pipeline,
-    make_named_pipeline,
     with_probabilities,
+)
+from ._registry import (
+    DEEP_FUSION_MEMBERS,
+    DEFAULT_FUSION_MEMBERS,
+    FUSION_FEATURES,
+    OPENSMILE_MODELS,
+    make_named_pipeline,
+    make_opensmile_pipeline,
+    parse_model_name,
 )
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "EXTRACTORS",
     "FUSION_FEATURES",
     "NETWORKS",
+    "OPENSMILE_MODELS",
     "ResamplingPipeline",
     "SpeakerStackingClassifier",
     "SpeakerVotingClassifier",
@@ -36,5 +42,7 @@ __all__ = [
     "make_features",
     "make_fusion_pipeline",
     "make_named_pipeline",
+    "make_opensmile_pipeline",
+    "parse_model_name",
     "with_probabilities",
 ]
