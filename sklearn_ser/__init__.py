@@ -19,7 +19,7 @@ _PUBLIC = {
     "features": (
         "MFCCExtractor", "LPCCExtractor", "LogMelExtractor", "SpectralExtractor",
         "ProsodyExtractor", "ExtractorUnion", "FrameWise", "SpeakerNormalizer",
-        "FeatureRangeGuard", "mfcc", "lpcc",
+        "FeatureRangeGuard", "OpenSmileExtractor", "mfcc", "lpcc",
     ),
     "model_selection": (
         "LeaveOneSpeakerOut", "SpeakerStratifiedKFold", "evaluate", "EvaluationReport",
@@ -35,7 +35,7 @@ _PUBLIC = {
     ),
     "neural": (
         "CNNClassifier", "LSTMClassifier", "CRNNClassifier", "MultiTaskClassifier",
-        "AutoencoderReducer", "VAEOversampler",
+        "AutoencoderReducer", "VAEOversampler", "PretrainedSpeechExtractor",
     ),
     "preprocessing": (
         "Denoiser", "BandpassFilter", "LoudnessNormalizer", "SilenceTrimmer", "FixedDuration",

@@ -57,6 +57,7 @@ _PACKAGES = {
     "imblearn": ("imbalanced-learn", "minor"),
     "torch": ("torch", "minor"),
     "skorch": ("skorch", "minor"),
+    "transformers": ("transformers", "minor"),
 }
 # Always recorded and checked, whatever the model refers to.
 _ALWAYS = ("sklearn_ser", "sklearn", "numpy")
@@ -100,6 +101,8 @@ def _referenced_packages(modules):
     found = set(_ALWAYS) | ({m.split(".")[0] for m in modules} & set(_PACKAGES))
     if any(m.startswith("sklearn_ser.neural") for m in modules):
         found |= {"torch", "skorch"}  # the networks are rebuilt with them
+    if "sklearn_ser.neural._pretrained" in modules:
+        found.add("transformers")  # a kept encoder is rebuilt with it
     return [m for m in _PACKAGES if m in found]
 
 

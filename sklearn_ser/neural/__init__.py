@@ -3,6 +3,9 @@
 This is the only part of sklearn_ser that imports torch.
 """
 
+import torch as _torch
+
+from ..utils import register_thread_pool
 from ._autoencoder import AutoencoderReducer, VAEOversampler
 from ._classifiers import (
     CNNClassifier,
@@ -12,6 +15,10 @@ from ._classifiers import (
     check_frame_sequences,
 )
 from ._multitask import MultiTaskClassifier
+from ._pretrained import PretrainedSpeechExtractor
+
+# limit_threads (streaming, sklearn-ser predict) caps torch's intra-op pool while scoring.
+register_thread_pool(_torch.get_num_threads, _torch.set_num_threads)
 
 __all__ = [
     "AutoencoderReducer",
@@ -20,6 +27,7 @@ __all__ = [
     "LSTMClassifier",
     "MultiTaskClassifier",
     "NeuralWarning",
+    "PretrainedSpeechExtractor",
     "VAEOversampler",
     "check_frame_sequences",
 ]
