@@ -15,7 +15,9 @@ with two such copies; stage ``logmel`` the four default sets against the same wi
 functionals added. Stage ``babble`` compares two and three such copies and two whose second
 is always babble; stage ``plain`` the plain SVM (speed copies, shrunk LDA) with noisy copies
 drawn per speaker or per clip, one or two, with and without the speed copies, on the four
-sets and on the five.
+sets and on the five; stage ``level`` the plain SVM's noisy copies at their clip's level
+or at a random gain (``LEVEL_RANGE_DB``), and with every clip loudness-normalised, against a
+level change of the test clips (-20 dB, and +20 dB clipped at full scale).
 
 Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
 at 10 dB (other folds' speakers only) and with 0.5 s of exact zeros at both ends (agreement of
@@ -31,7 +33,7 @@ Usage::
     python benchmarks/choose_defaults.py --corpus emodb --data-dir /path/to/emodb \
         --stage variants --output results.jsonl
     python benchmarks/choose_defaults.py --corpus ravdess --data-dir /path/to/ravdess \
-        --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain
+        --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain, level
 """
 
 import argparse
@@ -56,6 +58,7 @@ from sklearn_ser.pipelines._classic import make_features
 NOISE_SNR_RANGE = (0.0, 30.0)
 COLOURS = ("white", "pink", "brown")
 SPEEDS = (0.9, 1.1)
+LEVEL_RANGE_DB = (-25.0, 5.0)
 
 
 def load(corpus, data_dir):
@@ -355,6 +358,75 @@ def run_more(args):
             for sets, F in (("4 sets", F4), ("5 sets", F5)):
                 pred = fit_predict_plain(F, y, groups, folds, [F[b] for b in blocks], keys)
                 report(f"svm, {name}, {sets}", pred)
+
+
+def gained(clips, gain_db):
+    """The clips times ``10 ** (gain_db / 20)``, clipped to full scale as a recording is."""
+    return [clip32(c * 10.0 ** (gain_db / 20.0)) for c in clips]
+
+
+def gain_varied(clips, seed, low=LEVEL_RANGE_DB[0], high=LEVEL_RANGE_DB[1]):
+    """Each clip at its own gain, uniform in dB between ``low`` and ``high``."""
+    rng = np.random.default_rng(seed)
+    return [clip32(c * 10.0 ** (rng.uniform(low, high) / 20.0)) for c in clips]
+
+
+def loudness_normalised(clips):
+    """Every clip scaled to -23 LUFS (peaks kept below full scale), as LoudnessNormalizer."""
+    from sklearn_ser.preprocessing import normalize_loudness
+
+    return [normalize_loudness(c, method="lufs")[0].astype(np.float32) for c in clips]
+
+
+def run_level(args):
+    """Stage ``level``: the plain SVM (speed copies, two noisy copies per clip) under a level
+    change, against the same with every clip loudness-normalised before its features, and with
+    the noisy copies at a random gain."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    made["gain-20"] = gained(clips, -20.0)
+    made["gain+20"] = gained(clips, 20.0)
+    made["pclip1"] = noisy_per_speaker(clips, groups, seed=21, per_clip=True)
+    made["pclip2"] = noisy_per_speaker(clips, groups, seed=22, per_clip=True)
+    made["gclip1"] = gain_varied(made["pclip1"], seed=31)
+    made["gclip2"] = gain_varied(made["pclip2"], seed=32)
+    keys = (*keys, "gain-20", "gain+20")
+    copies = {"plain": ["pclip1", "pclip2"], "gain": ["gclip1", "gclip2"]}
+    blocks = {"none": ["clean"], "plain": ["clean", "pclip1", "pclip2"],
+              "gain": ["clean", "gclip1", "gclip2"]}
+    for base in ("clean", "pclip1", "pclip2", "gclip1", "gclip2"):
+        for rate in SPEEDS:
+            made[f"{base}@{rate}"] = [clip32(change_speed(c, rate=rate)) for c in made[base]]
+    variants = [("no copies + speed", "none", False), ("2 copies per clip + speed", "plain",
+                                                       False),
+                ("2 copies per clip at a random gain + speed", "gain", False),
+                ("no copies + speed, loudness-normalised", "none", True),
+                ("2 copies per clip + speed, loudness-normalised", "plain", True)]
+    if args.variants:
+        variants = [variants[int(i)] for i in args.variants.split(",")]
+    F = {}
+    for name, copy_kind, normalised in variants:
+        needed = [*keys, *copies.get(copy_kind, []),
+                  *[f"{b}@{r}" for b in blocks[copy_kind] for r in SPEEDS]]
+        for k in needed:
+            tag = f"{args.corpus}-{k}" + ("-lufs" if normalised else "")
+            if tag not in F:
+                source = loudness_normalised(made[k]) if normalised else made[k]
+                full = extract(memory, tag, source, True)
+                # Tags cached before log-mel joined the defaults hold the four sets only.
+                F[tag] = full if full.shape[1] > N_FOUR_SETS else np.hstack(
+                    [full, extract_logmel(memory, tag, source)])
+        suffix = "-lufs" if normalised else ""
+        G = {k: F[f"{args.corpus}-{k}{suffix}"] for k in needed}
+        extra = [G[b] for b in copies.get(copy_kind, [])]
+        extra += [G[f"{b}@{r}"] for b in blocks[copy_kind] for r in SPEEDS]
+        pred = fit_predict_plain(G, y, groups, folds, extra, keys)
+        row = {"corpus": args.corpus, "stage": "level", "variant": f"svm, {name}",
+               **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
+        print(json.dumps(row), flush=True)
+        with open(args.output, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
 def extract_logmel(memory, tag, clips):
     # Its own function name: joblib keys its cache folder by name, and two functions
     # named alike in one module wipe each other's cache.
@@ -374,13 +446,17 @@ def main():
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
-                                 "plain"),
+                                                     "plain", "level"),
                         default="variants")
     parser.add_argument("--output", required=True)
+    parser.add_argument("--variants", default=None,
+                        help="stage level: comma-separated indices of the variants to run")
     args = parser.parse_args()
     sklearn.set_config(enable_metadata_routing=False)
     if args.stage == "variants":
         run(args)
+    elif args.stage == "level":
+        run_level(args)
     elif args.stage in ("babble", "plain"):
         run_more(args)
     else:

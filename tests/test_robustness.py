@@ -88,3 +88,53 @@ def test_benchmark_cli_test_snr(tmp_path, capsys):
     assert "snr20" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["benchmark", "--test-snr", "loud"])
+
+
+# -- gain-varied noisy copies ------------------------------------------------------------------
+
+
+def test_noise_augmenter_scales_each_copy_by_its_drawn_gain():
+    from sklearn_ser.augmentation import NoiseAugmenter
+
+    X, y, groups = small_corpus()
+    aug = NoiseAugmenter(snr_range=(90.0, 90.0), gain_range=(-30.0, 0.0), conditions="clip",
+                         noise_types=["white"], random_state=0)
+    X_res, _ = aug.fit_resample(X, y, groups=groups)
+    n = len(X)
+    gains = [c["gain"] for c in aug.conditions_]
+    assert len(gains) == n and np.ptp(gains) > 5.0
+    for i, gain in enumerate(gains):
+        expected = np.clip(X[i] * 10.0 ** (gain / 20.0), -1.0, 1.0)
+        np.testing.assert_allclose(X_res[n + i], expected, atol=1e-4)
+
+
+def test_noise_augmenter_gain_that_passes_full_scale_clips_the_copy():
+    from sklearn_ser.augmentation import NoiseAugmenter
+
+    X, y, groups = small_corpus()
+    aug = NoiseAugmenter(snr_range=(90.0, 90.0), gain_range=(40.0, 40.0),
+                         noise_types=["white"], random_state=0)
+    X_res, _ = aug.fit_resample(X, y, groups=groups)
+    copy = X_res[len(X)]
+    assert np.max(np.abs(copy)) == pytest.approx(1.0)
+    assert np.mean(np.abs(copy) == 1.0) > 0.1
+
+
+def test_noise_augmenter_without_gain_range_logs_no_gain():
+    from sklearn_ser.augmentation import NoiseAugmenter
+
+    X, y, groups = small_corpus()
+    aug = NoiseAugmenter(random_state=0)
+    aug.fit_resample(X, y, groups=groups)
+    assert all("gain" not in c for c in aug.conditions_)
+    with pytest.raises(ValueError, match="gain_range"):
+        NoiseAugmenter(gain_range=(5.0, -5.0)).fit_resample(X, y)
+
+
+def test_plain_pipelines_vary_the_level_of_their_noisy_copies_speaker_normalised_do_not():
+    from sklearn_ser.pipelines import make_classic_pipeline
+
+    plain = make_classic_pipeline("svm").named_steps["noise"]
+    normalised = make_classic_pipeline("svm", speaker_norm=True).named_steps["noise"]
+    low, high = plain.gain_range
+    assert low < -10.0 < high and normalised.gain_range is None

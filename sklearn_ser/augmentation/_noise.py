@@ -49,6 +49,14 @@ class NoiseAugmenter(_ClipSampler):
     conditions : {"speaker", "clip"}, default="speaker"
         One condition per speaker and copy, or one per clip and copy. Babble never
         contains the clip's own speaker either way.
+    gain_range : (float, float) or None, default=None
+        If given, each copy is also scaled by a gain in dB drawn uniformly from this range
+        with its condition (after the noise), then clipped to [-1, 1] as a recording at
+        that gain would be. The level of a clip depends on the microphone and its distance,
+        not on the emotion, so a model that does not standardise per speaker learns from
+        these copies not to read the absolute level. Leave it None for speaker-normalised
+        models: a speaker's shared gain is standardised away. ``conditions_`` then also
+        holds each ``gain``.
     copy_groups : {"apart", "same"}, default="apart"
         Speaker id of the copies in ``groups_``: ``"apart"`` gives the copies of speaker
         ``s`` the id ``"s/noise1"`` (``"s/noise2"`` ...), ``"same"`` keeps ``s``. Use
@@ -100,6 +108,7 @@ class NoiseAugmenter(_ClipSampler):
         "snr_range": [tuple, list],
         "noise_types": [tuple, list],
         "conditions": [StrOptions({"speaker", "clip"})],
+        "gain_range": [tuple, list, None],
         "copy_groups": [StrOptions({"apart", "same"})],
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
@@ -107,12 +116,13 @@ class NoiseAugmenter(_ClipSampler):
     }
 
     def __init__(self, *, n_copies=1, snr_range=(0.0, 30.0), noise_types=NOISE_KINDS,
-                 conditions="speaker", copy_groups="apart", sr=16000, n_jobs=None,
-                 random_state=None):
+                 conditions="speaker", gain_range=None, copy_groups="apart", sr=16000,
+                 n_jobs=None, random_state=None):
         self.n_copies = n_copies
         self.snr_range = snr_range
         self.noise_types = noise_types
         self.conditions = conditions
+        self.gain_range = gain_range
         self.copy_groups = copy_groups
         self.sr = sr
         self.n_jobs = n_jobs
@@ -124,6 +134,8 @@ class NoiseAugmenter(_ClipSampler):
             raise ValueError(f"NoiseAugmenter: noise_types must be a non-empty sequence of "
                              f"{', '.join(map(repr, NOISE_KINDS))}; got {self.noise_types!r}.")
         _check_range("snr_range", self.snr_range, owner="NoiseAugmenter")
+        if self.gain_range is not None:
+            _check_range("gain_range", self.gain_range, owner="NoiseAugmenter")
         return kinds
 
     def fit(self, X, y, groups=None):
@@ -197,8 +209,9 @@ class NoiseAugmenter(_ClipSampler):
         plan, self.conditions_ = self._plan(units, speakers, kinds, rng)
         chunks = np.array_split(np.arange(len(plan)), max(1, min(len(plan), 16)))
         parts = Parallel(n_jobs=self.n_jobs)(
-            delayed(_noisy_chunk)([(clips[i], snr, kind, seed,
-                                    [clips[j] for j in talkers]) for i, snr, kind, seed, talkers
+            delayed(_noisy_chunk)([(clips[i], snr, kind, gain, seed,
+                                    [clips[j] for j in talkers])
+                                   for i, snr, kind, gain, seed, talkers
                                    in (plan[k] for k in chunk)])
             for chunk in chunks if len(chunk))
         copies = [clip for part in parts for clip in part]
@@ -208,7 +221,7 @@ class NoiseAugmenter(_ClipSampler):
         return list(clips) + copies, y[self.sample_indices_]
 
     def _plan(self, units, speakers, kinds, rng):
-        """Per output copy ``(source, snr, kind, seed, babble talkers)``, and the log.
+        """Per output copy ``(source, snr, kind, gain, seed, babble talkers)``, and the log.
 
         ``units`` share a condition; babble for a clip is drawn from other ``speakers``.
         """
@@ -216,18 +229,24 @@ class NoiseAugmenter(_ClipSampler):
         names, index = np.unique(units, return_inverse=True)
         _, speaker_index = np.unique(speakers, return_inverse=True)
         for copy in range(self.n_copies):
-            draws = [(float(rng.uniform(*self.snr_range)), kinds[rng.randint(len(kinds))])
-                     for _ in names]
+            draws = [self._draw(kinds, rng) for _ in names]
             for u, name in enumerate(names.tolist()):
-                snr, kind = draws[u]
-                log.append({"copy": copy + 1, "group": name, "noise": kind, "snr": snr})
+                snr, kind, gain = draws[u]
+                entry = {"copy": copy + 1, "group": name, "noise": kind, "snr": snr}
+                log.append(entry if gain is None else {**entry, "gain": gain})
             for i in range(len(units)):
-                snr, kind = draws[index[i]]
+                snr, kind, gain = draws[index[i]]
                 talkers = ()
                 if kind == "babble":
                     talkers = babble_talkers(speaker_index, i, rng)
-                plan.append((i, snr, kind, int(rng.randint(2**31 - 1)), talkers))
+                plan.append((i, snr, kind, gain, int(rng.randint(2**31 - 1)), talkers))
         return plan, log
+
+    def _draw(self, kinds, rng):
+        """One condition: SNR, noise kind and gain (None without ``gain_range``)."""
+        snr, kind = float(rng.uniform(*self.snr_range)), kinds[rng.randint(len(kinds))]
+        gain = None if self.gain_range is None else float(rng.uniform(*self.gain_range))
+        return snr, kind, gain
 
     def _output_groups(self, groups):
         ids = groups.astype(str)
@@ -240,10 +259,12 @@ class NoiseAugmenter(_ClipSampler):
 
 def _noisy_chunk(items):
     out = []
-    for clip, snr, kind, seed, talkers in items:
+    for clip, snr, kind, gain, seed, talkers in items:
         noise = kind
         if kind == "babble":
             noise = make_babble(talkers, len(clip), n_talkers=len(talkers), random_state=seed)
         noisy = add_noise(clip, snr=snr, noise=noise, random_state=seed + 1)
+        if gain is not None:
+            noisy = noisy * 10.0 ** (gain / 20.0)
         out.append(np.clip(noisy, -1.0, 1.0).astype(np.float32))
     return out

@@ -6,17 +6,18 @@ from numbers import Integral
 from imblearn.pipeline import Pipeline
 from sklearn import get_config
 from sklearn.base import is_classifier
-from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import _num_samples
 
 from .._validation import check_labels
 from ..augmentation import NoiseAugmenter, SpeedPerturber
+from ..utils._compat import _num_samples, _safe_indexing
 
 #: Speed factors of the training copies that ``speed_perturbation="auto"`` adds.
 DEFAULT_SPEEDS = (0.9, 1.1)
 #: Noisy copies per clip that ``noise_augmentation="auto"`` adds to speaker-normalised
 #: pipelines.
 DEFAULT_NOISE_COPIES = 2
+#: Gain (dB) range of the noisy copies of the pipelines without a speaker normaliser.
+NOISE_GAIN_RANGE_DB = (-25.0, 5.0)
 
 
 class ResamplingPipeline(Pipeline):
@@ -206,19 +207,21 @@ def resolve_noise_copies(noise_augmentation):
 
 
 def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0,
-                    noise_conditions="speaker", random_state=None):
+                    noise_conditions="speaker", noise_gain_range=None, random_state=None):
     """A ResamplingPipeline of ``steps``, headed by the samplers of the training copies.
 
     Noisy copies (a :class:`~sklearn_ser.augmentation.NoiseAugmenter`, step ``"noise"``)
     come first, then the speed copies of every clip, noisy ones included. The noisy copies
     of a speaker are standardised as a speaker of their own (``copy_groups="apart"``), as
     a speaker recorded in noise is at prediction time. ``noise_conditions`` is the
-    NoiseAugmenter's ``conditions``: one noise condition per speaker and copy, or per clip.
+    NoiseAugmenter's ``conditions``: one noise condition per speaker and copy, or per clip;
+    ``noise_gain_range`` its ``gain_range`` (copies at a random level, or None).
     """
     head = []
     if noise_copies:
         head.append(("noise", NoiseAugmenter(n_copies=noise_copies, sr=sr, n_jobs=n_jobs,
                                              conditions=noise_conditions,
+                                             gain_range=noise_gain_range,
                                              random_state=random_state)))
     if speeds is not None:
         head.append(("speed", SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs)))
