@@ -10,16 +10,14 @@ import pytest
 
 matplotlib.use("Agg")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SR = 16000
 
 
 def emodb_dir():
-    """EmoDB's folder from SKLEARN_SER_EMODB, else ../shared/data/emodb beside the repo."""
-    candidates = [os.environ.get("SKLEARN_SER_EMODB"), REPO_ROOT.parent / "shared/data/emodb"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "wav").is_dir():
-            return Path(candidate)
+    """EmoDB's folder from SKLEARN_SER_EMODB (the loaders' variable), or None."""
+    candidate = os.environ.get("SKLEARN_SER_EMODB")
+    if candidate and (Path(candidate) / "wav").is_dir():
+        return Path(candidate)
     return None
 
 
@@ -34,7 +32,7 @@ def seeds_fixed():
 def emodb_path():
     path = emodb_dir()
     if path is None:
-        pytest.skip("EmoDB not found: set SKLEARN_SER_EMODB or place it at ../shared/data/emodb")
+        pytest.skip("EmoDB not found: set SKLEARN_SER_EMODB to its folder")
     return path
 
 

@@ -27,11 +27,8 @@ from sklearn_ser.datasets import (
 )
 from sklearn_ser.exceptions import DataWarning
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 # Read before the autouse fixture below clears the variable for the other tests.
-REAL_EMODB = os.environ.get("SKLEARN_SER_EMODB") or str(
-    REPO_ROOT.parent / "shared" / "data" / "emodb"
-)
+REAL_EMODB = os.environ.get("SKLEARN_SER_EMODB", "")
 
 
 def write_tone(path, *, sr=16000, seconds=0.1, channels=1):
@@ -185,7 +182,7 @@ def test_loader_bad_arguments(tmp_path, kwargs, error):
 @pytest.mark.emodb
 def test_load_emodb_real_corpus():
     if not os.path.isdir(REAL_EMODB):
-        pytest.skip("EmoDB not found: set SKLEARN_SER_EMODB or put it in ../shared/data/emodb")
+        pytest.skip("EmoDB not found: set SKLEARN_SER_EMODB to its folder")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the real corpus has no file to skip
         bunch = load_emodb(REAL_EMODB)
