@@ -15,6 +15,7 @@ _PUBLIC = {
     "datasets": (
         "load_emodb", "load_ravdess", "load_tess", "load_cremad", "load_folder",
         "fetch_emodb", "fetch_ravdess", "make_emotional_speech", "get_data_home",
+        "load_msp_podcast", "load_iemocap", "emotion_dimensions",
     ),
     "features": (
         "MFCCExtractor", "LPCCExtractor", "LogMelExtractor", "SpectralExtractor",
@@ -23,15 +24,19 @@ _PUBLIC = {
     ),
     "model_selection": (
         "LeaveOneSpeakerOut", "SpeakerStratifiedKFold", "evaluate", "EvaluationReport",
+        "RegressionReport",
         "check_speaker_independence", "make_cv",
     ),
     "metrics": (
         "unweighted_average_recall", "uar_scorer", "get_scorer", "emotion_report",
         "uar_confidence_interval", "plot_confusion_matrix",
+        "concordance_correlation_coefficient", "ccc_scorer",
     ),
     "pipelines": (
         "make_classic_pipeline", "make_deep_pipeline", "make_fusion_pipeline",
+        "make_regression_pipeline",
         "ResamplingPipeline", "SpeakerStackingClassifier", "SpeakerVotingClassifier",
+        "enroll_speaker", "adapt_to_speaker", "save_profiles", "load_profiles",
     ),
     "neural": (
         "CNNClassifier", "LSTMClassifier", "CRNNClassifier", "MultiTaskClassifier",

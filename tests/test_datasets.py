@@ -596,3 +596,120 @@ def test_warnings_point_at_the_caller(tmp_path):
     with pytest.warns(DataWarning) as record:
         load_emodb(tmp_path)
     assert record[0].filename == __file__
+
+
+# -------------------------------------------------- continuous targets and their corpora
+
+
+def test_emotion_dimensions_are_derived_from_categories():
+    from sklearn_ser.datasets import EMOTION_DIMENSIONS, emotion_dimensions
+
+    dims = emotion_dimensions(["anger", "sadness", "anger", "neutral"])
+    assert list(dims.columns) == ["arousal", "valence"]
+    assert dims.loc[0].tolist() == dims.loc[2].tolist()  # one value per category
+    assert dims.loc[0, "arousal"] > 0 > dims.loc[1, "arousal"]
+    assert dims.loc[3].tolist() == [0.0, 0.0]
+    assert set(EMOTION_DIMENSIONS) >= {"anger", "boredom", "calm", "happiness", "surprise"}
+    with pytest.raises(ValueError, match=r"labels\[1\] is 'frustration'"):
+        emotion_dimensions(["anger", "frustration"])
+
+
+def test_intensity_levels_of_ravdess_and_cremad(tmp_path):
+    from sklearn_ser.datasets import intensity_scores
+
+    make_tree(tmp_path / "ravdess", ["Actor_01/03-01-05-01-01-01-01.wav",
+                                     "Actor_01/03-01-05-02-01-01-01.wav"])
+    ravdess = load_ravdess(tmp_path / "ravdess")
+    assert intensity_scores(ravdess.frame["intensity"]).tolist() == [0.0, 1.0]
+    make_tree(tmp_path / "cremad", ["1001_IEO_ANG_LO.wav", "1001_IEO_ANG_HI.wav",
+                                    "1001_DFA_ANG_XX.wav"])
+    cremad = load_cremad(tmp_path / "cremad")
+    scores = dict(zip(cremad.frame["intensity"], intensity_scores(cremad.frame["intensity"])))
+    assert scores["low"] == 0.0 and scores["high"] == 1.0 and np.isnan(scores["unspecified"])
+    with pytest.raises(ValueError, match="intensity levels are"):
+        intensity_scores(["loud"])
+
+
+MSP_HEADER = "FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set\n"
+
+
+def test_load_msp_podcast_layout(tmp_path):
+    from sklearn_ser.datasets import load_msp_podcast
+
+    root = tmp_path / "MSP-Podcast"
+    make_tree(root / "Audios", ["MSP-PODCAST_0001_0001.wav", "MSP-PODCAST_0001_0002.wav",
+                                "MSP-PODCAST_0002_0001.wav", "MSP-PODCAST_0009_0009.wav"])
+    (root / "Labels").mkdir()
+    (root / "Labels" / "labels_consensus.csv").write_text(
+        MSP_HEADER
+        + "MSP-PODCAST_0001_0001.wav,A,6.2,2.0,5.5,127,Male,Train\n"
+        + "MSP-PODCAST_0001_0002.wav,N,4.0,4.2,4.0,127,Male,Train\n"
+        + "MSP-PODCAST_0002_0001.wav,H,5.0,6.4,4.6,Unknown,Female,Test1\n"
+        + "MSP-PODCAST_0003_0001.wav,S,2.0,2.2,3.0,88,Female,Development\n"
+    )
+    with pytest.warns(DataWarning) as record:
+        msp = load_msp_podcast(root)
+    messages = " ".join(str(w.message) for w in record)
+    assert "MSP-PODCAST_0009_0009" in messages  # audio without labels: skipped, named
+    assert "MSP-PODCAST_0003_0001" in messages  # labels without audio: named
+    assert "no speaker id" in messages
+    assert msp.target.tolist() == ["anger", "neutral", "happiness"]
+    assert msp.groups.tolist() == ["msp-podcast:127", "msp-podcast:127",
+                                   "msp-podcast:unknown"]
+    np.testing.assert_array_equal(msp.arousal, [6.2, 4.0, 5.0])
+    np.testing.assert_array_equal(msp.valence, [2.0, 4.2, 6.4])
+    np.testing.assert_array_equal(msp.dominance, [5.5, 4.0, 4.6])
+    assert msp.frame["split"].tolist() == ["Train", "Train", "Test1"]
+    assert msp.frame["gender"].tolist() == ["male", "male", "female"]
+
+
+def test_load_msp_podcast_names_a_wrong_labels_file(tmp_path):
+    from sklearn_ser.datasets import load_msp_podcast
+
+    make_tree(tmp_path, ["Audios/MSP-PODCAST_0001_0001.wav"])
+    with pytest.raises(FileNotFoundError, match="labels_file="):
+        load_msp_podcast(tmp_path)
+    (tmp_path / "labels_concensus.csv").write_text("FileName,EmoClass\nx.wav,A\n")
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['EmoAct'"):
+        load_msp_podcast(tmp_path)
+
+
+def test_load_iemocap_layout(tmp_path):
+    from sklearn_ser.datasets import load_iemocap
+
+    root = tmp_path / "IEMOCAP_full_release"
+    session = root / "Session1"
+    make_tree(session / "sentences" / "wav", ["Ses01F_impro01/Ses01F_impro01_F000.wav",
+                                              "Ses01F_impro01/Ses01F_impro01_M000.wav",
+                                              "Ses01F_script01_1/Ses01F_script01_1_F002.wav"])
+    make_tree(session / "dialog" / "wav", ["Ses01F_impro01.wav"])  # a whole dialogue
+    evaluation = session / "dialog" / "EmoEvaluation"
+    evaluation.mkdir(parents=True)
+    (evaluation / "Ses01F_impro01.txt").write_text(
+        "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
+        "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.0000, 2.5000]\n"
+        "C-E2:\tNeutral;\t()\n\n"
+        "[10.0100 - 11.3925]\tSes01F_impro01_M000\tfru\t[2.0000, 3.5000, 3.5000]\n"
+    )
+    (evaluation / "Ses01F_script01_1.txt").write_text(
+        "[1.0 - 2.0]\tSes01F_script01_1_F002\tang\t[1.5000, 4.0000, 4.5000]\n"
+        "[3.0 - 4.0]\tSes01F_script01_1_F003\tsad\t[1.5000, 1.0000, 2.0000]\n"
+    )
+    with pytest.warns(DataWarning, match="Ses01F_script01_1_F003") as record:
+        iemocap = load_iemocap(root)
+    assert not any("Ses01F_impro01.wav" in str(w.message) for w in record)
+    assert iemocap.target.tolist() == ["neutral", "frustration", "anger"]
+    assert iemocap.groups.tolist() == ["iemocap:Ses01F", "iemocap:Ses01M", "iemocap:Ses01F"]
+    np.testing.assert_array_equal(iemocap.valence, [2.5, 2.0, 1.5])
+    np.testing.assert_array_equal(iemocap.arousal, [2.0, 3.5, 4.0])
+    np.testing.assert_array_equal(iemocap.dominance, [2.5, 3.5, 4.5])
+    assert iemocap.frame["improvised"].tolist() == [True, True, False]
+    assert iemocap.frame["gender"].tolist() == ["female", "male", "female"]
+
+
+def test_load_iemocap_without_evaluation_files(tmp_path):
+    from sklearn_ser.datasets import load_iemocap
+
+    make_tree(tmp_path, ["Session1/sentences/wav/d/Ses01F_impro01_F000.wav"])
+    with pytest.raises(FileNotFoundError, match="EmoEvaluation"):
+        load_iemocap(tmp_path)

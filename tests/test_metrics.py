@@ -308,3 +308,69 @@ def test_scores_by_speaker_match_each_speakers_own_scores():
         assert scores["wa"][k] == pytest.approx(np.mean(y_true[mine] == y_pred[mine]))
     with pytest.raises(ValueError):
         scores_by_speaker(y_true, y_pred, groups[:-1])
+
+
+# ------------------------------------------------------------ continuous targets (CCC)
+
+
+def test_ccc_matches_lins_definition_and_charges_bias():
+    from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
+
+    rng = np.random.RandomState(0)
+    t = rng.rand(50)
+    p = t + 0.3 * rng.randn(50)
+    expected = 2 * np.cov(t, p, bias=True)[0, 1] / (t.var() + p.var() + (t.mean() - p.mean()) ** 2)
+    assert ccc(t, p) == pytest.approx(expected)
+    assert ccc(t, t) == pytest.approx(1.0) and ccc(t, 2 * t.mean() - t) == pytest.approx(-1.0)
+    # Pearson's r ignores a shift and a scale; CCC does not.
+    assert np.corrcoef(t, t + 1)[0, 1] == pytest.approx(1.0) and ccc(t, t + 1) < 0.2
+    assert ccc(t, np.full(50, t.mean())) == 0.0  # predicting the mean agrees with nothing
+
+
+def test_ccc_bad_input():
+    from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
+
+    with pytest.raises(ValueError, match=r"y_pred\[1\] is nan"):
+        ccc([0.1, 0.2], [0.1, np.nan])
+    with pytest.raises(ValueError, match="must hold numbers"):
+        ccc(["anger", "calm"], [0.1, 0.2])
+    with pytest.warns(SklearnSerWarning, match="undefined"):
+        assert np.isnan(ccc([0.5, 0.5], [0.5, 0.5]))
+
+
+def test_ccc_scorer_in_grid_search():
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    from sklearn_ser.metrics import get_scorer
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 5)
+    y = X[:, 0] + 0.1 * rng.randn(120)
+    search = GridSearchCV(Ridge(), {"alpha": [0.01, 1e5]}, cv=GroupKFold(4),
+                          scoring=get_scorer("ccc"))
+    search.fit(X, y, groups=np.arange(120) // 10)
+    assert search.best_params_ == {"alpha": 0.01}  # greater is better
+    assert search.best_score_ > 0.9
+
+
+def test_continuous_intervals_cover_the_pooled_figures():
+    from sklearn_ser.metrics import (
+        concordance_correlation_coefficient,
+        continuous_confidence_intervals,
+        continuous_scores_by_speaker,
+    )
+
+    rng = np.random.RandomState(0)
+    t = rng.rand(300)
+    p = t + 0.2 * rng.randn(300)
+    groups = np.repeat(np.arange(10), 30)
+    intervals = continuous_confidence_intervals(t, p, groups)
+    low, high = intervals["ccc"]
+    assert low < concordance_correlation_coefficient(t, p) < high
+    low, high = intervals["mae"]
+    assert low < np.mean(np.abs(t - p)) < high
+    scores = continuous_scores_by_speaker(t, p, groups)
+    assert scores["n"].tolist() == [30] * 10 and np.all(scores["pearson"] > 0.5)
+    with pytest.warns(SklearnSerWarning, match="one speaker"):
+        assert np.isnan(continuous_confidence_intervals(t, p, np.zeros(300))["ccc"][0])

@@ -276,3 +276,87 @@ def test_limit_threads_caps_torch_once_the_networks_are_imported():
     with limit_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+# -- speaker profiles and online adaptation -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sn_model(corpus):
+    import sklearn
+
+    pipe = make_classic_pipeline("lr", features="mfcc", speaker_norm=True,
+                                 noise_augmentation=None)
+    with sklearn.config_context(enable_metadata_routing=True):
+        return pipe.fit(corpus.data, corpus.target, groups=corpus.groups)
+
+
+def _windows_proba(model, audio, **params):
+    recognizer = StreamingRecognizer(model, window=1.0, hop=0.5, silence_threshold_db=None,
+                                     n_threads=None, **params)
+    return np.array([e.raw_proba for e in recognizer.stream(audio)])
+
+
+def test_enrolled_speaker_stream_uses_the_profile(sn_model, corpus, audio):
+    import copy
+
+    from sklearn_ser.pipelines import enroll_speaker
+
+    model = enroll_speaker(copy.deepcopy(sn_model), "me", corpus.data[3:9])
+    with pytest.raises(ValueError, match="Speaker 'nobody' is not enrolled"):
+        StreamingRecognizer(model, speaker="nobody")
+    with pytest.warns(StreamingWarning, match="pooled training statistics"):
+        plain = _windows_proba(model, audio)
+    profiled = _windows_proba(model, audio, speaker="me")
+    assert plain.shape == profiled.shape and not np.allclose(plain, profiled)
+
+
+def test_adaptation_follows_its_warm_up_rule(sn_model, corpus, audio):
+    import copy
+
+    import sklearn
+
+    from sklearn_ser.pipelines import enroll_speaker
+
+    with pytest.warns(StreamingWarning):
+        plain = _windows_proba(sn_model, audio)
+    warmup = 3
+    adapted = _windows_proba(sn_model, audio, adapt=True, warmup=warmup)
+    # Before the warm-up: the training statistics; from it on, the stream's own.
+    assert_allclose(adapted[:warmup - 1], plain[:warmup - 1])
+    assert not np.allclose(adapted[warmup:], plain[warmup:])
+    # The caller's model learnt nothing.
+    assert "__stream__" not in sn_model.named_steps["speakernormalizer"].profiles_
+    # Window t after the warm-up equals enrolling windows 1..t and scoring window t.
+    windows = [audio[i * 8000:i * 8000 + 16000] for i in range(warmup + 1)]
+    model = enroll_speaker(copy.deepcopy(sn_model), "w", windows, min_level_db=None)
+    with sklearn.config_context(enable_metadata_routing=True):
+        expected = model.predict_proba(windows[-1:], groups=["w"])
+    assert_allclose(adapted[warmup], expected[0], rtol=1e-5, atol=1e-8)
+
+
+def test_adaptation_refuses_fusions_and_bad_warmup(sn_model):
+    with pytest.raises(ValueError, match="warmup must be an int of at least 2"):
+        StreamingRecognizer(sn_model, adapt=True, warmup=1)
+    with pytest.raises(ValueError, match="exactly one speaker normaliser"):
+        StreamingRecognizer(DummyClassifier().fit([[0]], ["a"]), adapt=True)
+
+
+def test_cli_stream_with_a_profile_file(sn_model, corpus, audio, tmp_path, capsys):
+    import copy
+
+    from sklearn_ser.cli import main
+    from sklearn_ser.io import save_model
+    from sklearn_ser.pipelines import enroll_speaker, save_profiles
+
+    save_model(sn_model, tmp_path / "m.sser")
+    enrolled = enroll_speaker(copy.deepcopy(sn_model), "me", corpus.data[3:8])
+    save_profiles(enrolled, tmp_path / "me.sprof")
+    sf.write(tmp_path / "a.wav", audio, SR)
+    code = main(["stream", str(tmp_path / "m.sser"), str(tmp_path / "a.wav"), "--json",
+                 "--profile", str(tmp_path / "me.sprof"), "--adapt", "--warmup", "3"])
+    out = capsys.readouterr()
+    assert code == 0 and '"label"' in out.out and "pooled training" not in out.err
+    code = main(["stream", str(tmp_path / "m.sser"), str(tmp_path / "a.wav"),
+                 "--profile", str(tmp_path / "missing.sprof")])
+    assert code == 2 and "No such profile file" in capsys.readouterr().err

@@ -197,3 +197,48 @@ def test_speaker_grouped_baseline_learns_but_not_perfectly():
                              cv=LeaveOneGroupOut(), scoring="balanced_accuracy")
     chance = 1 / len(corpus.target_names)
     assert 1.5 * chance < scores.mean() < 0.98
+
+
+# ------------------------------------------------------------- continuous targets
+
+
+def test_seed_zero_corpus_is_unchanged():
+    # Many tests and a committed benchmark rely on the audio and labels of a seed: the
+    # continuous targets must not draw from the generator's stream.
+    corpus = make_emotional_speech(14, n_speakers=2, random_state=0)
+    assert [len(x) for x in corpus.data] == [32806, 25946, 33653, 41596, 45187, 41727, 33434,
+                                             25570, 44951, 43847, 44573, 26548, 39061, 27000]
+    assert corpus.target.tolist() == ["fear", "boredom", "sadness", "anger", "disgust",
+                                      "neutral", "neutral", "happiness", "anger", "fear",
+                                      "happiness", "disgust", "boredom", "sadness"]
+    rms = [np.sqrt(np.mean(x.astype(float) ** 2)) for x in corpus.data]
+    np.testing.assert_allclose(rms, [0.0435075, 0.0681113, 0.0330429, 0.066576, 0.0506503,
+                                     0.0464077, 0.0554013, 0.0798175, 0.1391812, 0.0743309,
+                                     0.0741727, 0.0291634, 0.0334841, 0.0234067], rtol=1e-5)
+
+
+def test_continuous_targets_in_bunch_and_frame(corpus):
+    for name in ("arousal", "valence", "intensity"):
+        values = corpus[name]
+        assert values.dtype == float and values.shape == (len(corpus.data),)
+        np.testing.assert_array_equal(corpus.frame[name], values)
+    assert corpus.arousal.min() >= -1 and corpus.arousal.max() <= 1
+    assert corpus.valence.min() >= -1 and corpus.valence.max() <= 1
+    assert corpus.intensity.min() >= 0 and corpus.intensity.max() <= 1
+
+
+def test_continuous_targets_follow_the_circumplex_and_vary_per_clip():
+    corpus = make_emotional_speech(140, n_speakers=4, random_state=1)
+    frame = corpus.frame
+    means = frame.groupby("emotion")[["arousal", "valence", "intensity"]].mean()
+    assert means.loc["anger", "arousal"] > means.loc["neutral", "arousal"] > \
+        means.loc["sadness", "arousal"]
+    assert means.loc["happiness", "valence"] > 0 > means.loc["disgust", "valence"]
+    assert means.loc["neutral", "intensity"] < means.drop("neutral")["intensity"].min()
+    # Ground truth per clip, not per category: within an emotion the arousal moves with the
+    # clip's own loudness (the speaker's habits aside).
+    neutral = frame[frame["emotion"] == "neutral"]
+    assert neutral["arousal"].nunique() == len(neutral)
+    within = frame.groupby("speaker")["loudness_db"].transform(lambda s: s - s.mean())
+    for emotion, rows in frame.assign(level=within).groupby("emotion"):
+        assert np.corrcoef(rows["level"], rows["arousal"])[0, 1] > 0.2, emotion

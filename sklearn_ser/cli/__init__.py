@@ -6,9 +6,7 @@ import shlex
 import sys
 
 from .. import __version__
-from ._benchmark import DATASETS
-
-_DEFAULT_MODELS = "svm,nb,dt"
+from ._benchmark import DATASETS, DEFAULT_MODELS, add_target_argument
 
 #: Noises of ``--test-noise`` (those of ``evaluate(..., test_noise=...)``).
 _TEST_NOISES = ("white", "pink", "brown", "babble")
@@ -40,8 +38,9 @@ def _build_parser():
                        help="corpus to use (default: the embedded synthetic corpus)")
     bench.add_argument("--data-dir", default=None,
                        help="folder of the corpus (default: the loader's env variable or cache)")
-    bench.add_argument("--models", default=_DEFAULT_MODELS,
-                       help=f"comma-separated model names (default: {_DEFAULT_MODELS}); "
+    bench.add_argument("--models", default=None,
+                       help=f"comma-separated model names (default: {DEFAULT_MODELS}; with "
+                       "--target: svr-sn,ridge-sn); "
                        "classic: svm, linear-svm, lr, nb, dt, rf, knn, each also with "
                        "per-speaker standardisation as <name>-sn (svm-sn, ...); deep "
                        "(PyTorch): cnn, lstm, crnn, also as cnn-sn, ...; fusion (svm-sn and "
@@ -51,6 +50,7 @@ def _build_parser():
                        "those models (cnn+crnn); openSMILE reference sets (the [opensmile] "
                        "extra): egemaps-svm, egemaps-lr, compare-svm, compare-lr, each also "
                        "as <name>-sn")
+    add_target_argument(bench)
     bench.add_argument("--cv", default="loso",
                        help="'loso' (leave one speaker out) or 'kfold:N' (N speaker-grouped, "
                        "stratified folds); default: loso")
@@ -160,17 +160,25 @@ def _join_signed_values(argv):
 
 
 def _benchmark(args, argv):
-    from ._benchmark import format_leaderboard, load_corpus, run_benchmark, write_outputs
+    from ._benchmark import (
+        default_models,
+        format_leaderboard,
+        load_corpus,
+        run_benchmark,
+        write_outputs,
+    )
 
     verbose = 0 if args.quiet else 1
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    models = [m.strip() for m in default_models(args.models, args.target).split(",")
+              if m.strip()]
     if not models:
         raise SystemExit("--models is empty; name at least one model, e.g. --models svm")
     if args.test_noise and not args.test_snr:
         raise SystemExit("--test-noise needs --test-snr: the SNRs at which to add the noises, "
                          "e.g. --test-snr 20,10,0")
     corpus = load_corpus(args.dataset, data_dir=args.data_dir, n_samples=args.n_samples,
-                         random_state=args.random_state, n_jobs=args.n_jobs, verbose=verbose)
+                         random_state=args.random_state, n_jobs=args.n_jobs, verbose=verbose,
+                         target=args.target)
     records, reports = run_benchmark(corpus, models, cv=args.cv, n_jobs=args.n_jobs,
                                      random_state=args.random_state, verbose=verbose,
                                      test_snr=args.test_snr, test_noise=args.test_noise or "white",
@@ -180,7 +188,7 @@ def _benchmark(args, argv):
     command = "sklearn-ser " + " ".join(shlex.quote(a) for a in argv)
     output = write_outputs(args.output, corpus, records, reports, command=command)
     print(format_leaderboard(records))
-    print(f"\nWrote results.json, results.csv, report.md and confusion matrices to {output}/")
+    print(f"\nWrote results.json, results.csv, report.md and plots to {output}/")
     return _benchmark_status(records, strict=args.strict)
 
 

@@ -1,4 +1,8 @@
-"""``sklearn-ser benchmark``: a speaker-independent comparison of recognisers on one corpus."""
+"""``sklearn-ser benchmark``: a speaker-independent comparison of recognisers on one corpus.
+
+With ``--target arousal|valence|intensity`` the models are regressors of that continuous
+target and the records carry CCC, Pearson's r and MAE instead of UAR.
+"""
 
 import contextlib
 import json
@@ -19,7 +23,41 @@ RECORD_KEYS = (
     "macro_f1", "fit_seconds",
 )
 
+#: Record keys of results.json for a continuous target (``--target arousal`` ...).
+REGRESSION_RECORD_KEYS = (
+    "model", "dataset", "protocol", "target", "n_folds", "ccc", "ccc_ci_low", "ccc_ci_high",
+    "pearson", "pearson_ci_low", "pearson_ci_high", "mae", "fit_seconds",
+)
+
 DATASETS = ("synthetic", "emodb", "ravdess", "tess", "cremad", "folder")
+
+#: Targets of ``--target``: the emotion category, or a continuous one.
+TARGETS = ("emotion", "arousal", "valence", "intensity")
+
+#: Models of a continuous target when ``--models`` is not given.
+#: Models of a benchmark without --models: one of each classic family.
+DEFAULT_MODELS = "svm,nb,dt"
+DEFAULT_REGRESSION_MODELS = "svr-sn,ridge-sn"
+
+
+def add_target_argument(parser):
+    """Add ``--target`` to the benchmark's argument parser."""
+    parser.add_argument(
+        "--target", choices=TARGETS, default="emotion",
+        help="what the models predict (default: emotion, the category, scored by UAR). "
+        "arousal, valence, intensity: a continuous target scored by CCC, Pearson r and MAE, "
+        f"with regressors (svr, ridge, each also -sn; default models: "
+        f"{DEFAULT_REGRESSION_MODELS}). The synthetic corpus generates all three per clip; "
+        "on the other corpora arousal and valence are derived from the emotion category "
+        "(datasets.EMOTION_DIMENSIONS) and intensity is RAVDESS's normal/strong or "
+        "CREMA-D's low/medium/high level")
+
+
+def default_models(models, target):
+    """The ``--models`` text, or the default models of ``target`` when it is None."""
+    if models is not None:
+        return models
+    return DEFAULT_MODELS if target == "emotion" else DEFAULT_REGRESSION_MODELS
 
 
 @dataclass
@@ -31,22 +69,64 @@ class Corpus:
     target: np.ndarray
     groups: np.ndarray
     sr: int
+    target_name: str = "emotion"
+
+    @property
+    def continuous(self):
+        """Whether the target is a continuous one (arousal, valence, intensity)."""
+        return self.target_name != "emotion"
 
 
 def load_corpus(name, *, data_dir=None, sr=16000, n_samples=420, random_state=0, n_jobs=None,
-                verbose=0):
-    """Load a corpus by benchmark name as clips, labels and speaker groups."""
+                verbose=0, target="emotion"):
+    """Load a corpus by benchmark name as clips, targets and speaker groups.
+
+    ``target`` is ``"emotion"`` (the labels) or a continuous target: the synthetic corpus's
+    own ``arousal``, ``valence`` or ``intensity``; on the other corpora arousal and valence
+    derived from the category (``datasets.emotion_dimensions``) and intensity from the
+    frame's ``intensity`` levels (RAVDESS, CREMA-D), leaving out, with a warning, the clips
+    whose level is unspecified.
+    """
     from .. import datasets
 
+    if target not in TARGETS:
+        raise SystemExit(f"Unknown target {target!r}; choose from {', '.join(TARGETS)}.")
     if name == "synthetic":
         bunch = datasets.make_emotional_speech(n_samples, sr=sr, random_state=random_state)
-        return Corpus(name, list(bunch.data), np.asarray(bunch.target),
-                      np.asarray(bunch.groups), sr)
+        values = bunch.target if target == "emotion" else bunch[target]
+        return Corpus(name, list(bunch.data), np.asarray(values), np.asarray(bunch.groups), sr,
+                      target)
     if name == "folder" and data_dir is None:
         raise SystemExit("--dataset folder needs --data-dir PATH (sub-folders named by label).")
     loader = getattr(datasets, f"load_{name}")
     bunch = loader(data_dir, return_clips=True, sr=sr, n_jobs=n_jobs, verbose=verbose)
-    return Corpus(name, list(bunch.data), np.asarray(bunch.target), np.asarray(bunch.groups), sr)
+    clips, groups = list(bunch.data), np.asarray(bunch.groups)
+    values = np.asarray(bunch.target) if target == "emotion" else _continuous_target(
+        name, bunch, target)
+    keep = np.flatnonzero(~np.isnan(values)) if target != "emotion" else np.arange(len(clips))
+    if len(keep) < len(clips):
+        from .._validation import warn_user
+        from ..exceptions import DataWarning
+
+        warn_user(f"{len(clips) - len(keep)} of {len(clips)} {name} clips have no {target} "
+                  f"value (level 'unspecified') and are left out of the benchmark.",
+                  DataWarning)
+    return Corpus(name, [clips[i] for i in keep], values[keep], groups[keep], sr, target)
+
+
+def _continuous_target(name, bunch, target):
+    """The continuous ``target`` of a loaded corpus, NaN where a clip has none."""
+    from .. import datasets
+
+    if target == "intensity":
+        if "intensity" not in bunch.frame:
+            raise SystemExit(f"--target intensity needs a corpus with intensity levels "
+                             f"(ravdess, cremad, synthetic); {name} has none.")
+        return datasets.intensity_scores(bunch.frame["intensity"])
+    try:
+        return datasets.emotion_dimensions(bunch.target)[target].to_numpy(dtype=float)
+    except ValueError as exc:
+        raise SystemExit(f"--target {target} on {name}: {exc}") from None
 
 
 def build_model(name, *, sr, random_state, memory=None):
@@ -117,15 +197,18 @@ def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, 
                               test_noise=test_noise, test_gain=test_gain,
                               test_padding=test_padding)
         except Exception as exc:  # noqa: BLE001 - one failing model must not lose the others
-            records.append(failed_record(name, corpus.name, cv, exc))
+            records.append(failed_record(name, corpus.name, cv, exc,
+                                         target=corpus.target_name))
             if verbose:
                 print(f"[{name}] failed: {records[-1]['error']}", flush=True)
             continue
         wall = time.perf_counter() - start
         reports[name] = report
-        records.append(_record(name, corpus.name, cv, report))
+        records.append(_record(name, corpus.name, cv, report, target=corpus.target_name))
         if verbose:
-            print(f"[{name}] UAR {report.uar:.3f} in {wall:.1f} s", flush=True)
+            score = (f"CCC {report.ccc:.3f}" if corpus.continuous
+                     else f"UAR {report.uar:.3f}")
+            print(f"[{name}] {score} in {wall:.1f} s", flush=True)
     return records, reports
 
 
@@ -135,11 +218,33 @@ def describe_error(exc):
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def failed_record(model, dataset, protocol, exc):
+def failed_record(model, dataset, protocol, exc, *, target="emotion"):
     """The record of a model whose evaluation raised: no scores, and the error."""
-    record = dict.fromkeys(RECORD_KEYS)
+    record = dict.fromkeys(RECORD_KEYS if target == "emotion" else REGRESSION_RECORD_KEYS)
     record.update(model=model, dataset=dataset, protocol=protocol, error=describe_error(exc))
+    if target != "emotion":
+        record["target"] = target
     return record
+
+
+def _is_regression(records):
+    return any("ccc" in record for record in records)
+
+
+def _regression_record(model, dataset, protocol, report, target):
+    values = {"model": model, "dataset": dataset, "protocol": protocol, "target": target,
+              "n_folds": int(report.n_folds)}
+    values.update({key: getattr(report, key) for key in REGRESSION_RECORD_KEYS[5:]})
+    for condition, ccc in (report.ccc_by_condition or {}).items():
+        if condition != "clean":
+            values[f"ccc_{condition}"] = ccc
+    return {k: (None if isinstance(v, float) and np.isnan(v) else v)
+            for k, v in _rounded(values).items()}
+
+
+def _rounded(values):
+    return {k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
+            for k, v in values.items()}
 
 
 def failed(records):
@@ -147,7 +252,9 @@ def failed(records):
     return [r for r in records if r.get("error")]
 
 
-def _record(model, dataset, protocol, report):
+def _record(model, dataset, protocol, report, *, target="emotion"):
+    if target != "emotion":
+        return _regression_record(model, dataset, protocol, report, target)
     values = {
         "model": model,
         "dataset": dataset,
@@ -175,8 +282,9 @@ def _condition_keys(records):
     """The ``uar_<condition>`` keys of corrupted test conditions, in first-seen order."""
     keys = []
     for record in records:
-        keys += [k for k in record if k.startswith(("uar_", "agree_"))
-                 and k not in RECORD_KEYS and k not in keys]
+        keys += [k for k in record if k.startswith(("uar_", "agree_", "ccc_"))
+                 and k not in RECORD_KEYS and k not in REGRESSION_RECORD_KEYS
+                 and k not in keys]
     return keys
 
 
@@ -185,7 +293,9 @@ def leaderboard(records):
 
     An ``error`` column is added when some model failed: empty for the others.
     """
-    columns = list(RECORD_KEYS) + _condition_keys(records)
+    regression = _is_regression(records)
+    keys = REGRESSION_RECORD_KEYS if regression else RECORD_KEYS
+    columns = list(keys) + _condition_keys(records)
     if failed(records):
         columns.append("error")
     frame = pd.DataFrame(records, columns=columns)
@@ -193,12 +303,14 @@ def leaderboard(records):
         frame["error"] = frame["error"].fillna("")
         # A failed model has no fold count; keep the others' counts integers (2, not 2.0).
         frame["n_folds"] = frame["n_folds"].astype("Int64")
-    return frame.sort_values("uar", ascending=False, kind="stable",
+    return frame.sort_values("ccc" if regression else "uar", ascending=False, kind="stable",
                              na_position="last").reset_index(drop=True)
 
 
 def format_leaderboard(records):
     """A plain-text leaderboard for the terminal; a failed model's row gives its error."""
+    if _is_regression(records):
+        return _format_regression_leaderboard(records)
     noisy = _condition_keys(records)
     # uar_snr20 is shown as snr20; agreement keys keep their agree_ prefix.
     labels = {k: k[4:] if k.startswith("uar_") else k for k in noisy}
@@ -216,6 +328,28 @@ def format_leaderboard(records):
     return "\n".join(lines)
 
 
+def _format_regression_leaderboard(records):
+    noisy = _condition_keys(records)
+    widths = {k: max(7, len(k)) for k in noisy}
+    lines = [f"{'model':<12} {'CCC':>6} {'95% CI':>15} {'Pearson':>7} {'MAE':>6} {'fit s':>8}"
+             + "".join(f" {k:>{widths[k]}}" for k in noisy)]
+    for row in leaderboard(records).to_dict(orient="records"):
+        if row.get("error"):
+            lines.append(f"{row['model']:<12} failed: {row['error']}")
+            continue
+        ci = f"[{_num(row['ccc_ci_low'])}, {_num(row['ccc_ci_high'])}]"
+        lines.append(f"{row['model']:<12} {_num(row['ccc']):>6} {ci:>15} "
+                     f"{_num(row['pearson']):>7} {_num(row['mae']):>6} "
+                     f"{row['fit_seconds']:>8.1f}"
+                     + "".join(f" {_num(row[k]):>{widths[k]}}" for k in noisy))
+    return "\n".join(lines)
+
+
+def _num(value):
+    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) \
+        else f"{value:.3f}"
+
+
 def write_outputs(output, corpus, records, reports, *, command=""):
     """Write results.json, results.csv, report.md and one confusion-matrix PNG per model."""
     import matplotlib
@@ -230,10 +364,15 @@ def write_outputs(output, corpus, records, reports, *, command=""):
     figures = {}
     for name, report in reports.items():
         fig, ax = plt.subplots(figsize=(6, 5))
-        report.plot_confusion_matrix(ax=ax)
-        ax.set_title(f"{name} on {corpus.name}: UAR {report.uar:.3f}")
+        if corpus.continuous:
+            report.plot_predictions(ax=ax)
+            ax.set_title(f"{name} on {corpus.name} {corpus.target_name}: CCC {report.ccc:.3f}")
+            figures[name] = f"predictions_{name}.png"
+        else:
+            report.plot_confusion_matrix(ax=ax)
+            ax.set_title(f"{name} on {corpus.name}: UAR {report.uar:.3f}")
+            figures[name] = f"confusion_{name}.png"
         fig.tight_layout()
-        figures[name] = f"confusion_{name}.png"
         fig.savefig(output / figures[name], dpi=100)
         plt.close(fig)
     (output / "report.md").write_text(_markdown_report(corpus, records, reports, figures, command))
@@ -261,6 +400,8 @@ def _cell(value, floatfmt):
 
 
 def _markdown_report(corpus, records, reports, figures, command):
+    if corpus.continuous:
+        return _markdown_regression_report(corpus, records, reports, figures, command)
     classes, counts = np.unique(corpus.target, return_counts=True)
     errors = ["error"] if failed(records) else []
     board = leaderboard(records)[["model", "uar", "uar_ci_low", "uar_ci_high", "wa",
@@ -307,4 +448,42 @@ def _markdown_report(corpus, records, reports, figures, command):
             "",
             "</details>",
         ]
+    return "\n".join(p for p in parts if p is not None) + "\n"
+
+
+def _markdown_regression_report(corpus, records, reports, figures, command):
+    errors = ["error"] if failed(records) else []
+    board = leaderboard(records)[["model", "ccc", "ccc_ci_low", "ccc_ci_high", "pearson",
+                                  "mae", "fit_seconds", *_condition_keys(records), *errors]]
+    ran = [r for r in records if not r.get("error")] or records
+    derived = ("" if corpus.name == "synthetic" or corpus.target_name == "intensity"
+               else " (derived from the emotion category: datasets.EMOTION_DIMENSIONS)")
+    target = np.asarray(corpus.target, dtype=float)
+    parts = [
+        f"# sklearn_ser benchmark: {corpus.name}, {corpus.target_name}",
+        "",
+        f"- command: `{command}`" if command else "",
+        f"- protocol: {ran[0]['protocol']} ({ran[0]['n_folds'] or '?'} folds, "
+        "speaker-independent: no speaker in both training and test)",
+        f"- clips: {len(corpus.clips)}, speakers: {len(np.unique(corpus.groups))}, "
+        f"sample rate: {corpus.sr} Hz",
+        f"- target: {corpus.target_name}{derived}, mean {target.mean():.3f}, "
+        f"sd {target.std():.3f}, {len(np.unique(target))} distinct values",
+        f"- sklearn_ser {__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()}, {time.strftime('%Y-%m-%d')}",
+        "- CCC: Lin's concordance correlation of the pooled out-of-fold predictions; CI: 95% "
+        "speaker bootstrap; Pearson: r; MAE: mean absolute error; fit s: training time "
+        "summed over folds.",
+        "",
+        "## Leaderboard",
+        "",
+        _markdown_table(board),
+    ]
+    for record in failed(records):
+        parts += ["", f"## {record['model']}", "", f"Failed: {record['error']}"]
+    for name, report in reports.items():
+        per_fold = report.per_fold[["test_speakers", "n_test", "ccc", "pearson", "mae"]]
+        parts += ["", f"## {name}", "", f"![predictions of {name}]({figures[name]})", "",
+                  "<details><summary>Per fold</summary>", "", _markdown_table(per_fold), "",
+                  "</details>"]
     return "\n".join(p for p in parts if p is not None) + "\n"

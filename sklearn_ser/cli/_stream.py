@@ -63,6 +63,18 @@ def add_parser(commands):
     parser.add_argument("--n-threads", type=int, default=1,
                         help="torch threads while scoring, BLAS capped at one (default: 1; "
                         "0 leaves the thread pools alone)")
+    parser.add_argument("--profile", default=None, metavar="FILE",
+                        help="speaker profile file (from save_profiles) of the stream's "
+                        "speaker, for a speaker-normalised model")
+    parser.add_argument("--speaker", default=None,
+                        help="the enrolled speaker to use: one in --profile FILE, or one "
+                        "stored in the model (default: the file's only speaker)")
+    parser.add_argument("--adapt", action="store_true",
+                        help="learn the speaker's statistics from the stream's speech windows "
+                        "(after --warmup windows; starting from the profile if given)")
+    parser.add_argument("--warmup", type=int, default=8,
+                        help="speech windows before --adapt uses the stream's statistics "
+                        "(default: 8)")
     parser.add_argument("--allow-version-mismatch", action="store_true",
                         help="load a model saved with other package versions anyway")
     add_trust_option(parser)
@@ -110,12 +122,14 @@ def run(args, argv):
         raise FileNotFoundError(f"No such audio file: '{args.file}'.")
     model, manifest = load_model_file(args.model, trust=args.trust,
                                       allow_version_mismatch=args.allow_version_mismatch)
+    speaker = _profile_speaker(model, args)
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", SklearnSerWarning)
         recognizer = StreamingRecognizer(
             model, sr=model_sr(model, manifest), window=args.window, hop=args.hop,
             silence_threshold_db=args.silence_db, smoothing=args.smoothing, alpha=args.alpha,
-            n_threads=args.n_threads or None)
+            n_threads=args.n_threads or None, speaker=speaker, adapt=args.adapt,
+            warmup=args.warmup)
     for note in notes:  # fallbacks of this model (no probabilities, speaker normalisation)
         print(f"sklearn-ser stream: note: {note.message}", file=sys.stderr)
     if args.mic:
@@ -138,6 +152,22 @@ def run(args, argv):
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _profile_speaker(model, args):
+    """The stream's enrolled speaker: read from --profile FILE into the model, or --speaker."""
+    if args.profile is None:
+        return args.speaker
+    from ..pipelines import load_profiles
+
+    if not os.path.exists(args.profile):
+        raise FileNotFoundError(f"No such profile file: '{args.profile}'.")
+    speakers = load_profiles(model, args.profile,
+                             speakers=None if args.speaker is None else [args.speaker])
+    if args.speaker is None and len(speakers) > 1:
+        raise ValueError(f"{args.profile} holds {len(speakers)} speakers ({speakers[:10]}); "
+                         "choose one with --speaker.")
+    return args.speaker if args.speaker is not None else speakers[0]
 
 
 def _chain(first, rest):

@@ -14,6 +14,13 @@ from ._base import (
 )
 from ._cremad import load_cremad
 from ._detect import detect_corpus
+from ._dimensional import load_iemocap, load_msp_podcast
+from ._dimensions import (
+    EMOTION_DIMENSIONS,
+    INTENSITY_LEVELS,
+    emotion_dimensions,
+    intensity_scores,
+)
 from ._emodb import load_emodb
 from ._fetch import EMODB_URL, RAVDESS_URL, fetch_emodb, fetch_ravdess
 from ._folder import load_folder
@@ -24,16 +31,22 @@ from ._tess import load_tess
 __all__ = [
     "CANONICAL_EMOTIONS",
     "EMODB_URL",
+    "EMOTION_DIMENSIONS",
+    "INTENSITY_LEVELS",
     "RAVDESS_URL",
     "clear_data_home",
     "detect_corpus",
+    "emotion_dimensions",
     "fetch_emodb",
     "fetch_ravdess",
     "get_data_home",
+    "intensity_scores",
     "list_audio_files",
     "load_cremad",
     "load_emodb",
     "load_folder",
+    "load_iemocap",
+    "load_msp_podcast",
     "load_ravdess",
     "load_tess",
     "make_emotional_speech",

@@ -23,6 +23,7 @@ from scipy.signal import sosfilt
 from sklearn.utils import Bunch, check_random_state
 
 from ._base import CANONICAL_EMOTIONS
+from ._dimensions import EMOTION_DIMENSIONS
 
 __all__ = ["make_emotional_speech"]
 
@@ -215,7 +216,19 @@ def make_emotional_speech(
             ``duration`` and the generation parameters (``f0_mean`` in Hz,
             ``f0_range`` in semitones, ``syllable_rate``, ``loudness_db``,
             ``vocal_effort``, ``jitter``, ``shimmer``, ``breathiness``,
-            ``creak``, ``formant_scale``, ``n_syllables``).
+            ``creak``, ``formant_scale``, ``n_syllables``) and the continuous
+            targets ``arousal``, ``valence`` and ``intensity``.
+        arousal : ndarray of shape (n_samples,)
+            Arousal of each clip in [-1, 1]: its emotion's place in
+            :data:`~sklearn_ser.datasets.EMOTION_DIMENSIONS`, moved by the clip's own
+            variation of pitch level, loudness, vocal effort and tempo (the speaker's
+            habits left out), so that it is ground truth the audio carries.
+        valence : ndarray of shape (n_samples,)
+            Valence of each clip in [-1, 1]: its emotion's place, moved by the clip's
+            own variation of lip spreading (F2 shift).
+        intensity : ndarray of shape (n_samples,)
+            How strongly the emotion is expressed, in [0, 1]: the clip's distance from
+            neutral (the origin) in the arousal-valence plane, over the root of 2.
         sr : int
             Sample rate in Hz.
         DESCR : str
@@ -284,7 +297,8 @@ def make_emotional_speech(
         clip, info = _synthesize(n, sr, settings, noise_level, clip_rng)
         clips.append(clip)
         rows.append({"emotion": emotion, "speaker": speaker["id"],
-                     "gender": speaker["gender"], "duration": n / sr, **info})
+                     "gender": speaker["gender"], "duration": n / sr, **info,
+                     **_continuous_targets(emotion, speaker, settings)})
 
     frame = pd.DataFrame(rows)
     return Bunch(
@@ -292,6 +306,9 @@ def make_emotional_speech(
         target=frame["emotion"].to_numpy(dtype=object).astype(str),
         target_names=np.asarray(emotions),
         groups=frame["speaker"].to_numpy(dtype=object).astype(str),
+        arousal=frame["arousal"].to_numpy(dtype=float),
+        valence=frame["valence"].to_numpy(dtype=float),
+        intensity=frame["intensity"].to_numpy(dtype=float),
         frame=frame,
         sr=int(sr) if float(sr).is_integer() else float(sr),
         DESCR=_describe(n_samples, n_speakers, emotions, sr, d_min, d_max, noise_level),
@@ -427,6 +444,39 @@ def _clip_settings(emotion, speaker, rng):
         "f1_shift": p.f1_shift + rng.normal(0.0, _SPREAD["f1_shift"]),
         "f2_shift": p.f2_shift + rng.normal(0.0, _SPREAD["f2_shift"]),
     }
+
+
+def _continuous_targets(emotion, speaker, s):
+    """Arousal, valence and intensity of one clip, from what was drawn for it.
+
+    The emotion's place in the arousal-valence plane (``EMOTION_DIMENSIONS``) moves with
+    the clip's own random variation of the voice settings that carry each dimension: its
+    pitch level, loudness, vocal effort and tempo for arousal, its lip spreading (F2 shift,
+    as in a smile) for valence. Each variation is taken in units of its spread, with the
+    speaker's habits removed (a habitually loud speaker is not more aroused), so that the
+    targets are the voice's, and nothing is drawn from the generator for them: the audio
+    and labels of a seed stay what they were. Intensity is the clip's distance from the
+    neutral origin of that plane, scaled to [0, 1].
+    """
+    p = _PROFILES[emotion]
+    base = EMOTION_DIMENSIONS[emotion]
+    arousal_cues = np.array([
+        (s["f0_shift"] - p.f0_shift) / _SPREAD["f0_shift"],
+        (s["loudness"] - p.loudness - speaker["loudness"]) / _SPREAD["loudness"],
+        (s["effort"] - p.effort - speaker["effort"]) / _SPREAD["effort"],
+        np.log(s["rate"] / (p.rate * speaker["rate"])) / _SPREAD["rate"],
+    ])
+    # A sum of independent unit deviations over the root of their count: unit spread again.
+    arousal = base["arousal"] + _TARGET_SPREAD * arousal_cues.sum() / np.sqrt(len(arousal_cues))
+    valence = base["valence"] + _TARGET_SPREAD * (s["f2_shift"] - p.f2_shift) / _SPREAD["f2_shift"]
+    arousal, valence = float(np.clip(arousal, -1, 1)), float(np.clip(valence, -1, 1))
+    intensity = float(min(np.hypot(arousal, valence) / np.sqrt(2.0), 1.0))
+    return {"arousal": arousal, "valence": valence, "intensity": intensity}
+
+
+# Spread of a clip's arousal and valence around its emotion's place in the plane, in
+# EMOTION_DIMENSIONS units, for one unit of its voice's variation.
+_TARGET_SPREAD = 0.2
 
 
 # -------------------------------------------------------------------- synthesis

@@ -10,7 +10,7 @@ from ._mfcc import LogMelExtractor, MFCCExtractor, mfcc
 from ._opensmile import OPENSMILE_FEATURE_SETS, OpenSmileExtractor
 from ._pooling import FUNCTIONALS, pad_sequences, pool, sequence_lengths
 from ._prosody import ProsodyExtractor, pitch
-from ._speaker import SpeakerNormalizer
+from ._speaker import SpeakerNormalizer, find_speaker_normalizers
 from ._spectral import SpectralExtractor, spectral
 from ._union import ExtractorUnion
 
@@ -32,6 +32,7 @@ __all__ = [
     "catch_out_of_range",
     "check_sequences",
     "find_guards",
+    "find_speaker_normalizers",
     "flagged_mask",
     "frame_clips",
     "levinson_durbin",

@@ -1,7 +1,7 @@
 """Per-speaker standardisation of pooled features (speaker normalisation)."""
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
@@ -31,6 +31,17 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
       with fewer than ``min_clips`` the pooled training statistics are used, with a warning.
     * Without ``groups``, every clip is standardised by the pooled training statistics, with a
       warning, so each clip's output depends on that clip alone.
+    * **Enrolled speakers.** :meth:`enroll` stores a *profile* of a speaker (clip count, mean
+      and sum of squared deviations of their features) from a few unlabelled clips, in
+      ``profiles_``. ``transform`` standardises every clip of an enrolled speaker by that
+      profile, so a single clip of theirs gets their own statistics. ``enroll(...,
+      update=True)`` merges more clips into the profile (running statistics). A few clips
+      give a poor spread estimate (a feature that barely moves in three clips would be
+      blown up), so a profile's variance is shrunk towards the typical within-speaker
+      variance of the training speakers, and its mean towards the pooled training mean, each
+      worth ``profile_prior`` clips. A whole
+      pipeline is enrolled with :func:`sklearn_ser.pipelines.enroll_speaker`, which runs the
+      clips through the steps before the normaliser. ``fit`` forgets every profile.
 
     ``groups`` reaches the normaliser inside a pipeline through sklearn's metadata routing
     (``sklearn.set_config(enable_metadata_routing=True)``); it requests ``groups`` for ``fit``
@@ -45,6 +56,13 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Divide by each speaker's standard deviation.
     min_clips : int, default=2
         Speakers with fewer clips are standardised with the pooled training statistics.
+        Also the fewest clips an enrolment profile may hold (and never fewer than 2).
+    profile_prior : float, default=5.0
+        Weight, in clips, of the training statistics in an enrolled speaker's: the variance
+        is ``(m2 + profile_prior * speaker_scale_**2) / (n_clips + profile_prior)`` and the
+        mean ``(n_clips * mean + profile_prior * mean_) / (n_clips + profile_prior)``. 0 uses
+        the enrolment clips' own statistics. Chosen on EmoDB (benchmarks/README.md,
+        personalisation).
 
     Attributes
     ----------
@@ -54,6 +72,13 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Pooled standard deviation of the training clips (1 where it is 0).
     n_speakers_ : int
         Speakers seen in fit (0 when fitted without groups).
+    speaker_scale_ : ndarray of shape (n_features,)
+        Typical within-speaker standard deviation of the training speakers (root mean of
+        their variances; ``scale_`` when fitted without groups): the prior of profiles.
+    profiles_ : dict of str to dict
+        Enrolled speakers by the string form of their id: ``{"n_clips": int, "mean":
+        ndarray, "m2": ndarray}`` (``m2``: sum of squared deviations from the mean). Plain
+        values, so the profiles are saved with the model. Empty after ``fit``.
     n_features_in_ : int
         Number of input features.
 
@@ -75,12 +100,14 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
         "min_clips": [Interval(Integral, 1, None, closed="left")],
+        "profile_prior": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, *, with_mean=True, with_std=True, min_clips=2):
+    def __init__(self, *, with_mean=True, with_std=True, min_clips=2, profile_prior=5.0):
         self.with_mean = with_mean
         self.with_std = with_std
         self.min_clips = min_clips
+        self.profile_prior = profile_prior
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, groups=None):
@@ -103,10 +130,90 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self.mean_, self.scale_ = _statistics(X)
         self.n_speakers_ = 0 if groups is None else len(np.unique(_check_groups(groups, X)))
+        self.speaker_scale_ = _within_scale(X, groups, self.scale_)
+        self.profiles_ = {}
         return self
 
+    @property
+    def min_enrol_clips(self):
+        """Fewest clips a profile may hold: ``min_clips``, and never fewer than 2.
+
+        One clip has no spread; its profile would leave every feature unscaled.
+        """
+        return max(2, self.min_clips)
+
+    def enroll(self, X, speaker, *, update=False):
+        """Store (or, with ``update=True``, extend) the profile of ``speaker``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_features)
+            Pooled features of the speaker's enrolment clips (no labels are needed).
+        speaker : str or int
+            The speaker id, as ``groups`` will give it (matched by its string form).
+        update : bool, default=False
+            Merge the clips into the speaker's existing profile (running statistics: count,
+            mean and sum of squared deviations, combined exactly). False replaces it.
+
+        Returns
+        -------
+        self : object
+
+        Raises
+        ------
+        ValueError
+            When the profile would hold fewer than :attr:`min_enrol_clips` clips, naming the
+            speaker.
+        """
+        check_is_fitted(self)
+        reject_ragged(X, owner=type(self).__name__)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        key = str(speaker)
+        old = self.profiles_.get(key) if update else None
+        total = X.shape[0] + (old["n_clips"] if old else 0)
+        if total < self.min_enrol_clips:
+            raise ValueError(
+                f"Speaker {key!r}: {total} enrolment clip(s), but a profile needs at least "
+                f"{self.min_enrol_clips} (min_clips={self.min_clips}, and never fewer than 2: "
+                "one clip has no spread). Enrol more of their clips."
+            )
+        count, mean, m2 = _merge(old, X)
+        self.profiles_[key] = {"n_clips": int(count), "mean": mean, "m2": m2}
+        return self
+
+    def profile_statistics(self, speaker):
+        """Mean and scale that ``transform`` uses for an enrolled speaker.
+
+        Parameters
+        ----------
+        speaker : str or int
+
+        Returns
+        -------
+        mean, scale : ndarray of shape (n_features,)
+        """
+        check_is_fitted(self)
+        key = str(speaker)
+        if key not in self.profiles_:
+            raise KeyError(f"Speaker {key!r} is not enrolled; enrolled: "
+                           f"{sorted(self.profiles_)[:20]}.")
+        return self._profile_statistics(self.profiles_[key])
+
+    def _profile_statistics(self, profile):
+        # Both statistics are shrunk by the same pseudo-clips: a few clips of one or two
+        # emotions put the mean off the speaker's centre as much as they misjudge the spread.
+        prior, n = self.profile_prior, profile["n_clips"]
+        mean = (n * np.asarray(profile["mean"], dtype=np.float64) + prior * self.mean_) / (
+            n + prior)
+        variance = ((np.asarray(profile["m2"], dtype=np.float64)
+                     + prior * getattr(self, "speaker_scale_", self.scale_) ** 2)
+                    / (profile["n_clips"] + prior))
+        scale = np.sqrt(variance)
+        scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
+        return mean, scale
+
     def transform(self, X, groups=None):
-        """Standardise each speaker's clips by that speaker's statistics in X.
+        """Standardise each speaker's clips by their profile, else their statistics in X.
 
         Parameters
         ----------
@@ -135,9 +242,12 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         groups = _check_groups(groups, X)
         out = np.empty_like(X)
         few = []
+        profiles = getattr(self, "profiles_", {})  # models saved before profiles existed
         for speaker in np.unique(groups):
             rows = groups == speaker
-            if rows.sum() >= self.min_clips:
+            if str(speaker) in profiles:
+                mean, scale = self._profile_statistics(profiles[str(speaker)])
+            elif rows.sum() >= self.min_clips:
                 mean, scale = _statistics(X[rows])
             else:
                 mean, scale = self.mean_, self.scale_
@@ -181,6 +291,67 @@ def _statistics(X):
     scale = X.std(axis=0)
     scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
     return mean, scale
+
+
+def _merge(profile, X):
+    """Count, mean and M2 of a profile's clips together with the rows of X (Chan et al.)."""
+    X = np.asarray(X, dtype=np.float64)
+    n_b, mean_b = X.shape[0], X.mean(axis=0)
+    m2_b = ((X - mean_b) ** 2).sum(axis=0)
+    if not profile:
+        return n_b, mean_b, m2_b
+    n_a, mean_a, m2_a = profile["n_clips"], profile["mean"], profile["m2"]
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta**2 * (n_a * n_b / n)
+
+
+def _within_scale(X, groups, pooled):
+    """Root mean of the training speakers' own variances (the pooled scale without groups)."""
+    if groups is None:
+        return pooled.copy()
+    groups = np.asarray(groups)
+    variances = [X[groups == g].var(axis=0) for g in np.unique(groups)
+                 if (groups == g).sum() >= 2]
+    if not variances:
+        return pooled.copy()
+    scale = np.sqrt(np.mean(variances, axis=0))
+    scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
+    return scale
+
+
+def find_speaker_normalizers(estimator):
+    """Every fitted speaker normaliser of ``estimator``, with where it sits.
+
+    Searches pipelines (``steps``), fitted ensembles (``estimators_``, e.g. the fusion
+    classifiers) and unions (``transformer_list``), nested ones too.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or Pipeline
+
+    Returns
+    -------
+    list of (owner, index, normalizer)
+        ``owner.steps[index]`` holds the normaliser: a :class:`SpeakerNormalizer`, or a
+        ``FrameWise`` whose fitted ``transformer_`` is one (``normalizer`` is then that
+        inner one, which sees frames). ``owner[:index]`` computes its input.
+    """
+    found = []
+    for index, (_, step) in enumerate(getattr(estimator, "steps", None) or []):
+        inner = getattr(step, "transformer_", None)
+        if isinstance(step, SpeakerNormalizer):
+            found.append((estimator, index, step))
+        elif isinstance(inner, SpeakerNormalizer):
+            found.append((estimator, index, inner))
+        else:
+            found.extend(find_speaker_normalizers(step))
+    for member in getattr(estimator, "estimators_", None) or []:
+        if hasattr(member, "steps") or isinstance(member, SpeakerNormalizer):
+            found.extend(find_speaker_normalizers(member))
+    for _, part in getattr(estimator, "transformer_list", None) or []:
+        found.extend(find_speaker_normalizers(part))
+    return found
 
 
 def _check_groups(groups, X):

@@ -153,12 +153,14 @@ Use it as ``scoring=uar_scorer`` or ``scoring={"uar": uar_scorer}``.
 
 
 def get_scorer(scoring):
-    """Return a scorer by name, knowing ``"uar"`` besides sklearn's names.
+    """Return a scorer by name, knowing ``"uar"`` and ``"ccc"`` besides sklearn's names.
 
     Parameters
     ----------
     scoring : str or callable
-        ``"uar"`` for :data:`uar_scorer`; anything else is passed to
+        ``"uar"`` for :data:`uar_scorer`, ``"ccc"`` for
+        :data:`~sklearn_ser.metrics.ccc_scorer` (continuous targets, Lin's concordance
+        correlation); anything else is passed to
         :func:`sklearn.metrics.get_scorer` (``"accuracy"``, ``"f1_macro"``, ...).
 
     Returns
@@ -177,6 +179,10 @@ def get_scorer(scoring):
     """
     if isinstance(scoring, str) and scoring.lower() == "uar":
         return copy.deepcopy(uar_scorer)
+    if isinstance(scoring, str) and scoring.lower() == "ccc":
+        from ._regression import ccc_scorer
+
+        return copy.deepcopy(ccc_scorer)
     return _sklearn_get_scorer(scoring)
 
 
@@ -326,13 +332,7 @@ def uar_confidence_interval(
         )
         return float("nan"), float("nan")
 
-    rng = check_random_state(random_state)
-    draws = rng.randint(0, n_speakers, size=(n_bootstraps, n_speakers))
-    # How often each speaker was drawn in each resample: (n_bootstraps, n_speakers).
-    rows = np.repeat(np.arange(n_bootstraps), n_speakers)
-    weights = np.bincount(
-        rows * n_speakers + draws.ravel(), minlength=n_bootstraps * n_speakers
-    ).reshape(n_bootstraps, n_speakers)
+    weights = _speaker_draw_weights(n_speakers, n_bootstraps, check_random_state(random_state))
     # UAR needs only the diagonal and the row sums, so sum those instead of full matrices.
     hits = weights @ np.diagonal(cms, axis1=1, axis2=2)
     support = weights @ cms.sum(axis=2)
@@ -341,3 +341,20 @@ def uar_confidence_interval(
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(uars, [alpha, 1.0 - alpha])
     return float(low), float(high)
+
+
+def _speaker_draw_weights(n_speakers, n_bootstraps, rng):
+    """How often each speaker is drawn in each bootstrap resample.
+
+    Shared by the UAR and the continuous-target intervals, so that the same
+    ``random_state`` resamples the same speakers for both.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_bootstraps, n_speakers)
+    """
+    draws = rng.randint(0, n_speakers, size=(n_bootstraps, n_speakers))
+    rows = np.repeat(np.arange(n_bootstraps), n_speakers)
+    return np.bincount(
+        rows * n_speakers + draws.ravel(), minlength=n_bootstraps * n_speakers
+    ).reshape(n_bootstraps, n_speakers)

@@ -1,6 +1,6 @@
 """Speaker-independent splitters, leakage checks and one-call evaluation."""
 
-from ._evaluate import EvaluationReport, evaluate
+from ._evaluate import EvaluationReport, RegressionReport, evaluate
 from ._split import (
     LeaveOneSpeakerOut,
     SpeakerStratifiedKFold,
@@ -11,6 +11,7 @@ from ._split import (
 __all__ = [
     "EvaluationReport",
     "LeaveOneSpeakerOut",
+    "RegressionReport",
     "SpeakerStratifiedKFold",
     "check_speaker_independence",
     "evaluate",

@@ -2,7 +2,9 @@
 
 ``evaluate`` is ``cross_val_predict`` with the habits of emotion research built in: it refuses
 splits that share a speaker, keeps inner cross-validation speaker-grouped, pools out-of-fold
-predictions into UAR / WA / F1, and puts a speaker-bootstrap interval around the UAR.
+predictions into UAR / WA / F1, and puts a speaker-bootstrap interval around the UAR. For a
+continuous target (arousal, valence, intensity) or a regressor it reports CCC, Pearson's r and
+MAE instead, with the same speaker bootstrap (:class:`RegressionReport`).
 """
 
 import copy
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn import config_context, get_config
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.model_selection import (
     GroupKFold,
     GroupShuffleSplit,
@@ -24,7 +26,8 @@ from sklearn.model_selection import (
     LeavePGroupsOut,
     StratifiedGroupKFold,
 )
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, mean_absolute_error
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
@@ -33,6 +36,9 @@ from tqdm.auto import tqdm
 from .._validation import check_labels
 from ..exceptions import SklearnSerWarning
 from ..metrics import (
+    concordance_correlation_coefficient,
+    continuous_confidence_intervals,
+    continuous_scores_by_speaker,
     emotion_report,
     scores_by_speaker,
     uar_confidence_interval,
@@ -243,8 +249,168 @@ class EvaluationReport:
         )
 
 
+@dataclass(eq=False, repr=False)
+class RegressionReport:
+    """Results of :func:`evaluate` on a continuous target: CCC, Pearson's r and MAE.
+
+    Every array holds one entry per out-of-fold prediction, in the original sample order.
+
+    Attributes
+    ----------
+    y_true, y_pred : ndarray of shape (n_predictions,)
+        True values and out-of-fold predictions.
+    groups, fold, indices : ndarray of shape (n_predictions,)
+        Speaker, fold (0-based) and position in X of each prediction.
+    ccc : float
+        Lin's concordance correlation coefficient of the pooled predictions.
+    pearson : float
+        Pearson's r of the pooled predictions (NaN when either side is constant).
+    mae : float
+        Mean absolute error, in the target's units.
+    ccc_ci_low, ccc_ci_high, pearson_ci_low, pearson_ci_high, mae_ci_low, mae_ci_high : float
+        Speaker-bootstrap intervals (NaN with a single test speaker).
+    confidence : float
+        Coverage of those intervals.
+    per_fold : pandas.DataFrame
+        Columns ``fold, test_speakers, n_train, n_test, ccc, pearson, mae, fit_seconds,
+        predict_seconds``.
+    per_speaker : pandas.DataFrame
+        Columns ``speaker, n, ccc, pearson, mae``, sorted by speaker. A speaker's CCC is
+        over their own clips only, so it is low where their ratings hardly vary.
+    fit_seconds : float
+        Fit time summed over folds.
+    n_folds : int
+        Number of folds.
+    estimators : list of estimator or None
+        The fitted estimator of each fold, with ``return_estimators=True``.
+    conditions : pandas.DataFrame or None
+        With test conditions (``test_snr``, ``test_gain``, ``test_padding``): one row per
+        condition with columns ``condition, noise, snr_db, gain_db, ccc, pearson, mae``.
+    ccc_by_condition : dict of str to float or None
+        ``{"clean": ccc, "snr20": ..., ...}``.
+    y_pred_by_condition : dict of str to ndarray or None
+        Out-of-fold predictions of each corrupted condition.
+    """
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    groups: np.ndarray
+    fold: np.ndarray
+    indices: np.ndarray
+    ccc: float
+    pearson: float
+    mae: float
+    ccc_ci_low: float
+    ccc_ci_high: float
+    pearson_ci_low: float
+    pearson_ci_high: float
+    mae_ci_low: float
+    mae_ci_high: float
+    confidence: float
+    per_fold: pd.DataFrame
+    per_speaker: pd.DataFrame
+    fit_seconds: float
+    n_folds: int
+    estimators: list | None = None
+    conditions: pd.DataFrame | None = None
+    ccc_by_condition: dict | None = None
+    y_pred_by_condition: dict | None = None
+
+    @property
+    def n_speakers(self):
+        """Number of distinct speakers that were tested."""
+        return len(self.per_speaker)
+
+    def __repr__(self):
+        return (
+            f"RegressionReport(ccc={self.ccc:.4f}, pearson={self.pearson:.4f}, "
+            f"mae={self.mae:.4f}, n_folds={self.n_folds}, n_speakers={self.n_speakers}, "
+            f"n_predictions={len(self.y_true)})"
+        )
+
+    def summary(self):
+        """Return a short multi-line text with the headline figures.
+
+        Returns
+        -------
+        text : str
+        """
+        speakers = self.per_speaker.sort_values("ccc", na_position="first")
+        worst, best = speakers.iloc[0], speakers.iloc[-1]
+        ci = f"{self.confidence:.0%} CI"
+        lines = [
+            f"CCC {self.ccc:.3f} ({ci} {_fmt(self.ccc_ci_low)}-{_fmt(self.ccc_ci_high)}, "
+            f"speaker bootstrap) | Pearson r {_fmt(self.pearson)} ({ci} "
+            f"{_fmt(self.pearson_ci_low)}-{_fmt(self.pearson_ci_high)}) | MAE "
+            f"{self.mae:.3f} ({ci} {_fmt(self.mae_ci_low)}-{_fmt(self.mae_ci_high)})",
+            f"{len(self.y_true)} predictions, {self.n_speakers} speakers, "
+            f"{self.n_folds} folds, fit {self.fit_seconds:.1f} s in total",
+            f"Per-speaker CCC: worst {_fmt(worst['ccc'])} ({worst['speaker']}), "
+            f"median {_fmt(speakers['ccc'].median())}, best {_fmt(best['ccc'])} "
+            f"({best['speaker']})",
+        ]
+        if self.ccc_by_condition:
+            lines.append("CCC per test condition: " + ", ".join(
+                f"{name} {_fmt(value)}" for name, value in self.ccc_by_condition.items()
+            ))
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Return the figures as plain Python objects, ready for ``json.dumps``.
+
+        Returns
+        -------
+        figures : dict
+        """
+        figures = {
+            name: getattr(self, name)
+            for name in ("ccc", "pearson", "mae", "ccc_ci_low", "ccc_ci_high", "pearson_ci_low",
+                         "pearson_ci_high", "mae_ci_low", "mae_ci_high", "confidence")
+        }
+        figures.update(
+            n_predictions=len(self.y_true), n_speakers=self.n_speakers, n_folds=self.n_folds,
+            fit_seconds=self.fit_seconds,
+            per_fold=self.per_fold.to_dict(orient="records"),
+            per_speaker=self.per_speaker.to_dict(orient="records"),
+        )
+        if self.conditions is not None:
+            figures["ccc_by_condition"] = self.ccc_by_condition
+            figures["conditions"] = [
+                {**row, "snr_db": None if math.isinf(row["snr_db"]) else row["snr_db"]}
+                for row in self.conditions.to_dict(orient="records")
+            ]
+        return _to_builtin(figures)
+
+    def plot_predictions(self, ax=None, title=None):
+        """Scatter the out-of-fold predictions against the true values.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw on; a new figure is created when None.
+        title : str, default=None
+            Axes title; by default the CCC and MAE.
+
+        Returns
+        -------
+        ax : matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 5))
+        ax.scatter(self.y_true, self.y_pred, s=8, alpha=0.5)
+        low = float(min(self.y_true.min(), self.y_pred.min()))
+        high = float(max(self.y_true.max(), self.y_pred.max()))
+        ax.plot([low, high], [low, high], color="grey", linewidth=1)  # perfect agreement
+        ax.set_xlabel("true")
+        ax.set_ylabel("predicted")
+        ax.set_title(title or f"CCC {self.ccc:.3f} | MAE {self.mae:.3f}")
+        return ax
+
+
 def _fmt(value):
-    return "n/a" if math.isnan(value) else f"{value:.3f}"
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
 def _to_builtin(value):
@@ -296,7 +462,10 @@ def evaluate(
     X : array-like, list or DataFrame of n_samples entries
         Samples.
     y : array-like of shape (n_samples,)
-        Emotion labels.
+        Emotion labels, or a continuous target (floats such as arousal, valence or
+        intensity). A continuous target, or an estimator that is a regressor
+        (``sklearn.base.is_regressor``), gives a :class:`RegressionReport`; float labels
+        with whole values only (``0.0``, ``1.0``) are classes for a classifier.
     groups : array-like of shape (n_samples,)
         Speaker id of each sample. Required: without speaker ids, an evaluation
         cannot be speaker-independent.
@@ -348,9 +517,12 @@ def evaluate(
 
     Returns
     -------
-    report : EvaluationReport
+    report : EvaluationReport or RegressionReport
         Pooled figures, per-fold, per-speaker and per-class tables, the confusion
-        matrix and the out-of-fold predictions.
+        matrix and the out-of-fold predictions; for a continuous target CCC, Pearson's r
+        and MAE with their speaker-bootstrap intervals, per fold and per speaker. With a
+        continuous target, ``cv="kfold:N"`` stratifies the speaker-grouped folds by the
+        target's quintiles.
 
     Raises
     ------
@@ -403,16 +575,20 @@ def evaluate(
     True
     """
     _check_estimator(estimator)
+    continuous = _is_continuous(estimator, y)
     # Labels first: mixed types or a single class must not wait for feature extraction.
-    y = check_labels(y, owner="evaluate")
+    y = _check_continuous_target(y) if continuous else check_labels(y, owner="evaluate")
     groups = check_speakers(groups, "evaluate", n_samples=len(y), min_speakers=2)
     check_consistent_length(X, y, groups)
     fit_params = _check_fit_params(fit_params)
 
     splitter = make_cv(cv)
-    splits = check_speaker_independence(splitter, X, y, groups)
+    # Stratified folds need classes: a continuous target is split by its quintiles.
+    splits = check_speaker_independence(splitter, X, _quantile_bins(y) if continuous else y,
+                                        groups)
     _check_tests_disjoint(splits, len(y))
-    _check_fold_classes(splits, y, groups)
+    if not continuous:
+        _check_fold_classes(splits, y, groups)
     noisy = _test_conditions(test_snr, test_noise, test_gain, random_state, len(splits),
                              test_padding=test_padding, sr=estimator_sr(estimator))
 
@@ -424,7 +600,7 @@ def evaluate(
                or requests_groups(estimator, "fit"))
     with config_context(enable_metadata_routing=routing):
         pass_groups = _fit_accepts_groups(estimator)
-        want_proba = hasattr(estimator, "predict_proba")
+        want_proba = not continuous and hasattr(estimator, "predict_proba")
         tasks = (
             delayed(_fit_and_predict)(
                 clone(estimator), X, y, groups, train, test, fit_params, pass_groups,
@@ -437,7 +613,8 @@ def evaluate(
         results = list(
             tqdm(results, total=len(splits), disable=verbose <= 0, desc="evaluate", unit="fold")
         )
-    return _build_report(
+    build = _build_regression_report if continuous else _build_report
+    return build(
         results,
         splits,
         y,
@@ -898,3 +1075,121 @@ def _pooled_proba(results, labels, order):
         block[:, np.searchsorted(labels, r["classes"])] = r["proba"]
         blocks.append(block)
     return np.concatenate(blocks)[order]
+
+
+def _is_continuous(estimator, y):
+    """Whether evaluate scores a continuous target: a regressor, or float targets that are
+    not whole numbers (sklearn's ``type_of_target`` is ``"continuous"``)."""
+    if is_regressor(estimator):
+        return True
+    try:
+        return type_of_target(y) == "continuous"
+    except ValueError:  # NaN or a ragged y: check_labels gives the message
+        return False
+
+
+def _check_continuous_target(y):
+    """A continuous target as a 1-D float array, or a ValueError naming the bad value."""
+    if y is None:
+        raise ValueError("evaluate: the target y is required, one value per clip; got None.")
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    try:
+        arr = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "evaluate: a regressor needs a numeric target (arousal, valence, intensity ...); "
+            f"got values such as {np.asarray(y, dtype=object)[:3].tolist()}. Pass floats, or "
+            "a classifier for emotion labels."
+        ) from None
+    if arr.ndim != 1:
+        raise ValueError(f"evaluate: y must be 1-D, one value per clip; got shape {arr.shape}.")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise ValueError(
+            f"evaluate: y[{bad[0]}] is {arr[bad[0]]}; a continuous target must be finite. "
+            f"{bad.size} clip(s) have no value: drop them (with their clips and speakers) "
+            "before evaluating."
+        )
+    if np.unique(arr).size < 2:
+        raise ValueError("evaluate: every clip has the same target value, so there is "
+                         "nothing to predict and CCC is undefined.")
+    return arr
+
+
+def _quantile_bins(y, n_bins=5):
+    """The quintile of each value: classes for a stratified splitter."""
+    edges = np.quantile(y, np.linspace(0, 1, n_bins + 1)[1:-1])
+    return np.searchsorted(edges, y, side="right")
+
+
+def _continuous_figures(y_true, y_pred):
+    """CCC, Pearson's r and MAE, without warnings for a constant side (NaN instead)."""
+    scores = continuous_scores_by_speaker(y_true, y_pred, np.zeros(len(y_true)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SklearnSerWarning)
+        ccc = concordance_correlation_coefficient(y_true, y_pred)
+    return {"ccc": ccc, "pearson": float(scores["pearson"][0]),
+            "mae": float(mean_absolute_error(y_true, y_pred))}
+
+
+def _build_regression_report(results, splits, y, groups, *, conditions=(), return_estimators,
+                             confidence, n_bootstraps, random_state):
+    """Pool the fold results of a continuous target into a RegressionReport."""
+    tests = np.concatenate([test for _, test in splits])
+    order = np.argsort(tests, kind="stable")
+    indices = tests[order]
+    y_true = y[indices]
+    y_pred = np.concatenate([np.asarray(r["y_pred"], dtype=float).ravel()
+                             for r in results])[order]
+    speakers = groups[indices]
+    pooled = _continuous_figures(y_true, y_pred)
+    intervals = continuous_confidence_intervals(
+        y_true, y_pred, speakers, confidence=confidence, n_bootstraps=n_bootstraps,
+        random_state=random_state)
+    per_speaker = continuous_scores_by_speaker(y_true, y_pred, speakers)
+    table, by_condition = _continuous_condition_tables(results, conditions, order, y_true,
+                                                       y_pred)
+    return RegressionReport(
+        y_true=y_true,
+        y_pred=y_pred,
+        groups=speakers,
+        fold=np.concatenate([np.full(len(test), i)
+                             for i, (_, test) in enumerate(splits)])[order],
+        indices=indices,
+        **pooled,
+        **{f"{name}_ci_{end}": bound for name, (low, high) in intervals.items()
+           for end, bound in (("low", low), ("high", high))},
+        confidence=confidence,
+        per_fold=pd.DataFrame([
+            {"fold": i, "test_speakers": np.unique(groups[test]).tolist(),
+             "n_train": len(train), "n_test": len(test),
+             **_continuous_figures(y[test], np.asarray(r["y_pred"], dtype=float).ravel()),
+             "fit_seconds": r["fit_seconds"], "predict_seconds": r["predict_seconds"]}
+            for i, (r, (train, test)) in enumerate(zip(results, splits))
+        ]),
+        per_speaker=pd.DataFrame({**per_speaker, "speaker": per_speaker["speaker"].tolist()}),
+        fit_seconds=float(sum(r["fit_seconds"] for r in results)),
+        n_folds=len(splits),
+        estimators=[r["estimator"] for r in results] if return_estimators else None,
+        conditions=table,
+        ccc_by_condition=(None if table is None
+                          else dict(zip(table["condition"], table["ccc"].astype(float)))),
+        y_pred_by_condition=by_condition,
+    )
+
+
+def _continuous_condition_tables(results, conditions, order, y_true, y_pred):
+    """CCC, r and MAE of the clean and each corrupted test condition (None without any)."""
+    if not conditions or not results:
+        return None, None
+    by_condition = {
+        c.name: np.concatenate([np.asarray(r["noisy_pred"][c.name], dtype=float).ravel()
+                                for r in results])[order]
+        for c in conditions
+    }
+    clean = _TestCondition("clean", "none")
+    rows = [{"condition": c.name, "noise": c.noise, "snr_db": c.snr_db, "gain_db": c.gain_db,
+             **_continuous_figures(y_true, pred)}
+            for c, pred in [(clean, y_pred), *zip(conditions, by_condition.values())]]
+    return pd.DataFrame(rows), by_condition

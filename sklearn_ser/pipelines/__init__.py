@@ -8,6 +8,7 @@ from ._classic import (
     make_features,
 )
 from ._deep import NETWORKS, make_deep_pipeline
+from ._regression import REGRESSORS, make_regression_pipeline
 from ._resampling import ResamplingPipeline
 from ._fusion import (
     SpeakerStackingClassifier,
@@ -15,6 +16,7 @@ from ._fusion import (
     make_fusion_pipeline,
     with_probabilities,
 )
+from ._personal import adapt_to_speaker, enroll_speaker, load_profiles, save_profiles
 from ._registry import (
     DEEP_FUSION_MEMBERS,
     DEFAULT_FUSION_MEMBERS,
@@ -34,15 +36,21 @@ __all__ = [
     "FUSION_FEATURES",
     "NETWORKS",
     "OPENSMILE_MODELS",
+    "REGRESSORS",
     "ResamplingPipeline",
     "SpeakerStackingClassifier",
     "SpeakerVotingClassifier",
+    "adapt_to_speaker",
+    "enroll_speaker",
+    "load_profiles",
     "make_classic_pipeline",
     "make_deep_pipeline",
     "make_features",
     "make_fusion_pipeline",
     "make_named_pipeline",
     "make_opensmile_pipeline",
+    "make_regression_pipeline",
     "parse_model_name",
+    "save_profiles",
     "with_probabilities",
 ]

@@ -1,6 +1,7 @@
 """The model-name registry: the benchmark's model names and the recognisers they stand for.
 
-A name is a classic kind (``"svm"``, keys of ``CLASSIFIERS``), a network (``"cnn"``, keys of
+A name is a classic kind (``"svm"``, keys of ``CLASSIFIERS``), a regressor of continuous
+targets (``"svr"``, ``"ridge"``, keys of ``REGRESSORS``), a network (``"cnn"``, keys of
 ``NETWORKS``), either with the ``-sn`` suffix for per-speaker standardisation, ``"fusion"``,
 ``"fusion-deep"`` or names joined by ``+`` (a soft vote). The command line, the benchmark and
 the fusion's members all read names here, so the suffix is parsed in one place.
@@ -8,6 +9,7 @@ the fusion's members all read names here, so the suffix is parsed in one place.
 
 from ._classic import CLASSIFIERS, make_classic_pipeline
 from ._deep import NETWORKS, make_deep_pipeline
+from ._regression import REGRESSORS, make_regression_pipeline
 
 __all__ = ["DEEP_FUSION_MEMBERS", "DEFAULT_FUSION_MEMBERS", "FUSION_FEATURES",
            "OPENSMILE_MODELS", "make_named_pipeline", "make_opensmile_pipeline",
@@ -59,8 +61,9 @@ def parse_model_name(name):
 
 def _known_names():
     classic, networks = sorted(CLASSIFIERS), sorted(NETWORKS)
-    smile = sorted(OPENSMILE_MODELS)
-    return (classic + [k + _SPEAKER_NORM_SUFFIX for k in classic] + networks
+    smile, regressors = sorted(OPENSMILE_MODELS), sorted(REGRESSORS)
+    return (classic + [k + _SPEAKER_NORM_SUFFIX for k in classic]
+            + regressors + [k + _SPEAKER_NORM_SUFFIX for k in regressors] + networks
             + [k + _SPEAKER_NORM_SUFFIX for k in networks] + ["fusion", "fusion-deep"]
             + smile + [k + _SPEAKER_NORM_SUFFIX for k in smile])
 
@@ -113,6 +116,8 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
         ``+`` (a soft vote of those models, e.g. ``"cnn+crnn"``). The openSMILE reference
         models ``egemaps-svm``, ``egemaps-lr``, ``compare-svm``, ``compare-lr`` (and each
         with ``-sn``) need the ``[opensmile]`` extra (:func:`make_opensmile_pipeline`).
+        ``"svr"`` and ``"ridge"`` (each also with ``-sn``) are regressors of continuous
+        targets (:func:`make_regression_pipeline`).
     features : sequence of str or None, default=None
         Extractors of a classic model (None: ``DEFAULT_FEATURES``); ignored by networks
         and the openSMILE models.
@@ -153,8 +158,11 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     if kind in NETWORKS:
         return make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
                                   random_state=random_state)
+    extra = {} if features is None else {"features": features}
+    if kind in REGRESSORS:
+        return make_regression_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
+                                        n_jobs=n_jobs, **extra)
     if kind in CLASSIFIERS:
-        extra = {} if features is None else {"features": features}
         return make_classic_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
                                      n_jobs=n_jobs, random_state=random_state, **extra)
     raise ValueError(f"Unknown model {name!r}; choose from {', '.join(_known_names())}.")

@@ -1,5 +1,6 @@
 """Emotion recognition over an audio stream: sliding windows, silence skipping, smoothing."""
 
+import copy
 import math
 import os
 import queue
@@ -18,7 +19,12 @@ from .._validation import (
     warn_user,
 )
 from ..exceptions import AudioWarning, SklearnSerWarning
-from ..features import catch_out_of_range, find_guards, flagged_mask
+from ..features import (
+    catch_out_of_range,
+    find_guards,
+    find_speaker_normalizers,
+    flagged_mask,
+)
 from ..io import stream_audio
 from ..utils import find_sr, has_speaker_normalizer, limit_threads
 
@@ -46,8 +52,9 @@ class ClipScorer:
       ``predict_proba``, which gives the same probabilities for a fraction of the work.
     * Pipelines without ``predict_proba`` (an ``SVC`` without ``probability=True``) give
       one-hot probabilities of their prediction, with a warning.
-    * Speaker-normalised pipelines standardise each clip with the pooled training statistics
-      (no speaker enrolment in a stream), warned once here instead of at every call.
+    * Speaker-normalised pipelines standardise each clip by the profile of ``speaker`` when
+      one is given (enrolled with :func:`sklearn_ser.pipelines.enroll_speaker`), else with
+      the pooled training statistics, warned once here instead of at every call.
     * :meth:`score` also says which clips the pipeline's
       :class:`~sklearn_ser.features.FeatureRangeGuard` flags (none without a guard).
 
@@ -55,9 +62,12 @@ class ClipScorer:
     ----------
     pipeline : fitted classifier or Pipeline
         Any fitted classifier of clips with ``classes_``.
+    speaker : str, int or None, default=None
+        An enrolled speaker of the pipeline's speaker normalisers: every clip is theirs and
+        is standardised by their profile.
     """
 
-    def __init__(self, pipeline):
+    def __init__(self, pipeline, *, speaker=None):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(pipeline)
@@ -76,7 +86,10 @@ class ClipScorer:
         self._features = pipeline[:-1] if self._trim else None
         self.guarded = bool(find_guards(pipeline))
         self.speaker_norm = has_speaker_normalizer(pipeline)
-        if self.speaker_norm:
+        self.speaker = None if speaker is None else str(speaker)
+        if speaker is not None:
+            _check_enrolled(pipeline, self.speaker)
+        elif self.speaker_norm and not getattr(self, "_adaptive", False):
             warnings.warn(
                 "The pipeline normalises features per speaker; a stream has no enrolment "
                 "clips, so each window is standardised with the pooled training statistics.",
@@ -120,6 +133,8 @@ class ClipScorer:
             warnings.filterwarnings("ignore", message=FAR_OUTSIDE_PATTERN, category=AudioWarning)
             if self.speaker_norm:
                 warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
+            if self.speaker is not None:
+                return self._speaker_proba(clips)
             if self._trim:
                 Z = self._features.transform(clips)
                 if Z.ndim == 3:
@@ -130,6 +145,114 @@ class ClipScorer:
             if self.has_proba:
                 return self.pipeline.predict_proba(clips)
             labels = self.pipeline.predict(clips)
+        return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
+
+
+    def _speaker_proba(self, clips):
+        """Probabilities with every clip standardised by the enrolled speaker's profile."""
+        from sklearn import config_context
+
+        groups = np.full(len(clips), self.speaker, dtype=object)
+        with config_context(enable_metadata_routing=True):
+            if self._trim:
+                Z = self._features.transform(clips, groups=groups)
+                return _final(self.pipeline).predict_proba(Z)
+            if self.has_proba:
+                return self.pipeline.predict_proba(clips, groups=groups)
+            labels = self.pipeline.predict(clips, groups=groups)
+        return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
+
+
+def _check_enrolled(pipeline, speaker):
+    sites = find_speaker_normalizers(pipeline)
+    if not sites:
+        raise ValueError(f"speaker={speaker!r} was given, but the pipeline has no "
+                         "SpeakerNormalizer step to use a speaker profile.")
+    for _, _, normalizer in sites:
+        enrolled = getattr(normalizer, "profiles_", {})
+        if speaker not in enrolled:
+            raise ValueError(
+                f"Speaker {speaker!r} is not enrolled in this model (enrolled: "
+                f"{sorted(enrolled)[:20]}); enrol them first with "
+                "sklearn_ser.pipelines.enroll_speaker(model, speaker, clips) or load their "
+                "profile file with load_profiles.")
+
+
+class _AdaptiveScorer(ClipScorer):
+    """A :class:`ClipScorer` whose speaker normaliser learns the stream's speaker online.
+
+    Scores one window at a time in time order; see ``adapt`` of :class:`StreamingRecognizer`
+    for the rule. Works on a private copy of the pipeline, so the caller's model and its
+    profiles are never changed.
+    """
+
+    _adaptive = True
+    _KEY = "__stream__"
+
+    def __init__(self, pipeline, *, speaker=None, warmup=8):
+        super().__init__(pipeline, speaker=speaker)
+        own = copy.deepcopy(pipeline)
+        sites = [site for site in find_speaker_normalizers(own) if site[0] is own]
+        if len(sites) != 1 or len(find_speaker_normalizers(own)) != 1:
+            raise ValueError(
+                "adapt=True needs a pipeline with exactly one speaker normaliser step at its "
+                "top level (a classic or deep '-sn' model: SpeakerNormalizer or "
+                "FrameWise(SpeakerNormalizer())); this one has "
+                f"{len(find_speaker_normalizers(own))}. Fusions use enrolled profiles "
+                "(speaker=) but do not adapt online.")
+        _, index, self._normalizer = sites[0]
+        if warmup < self._normalizer.min_enrol_clips:
+            raise ValueError(f"warmup must be at least {self._normalizer.min_enrol_clips} "
+                             f"speech windows (the normaliser's min_enrol_clips); got {warmup}.")
+        self._head, self._step, self._tail = own[:index], own.steps[index][1], own[index + 1:]
+        self._warmup = warmup
+        self._start = (copy.deepcopy(self._normalizer.profiles_[self.speaker])
+                       if self.speaker is not None else None)
+        self.reset()
+
+    def reset(self):
+        """Forget what the stream taught: back to the given profile or the training stats."""
+        self.n_speech_windows = 0
+        self._pending = []
+        self._normalizer.profiles_.pop(self._KEY, None)
+
+    def _proba(self, clips):
+        from sklearn import config_context
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=FAR_OUTSIDE_PATTERN, category=AudioWarning)
+            warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
+            Z = np.asarray(self._head.transform(clips)) if len(self._head) else clips
+            rows = []
+            for j in range(len(clips)):
+                key = self._learn(Z[j:j + 1])
+                with config_context(enable_metadata_routing=True):
+                    params = {} if key is None else {"groups": np.array([key], dtype=object)}
+                    standardised = self._step.transform(Z[j:j + 1], **params)
+                    rows.append(self._tail_proba(standardised))
+        return np.vstack(rows)
+
+    def _learn(self, z):
+        """Add one window's features; the profile key to standardise it with (None: training)."""
+        self.n_speech_windows += 1
+        frames = z[~np.isnan(z).all(axis=2)] if z.ndim == 3 else z
+        if self.n_speech_windows < self._warmup:
+            self._pending.append(frames)
+            return self.speaker
+        if self.n_speech_windows == self._warmup:
+            seen = np.vstack(self._pending + [frames])
+            self._pending = []
+            if self._start is not None:
+                self._normalizer.profiles_[self._KEY] = copy.deepcopy(self._start)
+            self._normalizer.enroll(seen, self._KEY, update=self._start is not None)
+        else:
+            self._normalizer.enroll(frames, self._KEY, update=True)
+        return self._KEY
+
+    def _tail_proba(self, Z):
+        if self.has_proba:
+            return self._tail.predict_proba(Z)
+        labels = self._tail.predict(Z)
         return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
 
 
@@ -306,6 +429,26 @@ class StreamingRecognizer:
     n_threads : int or None, default=1
         Threads of torch's pool while scoring, with BLAS capped at one thread; None leaves
         the native thread pools alone. See :func:`limit_threads`.
+    speaker : str, int or None, default=None
+        For a speaker-normalised pipeline: the enrolled speaker of the stream
+        (:func:`~sklearn_ser.pipelines.enroll_speaker`, or a profile file read with
+        :func:`~sklearn_ser.pipelines.load_profiles`); every window is standardised by
+        their profile. None: the pooled training statistics (with a warning), unless
+        ``adapt``.
+    adapt : bool, default=False
+        Learn the speaker's statistics from the stream itself. The rule: the first
+        ``warmup - 1`` speech windows are standardised with ``speaker``'s profile if given,
+        else with the pooled training statistics; from the ``warmup``-th speech window on,
+        each window is standardised with the running statistics (count, mean, squared
+        deviations) of every speech window so far, itself included, merged with
+        ``speaker``'s profile when one was given, and shrunk towards the training
+        statistics by the normaliser's ``profile_prior``. Silent windows teach nothing.
+        Needs a pipeline with one speaker normaliser step at its top level (a classic or
+        deep ``-sn`` model); the caller's pipeline is not changed (a private copy learns).
+        :meth:`reset` forgets what was learnt.
+    warmup : int, default=8
+        Speech windows before the running statistics are used (at least 2). With the
+        default 0.5 s hop, 8 windows are about 5.5 s of speech.
 
     Attributes
     ----------
@@ -338,7 +481,8 @@ class StreamingRecognizer:
     """
 
     def __init__(self, pipeline, *, sr=16000, window=2.0, hop=0.5, silence_threshold_db=-45.0,
-                 smoothing=None, alpha=0.5, n_threads=1):
+                 smoothing=None, alpha=0.5, n_threads=1, speaker=None, adapt=False,
+                 warmup=8):
         if not isinstance(sr, Integral) or sr <= 0:
             raise ValueError(f"sr must be a positive int; got {sr!r}.")
         for name, value in (("window", window), ("hop", hop)):
@@ -363,9 +507,16 @@ class StreamingRecognizer:
         self.silence_threshold_db = silence_threshold_db
         self.smoothing = smoothing
         self.alpha = alpha
+        if not isinstance(warmup, Integral) or isinstance(warmup, bool) or warmup < 2:
+            raise ValueError(f"warmup must be an int of at least 2 speech windows; got "
+                             f"{warmup!r}.")
         self.n_threads = n_threads
+        self.speaker = speaker
+        self.adapt = bool(adapt)
+        self.warmup = warmup
         _check_pipeline_sr(pipeline, sr)
-        self._scorer = ClipScorer(pipeline)
+        self._scorer = (_AdaptiveScorer(pipeline, speaker=speaker, warmup=warmup) if adapt
+                        else ClipScorer(pipeline, speaker=speaker))
         self.classes_ = self._scorer.classes
         self._window_len = max(1, int(round(window * sr)))
         self._hop_len = max(1, int(round(hop * sr)))
@@ -387,6 +538,8 @@ class StreamingRecognizer:
         self._ema = None
         self._recent = []
         self._warned = set()  # input warnings already given for this stream
+        if isinstance(self._scorer, _AdaptiveScorer):
+            self._scorer.reset()
         return self
 
     def _write(self, piece):
