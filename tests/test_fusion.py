@@ -217,6 +217,67 @@ def test_feature_fusion_joins_every_extractor():
         make_fusion_pipeline(["svm", "nb"], method="features")
 
 
+def _tiny_network(fusion, name):
+    """Shrink the network of a feature fusion's deep member, for speed."""
+    prefix = f"features__{name}__cnnclassifier__"
+    return fusion.set_params(**{prefix + "max_epochs": 2, prefix + "channels": (4,),
+                                prefix + "n_hidden": 8, prefix + "device": "cpu"})
+
+
+def test_feature_fusion_with_a_network_trains_it_on_training_clips_only(corpus, monkeypatch):
+    from sklearn_ser.neural import CNNClassifier
+
+    seen = []
+    original = CNNClassifier.fit
+
+    @functools.wraps(original)
+    def recording(self, X, y, groups=None):
+        seen.append((len(X), None if groups is None else set(groups)))
+        return original(self, X, y, groups=groups)
+
+    monkeypatch.setattr(CNNClassifier, "fit", recording)
+    fusion = _tiny_network(make_fusion_pipeline(["lr-sn", "cnn-sn"], method="features",
+                                                features=["mfcc"], random_state=0), "cnn-sn")
+    assert [n for n, _ in fusion.named_steps["features"].transformer_list] == [
+        "classic", "cnn-sn"]
+    with warnings.catch_warnings():
+        # The speakers reach every speaker normaliser, the network's frame one included.
+        warnings.filterwarnings("error", message=".*no groups", category=SklearnSerWarning)
+        report = evaluate(fusion, corpus.data, corpus.target, groups=corpus.groups,
+                          cv="kfold:2", return_estimators=True)
+    assert report.uar > 0.5
+    # One network per fold, trained on the fold's training clips and their two noisy
+    # copies (speakers of their own), never on a test speaker.
+    assert len(seen) == 2
+    for (n_clips, speakers), test_speakers in zip(seen, report.per_fold["test_speakers"]):
+        training = set(corpus.groups) - set(test_speakers)
+        assert n_clips == 3 * int(np.isin(corpus.groups, list(training)).sum())
+        assert training <= speakers and not speakers & set(test_speakers)
+    # The classifier sees the classic features and the network's embedding side by side.
+    fitted = report.estimators[0]
+    n_classic = fitted.named_steps["features"].transformer_list[0][1].transform(
+        corpus.data[:2]).shape[1]
+    with sklearn.config_context(enable_metadata_routing=True):
+        fused = fitted.named_steps["features"].transform(corpus.data[:2],
+                                                         groups=corpus.groups[:2])
+    assert fused.shape == (2, n_classic + 8)
+
+
+def test_feature_fusion_members_are_checked():
+    from sklearn_ser.pipelines import make_deep_pipeline
+
+    with pytest.raises(ValueError, match="one classic model and networks"):
+        make_fusion_pipeline(["svm", "gpt"], method="features")
+    with pytest.raises(ValueError, match="without samplers"):
+        make_fusion_pipeline(["svm", ("cnn", make_deep_pipeline("cnn"))], method="features")
+    with pytest.raises(ValueError, match="distinct member names"):
+        make_fusion_pipeline(["svm", "cnn", ("cnn", make_deep_pipeline(
+            "cnn", speed_perturbation=None))], method="features")
+    own = make_deep_pipeline("crnn", speed_perturbation=None)
+    fusion = make_fusion_pipeline(["svm", ("mine", own)], method="features")
+    assert fusion.named_steps["features"].transformer_list[1] == ("mine", own)
+
+
 def test_stacking_without_speakers_warns():
     X, y, _ = _numeric()
     with pytest.warns(SklearnSerWarning, match="no groups"):

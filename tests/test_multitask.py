@@ -199,6 +199,32 @@ def test_sequence_trunks(trunk, params, data):
     # A clip's prediction ignores its padding.
     more = np.concatenate([X[:4], np.full((4, 6, 4), np.nan, np.float32)], axis=1)
     np.testing.assert_allclose(clf.predict_proba(more), clf.predict_proba(X[:4]), atol=1e-5)
+    # The trunk's output is the embedding; its padding is ignored too.
+    n_units = {"lstm": 16, "cnn": 8}[trunk]
+    assert clf.transform(X).shape == (len(X), n_units)
+    np.testing.assert_allclose(clf.transform(more), clf.transform(X[:4]), atol=1e-5)
+    # Only the attention-pooled trunk has attention weights, over each clip's real frames.
+    assert hasattr(clf, "attention_weights") == (trunk == "lstm")
+    if trunk == "lstm":
+        weights = clf.attention_weights(X[:4])
+        assert [len(w) for w in weights] == [10, 15, 10, 15]
+        np.testing.assert_allclose([w.sum() for w in weights], 1.0, rtol=1e-5)
+
+
+def test_transform_gives_the_trunk_output(fitted, data):
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, _, _ = data
+    emb = fitted.transform(X)
+    assert emb.shape == (len(X), 32) and emb.dtype == np.float64
+    assert fitted.get_feature_names_out().tolist() == [f"multitask_emb{i}" for i in range(32)]
+    # The emotion head on the embedding gives the emotion probabilities.
+    logits = fitted.net_.module_.head(torch.as_tensor(emb, dtype=torch.float32))
+    np.testing.assert_allclose(torch.softmax(logits, 1).detach().numpy(),
+                               fitted.predict_proba(X), atol=1e-5)
+    assert LogisticRegression().fit(emb[::2], y[::2]).score(emb[1::2], y[1::2]) > 0.8
+    assert not hasattr(fitted, "attention_weights")  # an MLP trunk pools nothing
 
 
 def test_end_to_end_on_synthetic_speech_with_gender():

@@ -86,6 +86,7 @@ def test_pickle_round_trip(fitted, data):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
     np.testing.assert_allclose(restored.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
+    np.testing.assert_array_equal(restored.transform(X), fitted.transform(X))
     assert restored.device_ == "cpu"
     # The early-stopping clips are not carried along with the model.
     assert restored.net_.train_split is None
@@ -394,3 +395,99 @@ def test_pipelines_import_without_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
+
+
+# -- embeddings and attention weights ------------------------------------------------------
+
+EMBEDDING = {CNNClassifier: ("cnn_emb", 8), LSTMClassifier: ("lstm_emb", 16),
+             CRNNClassifier: ("crnn_emb", 16)}
+
+
+def test_transform_is_the_pooled_penultimate_layer(fitted, data):
+    X, y, _, _ = data
+    prefix, n_units = EMBEDDING[type(fitted)]
+    emb = fitted.transform(X)
+    assert emb.shape == (len(X), n_units) and emb.dtype == np.float64
+    names = fitted.get_feature_names_out()
+    assert names.tolist() == [f"{prefix}{i}" for i in range(n_units)]
+    # The output layer applied to the embedding gives the network's own probabilities.
+    output = fitted.net_.module_.head[-1]
+    logits = output(torch.as_tensor(emb, dtype=torch.float32))
+    np.testing.assert_allclose(torch.softmax(logits, 1).detach().numpy(),
+                               fitted.predict_proba(X), atol=1e-5)
+    # Padding and the rest of the batch do not change a clip's embedding, in any bit.
+    more_padding = np.concatenate([X, np.full((len(X), 9, X.shape[2]), np.nan, np.float32)], 1)
+    np.testing.assert_array_equal(fitted.transform(more_padding), emb)
+    np.testing.assert_array_equal(fitted.transform(X[[6, 4, 5]]), emb[[6, 4, 5]])
+
+
+def test_a_fitted_network_feeds_a_classic_model(fitted, data):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, _, _ = data
+    frame = clone(fitted).set_output(transform="pandas").fit(X, y).transform(X[:5])
+    assert frame.columns.tolist() == fitted.get_feature_names_out().tolist()
+    train, test = np.arange(len(X)) % 4 != 0, np.arange(len(X)) % 4 == 0
+    emb = fitted.transform(X)
+    assert LogisticRegression().fit(emb[train], y[train]).score(emb[test], y[test]) > 0.6
+    with pytest.raises(ValueError, match="input_features should have length"):
+        fitted.get_feature_names_out(["a", "b"])
+
+
+def test_transform_needs_a_fitted_network(data):
+    from sklearn.exceptions import NotFittedError
+
+    X, _, _, _ = data
+    with pytest.raises(NotFittedError):
+        CRNNClassifier().transform(X)
+    with pytest.raises(NotFittedError):
+        LSTMClassifier().attention_weights(X)
+
+
+def _bursts(n_clips=120, n_frames=32, n_coeffs=4, seed=0):
+    """Noise clips; the "burst" ones hold 4 loud frames at a random place, shown by `where`."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_clips, n_frames, n_coeffs)).astype(np.float32)
+    y = np.where(np.arange(n_clips) % 2 == 0, "burst", "calm")
+    where = np.zeros((n_clips, n_frames), dtype=bool)
+    lengths = rng.integers(16, n_frames + 1, n_clips)
+    for i in np.flatnonzero(y == "burst"):
+        start = rng.integers(0, lengths[i] - 4)
+        X[i, start:start + 4] += 4.0
+        where[i, start:start + 4] = True
+    for i, n in enumerate(lengths):
+        X[i, n:] = np.nan
+    return X, y, where, lengths
+
+
+@pytest.mark.parametrize("cls, params", [
+    (LSTMClassifier, dict(n_units=8, n_attention=8, stack_frames=2)),
+    (CRNNClassifier, dict(channels=(4,), time_pools=1, n_units=8, n_attention=8)),
+], ids=["LSTMClassifier", "CRNNClassifier"])
+def test_attention_weights_show_the_frames_that_mattered(cls, params):
+    X, y, where, lengths = _bursts()
+    net = cls(**params, max_epochs=25, lr=0.02, validation_fraction=None, device="cpu",
+              random_state=0).fit(X, y)
+    assert np.mean(net.predict(X) == y) > 0.9
+    steps = net.attention_weights(X)
+    assert len(steps) == len(X)
+    for w, n in zip(steps, lengths):
+        assert w.shape == (-(-n // 2),) and np.all(w >= 0)  # one weight per 2 frames
+        np.testing.assert_allclose(w.sum(), 1.0, rtol=1e-5)
+    frames = net.attention_weights(X, per_frame=True)
+    assert [len(w) for w in frames] == lengths.tolist()
+    # On the clips with a burst, the network attends to the burst's frames.
+    burst = np.flatnonzero(y == "burst")
+    inside = np.mean([frames[i][where[i, :lengths[i]]].mean() for i in burst])
+    outside = np.mean([frames[i][~where[i, :lengths[i]]].mean() for i in burst])
+    assert inside > 2 * outside
+    # A clip's weights do not depend on the padding or on the rest of the batch.
+    padded = np.concatenate([X[:3], np.full((3, 10, X.shape[2]), np.nan, np.float32)], 1)
+    for a, b in zip(net.attention_weights(padded), steps[:3]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_only_attention_networks_give_attention_weights():
+    assert not hasattr(CNNClassifier(), "attention_weights")
+    assert hasattr(LSTMClassifier(), "attention_weights")
+    assert hasattr(CRNNClassifier(), "attention_weights")

@@ -1,8 +1,10 @@
 """Autoencoders over pooled features: a reducer (bottleneck codes) and a VAE over-sampler.
 
-Both train a small PyTorch network with a plain loop (no skorch: there is no classifier to wrap)
-on internally standardised features, and seed numpy and torch from ``random_state`` in ``fit`` /
-``fit_resample``.
+Both train a small PyTorch network with a plain loop (no skorch: there is no classifier to wrap,
+and their losses are not a criterion of predictions and labels) on internally standardised
+features. The device and seeding rules are the classifiers' (``_training.py``): torch is seeded
+from ``random_state`` in ``fit`` / ``fit_resample``, and the same generator drives the numpy
+draws.
 """
 
 from collections.abc import Mapping
@@ -13,28 +15,14 @@ import torch
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
 from ._state import export_module, restore_module
+from ._training import resolve_device, seed_torch
 
 __all__ = ["AutoencoderReducer", "VAEOversampler"]
-
-
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device={device!r} is not a torch device; use 'auto', 'cpu' or "
-                         "'cuda'.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available here; use "
-                         "device='auto' or 'cpu'.")
-    return device
 
 
 def _mlp(sizes, *, last_activation=False):
@@ -299,9 +287,8 @@ class AutoencoderReducer(_ModuleStateMixin, ClassNamePrefixFeaturesOutMixin, Tra
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden_layer_sizes must hold positive ints; got "
                              f"{self.hidden_layer_sizes!r}.")
-        rng = check_random_state(self.random_state)
-        torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        self.device_ = _resolve_device(self.device)
+        rng, _ = seed_torch(self.random_state)
+        self.device_ = resolve_device(self.device)
         self.mean_, self.scale_ = _standardise(X.astype(np.float64))
         Z = torch.as_tensor(((X - self.mean_) / self.scale_).astype(np.float32),
                             device=self.device_)
@@ -508,9 +495,8 @@ class VAEOversampler(_ModuleStateMixin, BaseSampler):
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden_layer_sizes must hold positive ints; got "
                              f"{self.hidden_layer_sizes!r}.")
-        rng = check_random_state(self.random_state)
-        torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        device = _resolve_device(self.device)
+        rng, _ = seed_torch(self.random_state)
+        device = resolve_device(self.device)
         self.classes_, codes = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         mean, scale = _standardise(X.astype(np.float64))

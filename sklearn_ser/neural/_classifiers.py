@@ -1,38 +1,26 @@
 """scikit-learn classifiers over frame sequences, each composing a skorch ``NeuralNetClassifier``.
 
-The public estimators are plain ``ClassifierMixin, BaseEstimator`` classes with explicit
-hyper-parameters; the skorch net is built in ``fit`` and kept as ``net_`` (CONTRIBUTING.md,
-"Networks").
+The public estimators are plain ``ClassifierMixin, TransformerMixin, BaseEstimator`` classes
+with explicit hyper-parameters; the skorch net is built in ``fit`` and kept as ``net_``
+(CONTRIBUTING.md, "Networks"). Training, prediction, embeddings and persistence are shared
+with :class:`MultiTaskClassifier` (``_training.py``); this module names the modules and adds
+mixup and the sequence augmentations.
 """
 
-import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array, check_random_state
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, LRScheduler
-from skorch.dataset import Dataset, unpack_data
-from skorch.helper import predefined_split
+from skorch.dataset import unpack_data
 
-from .._validation import check_sequence_padding
-from ..exceptions import SklearnSerWarning
-from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
+from ..utils._compat import Interval, StrOptions, _fit_context
 from ._modules import CNNModule, CRNNModule, LSTMModule
-from ._state import export_net, restore_net
-from ._transfer import freeze_parameters, load_init_source, transfer_weights
+from ._training import NeuralWarning, _NetworkClassifier, check_frame_sequences
 
-__all__ = ["CNNClassifier", "CRNNClassifier", "LSTMClassifier", "check_frame_sequences"]
-
-_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+__all__ = ["CNNClassifier", "CRNNClassifier", "LSTMClassifier", "NeuralWarning",
+           "check_frame_sequences"]
 
 
 class _MixupNetClassifier(NeuralNetClassifier):
@@ -64,55 +52,15 @@ class _MixupNetClassifier(NeuralNetClassifier):
         return {"loss": loss, "y_pred": y_pred}
 
 
-class NeuralWarning(SklearnSerWarning):
-    """Training went on with a fallback (e.g. no speaker-grouped validation split possible)."""
-
-
-def check_frame_sequences(X, *, owner):
-    """Turn validated NaN-padded sequences into zero-padded values and lengths.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_clips, n_frames, n_coeffs), float32
-        Padding frames are all-NaN and come after the clip's real frames.
-    owner : str
-        Name used in error messages.
-
-    Returns
-    -------
-    values : ndarray of shape (n_clips, n_frames, n_coeffs), float32
-        ``X`` with the padding set to 0 (a new array).
-    lengths : ndarray of shape (n_clips,), int64
-        Real frames of each clip.
-    """
-    _, lengths = check_sequence_padding(X, owner=owner)
-    values = np.where(np.isnan(X), np.float32(0.0), X).astype(np.float32, copy=False)
-    return values, lengths
-
-
-class _SequenceClassifier(ClassifierMixin, BaseEstimator):
-    """Shared fit / predict of the sequence networks; subclasses name the module."""
+class _SequenceClassifier(_NetworkClassifier):
+    """The sequence networks: ``fit`` and ``predict_proba``; subclasses name the module."""
 
     _parameter_constraints = {
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "patience": [Interval(Integral, 1, None, closed="left"), None],
-        "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
+        **_NetworkClassifier._parameter_constraints,
         "crop_frames": [Interval(Integral, 1, None, closed="left"), None],
         "time_masks": [Interval(Integral, 0, None, closed="left")],
         "freq_masks": [Interval(Integral, 0, None, closed="left")],
         "mixup": [Interval(Real, 0, None, closed="left")],
-        "init_from": "no_validation",
-        "freeze": [StrOptions({"none", "trunk"}), list, tuple, None],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     _module = None  # set by subclasses
@@ -120,116 +68,9 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
     def _module_params(self):
         raise NotImplementedError
 
-    # -- input ---------------------------------------------------------------------------------
-
     def _validate_X(self, X, *, reset):
-        name = type(self).__name__
-        ndim = getattr(X, "ndim", None)
-        if ndim is None:  # lists and other array-likes
-            try:
-                ndim = np.asarray(X).ndim
-            except (TypeError, ValueError):
-                ndim = 2  # let validate_data word the error
-        if ndim == 3:
-            X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite="allow-nan",
-                            input_name="X")
-            if X.shape[2] == 0:
-                raise ValueError(
-                    f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
-                    "required: each frame needs at least one coefficient."
-                )
-            if X.shape[1] == 0:
-                raise ValueError(f"{name}: X has 0 frames (shape={X.shape}); at least 1 is "
-                                 "required.")
-            if reset:
-                self.n_features_in_ = X.shape[2]
-                if hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
-        else:
-            # 2-D input (n_samples, n_features) is read as one frame per clip: a tabular row
-            # is a single frame of n_features coefficients.
-            X = validate_data(self, X, reset=reset, dtype=np.float32,
-                              ensure_all_finite="allow-nan")
-            X = X[:, None, :]
-        if not reset and X.shape[2] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[2]} features, but {name} is expecting {self.n_features_in_} "
-                "features as input (coefficients per frame)."
-            )
-        return check_frame_sequences(X, owner=name)
-
-    # -- fit -----------------------------------------------------------------------------------
-
-    def _resolve_device(self):
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        try:
-            device = torch.device(self.device)
-        except RuntimeError as exc:
-            raise ValueError(f"device={self.device!r} is not a torch device; use 'auto', "
-                             "'cpu' or 'cuda'.") from exc
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} but CUDA is not available here; use "
-                             "device='auto' or 'cpu'.")
-        return self.device
-
-    def _split(self, y, groups, seed):
-        """Indices (train, valid) of the early-stopping split, or None without validation."""
-        if self.validation_fraction is None:
-            return None
-        n = len(y)
-        n_valid = math.ceil(self.validation_fraction * n)
-        if n_valid < 1 or n - n_valid < 2:
-            warnings.warn(f"{type(self).__name__}: {n} samples are too few for a validation "
-                          "split; training without early stopping.", NeuralWarning, stacklevel=3)
-            return None
-        if groups is not None:
-            if len(np.unique(groups)) >= 2:
-                splitter = GroupShuffleSplit(1, test_size=self.validation_fraction,
-                                             random_state=seed)
-                return next(splitter.split(y, y, groups))
-            warnings.warn(f"{type(self).__name__}: groups holds a single speaker; the "
-                          "early-stopping split cannot be grouped by speaker and is stratified "
-                          "instead.", NeuralWarning, stacklevel=3)
-        _, counts = np.unique(y, return_counts=True)
-        if counts.min() >= 2 and n_valid >= len(counts) and n - n_valid >= len(counts):
-            splitter = StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
-        else:
-            splitter = ShuffleSplit(1, test_size=n_valid, random_state=seed)
-        return next(splitter.split(y, y))
-
-    def _training_params(self, n_train, valid_ds):
-        """The skorch settings every network here trains with: optimiser, epochs, batches,
-        the early-stopping split and its callbacks, device and verbosity."""
-        return dict(
-            optimizer=_OPTIMIZERS[self.optimizer],
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            # A last batch of one clip would break batch norm in training.
-            iterator_train__drop_last=n_train > self.batch_size,
-            train_split=None if valid_ds is None else predefined_split(valid_ds),
-            callbacks=self._callbacks(valid_ds is not None),
-            device=self.device_,
-            verbose=self.verbose,
-        )
-
-    def _callbacks(self, validate):
-        callbacks = []
-        if validate and self.patience is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True)))
-        if self.lr_schedule == "plateau":
-            monitor = "valid_loss" if validate else "train_loss"
-            callbacks.append(("lr_scheduler", LRScheduler(
-                torch.optim.lr_scheduler.ReduceLROnPlateau, monitor=monitor, factor=0.5,
-                patience=max(1, (self.patience or 10) // 3))))
-        elif self.lr_schedule == "cosine":
-            callbacks.append(("lr_scheduler", LRScheduler(
-                torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs)))
-        return callbacks
+        """``(values, lengths)`` of validated sequences (zero-padded; see ``fit``)."""
+        return self._validate_sequences(X, reset=reset)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None):
@@ -251,63 +92,7 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
-        name = type(self).__name__
-        if y is None:
-            raise ValueError(f"{name} requires y to be passed, but the target y is None.")
-        values, lengths = self._validate_X(X, reset=True)
-        y = column_or_1d(y, warn=True)
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        check_consistent_length(values, y)
-        check_classification_targets(y)
-        if groups is not None:
-            groups = column_or_1d(groups)
-            check_consistent_length(values, groups)
-
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(f"{name} needs samples of at least 2 classes; got 1 class "
-                             f"({self.classes_[0]!r}).")
-        y_enc = encoder.transform(y).astype(np.int64)
-        if self.class_weight is None:
-            weight = None
-        else:
-            weight = torch.as_tensor(
-                compute_class_weight(self.class_weight, classes=self.classes_, y=y),
-                dtype=torch.float32)
-
-        source = load_init_source(self.init_from, owner=self)
-        self.__dict__.pop("transfer_", None)  # from an earlier fit with init_from
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        torch.manual_seed(seed)  # module initialisation, dropout, shuffling, crops
-        self.device_ = self._resolve_device()
-
-        split = self._split(y_enc, groups, seed)
-        if split is None:
-            train, valid_ds = np.arange(len(y_enc)), None
-        else:
-            train, valid = split
-            valid_ds = Dataset({"x": values[valid], "lengths": lengths[valid]}, y_enc[valid])
-
-        self.net_ = self._new_net(weight, n_train=len(train), valid_ds=valid_ds)
-        # What net_.fit does, with the pre-trained weights and freezing between its two steps.
-        self.net_.initialize()
-        if source is not None:
-            self.transfer_ = transfer_weights(self.net_.module_, source.net_.module_,
-                                              classes=self.classes_,
-                                              source_classes=source.classes_, owner=name)
-        frozen = freeze_parameters(self.net_.module_, self.freeze, owner=name)
-        if source is not None:
-            self.transfer_["frozen"] = frozen
-        self.net_.partial_fit({"x": values[train], "lengths": lengths[train]}, y_enc[train])
-        # The validation clips are not needed any more: do not pickle them with the model.
-        self.net_.train_split = None
-        self.history_ = self.net_.history
-        self.n_iter_ = len(self.history_)
-        if valid_ds is not None:
-            self.best_epoch_ = int(np.argmin(self.history_[:, "valid_loss"])) + 1
-        return self
+        return self._fit_network(X, y, groups)
 
     def _new_net(self, weight, *, n_train, valid_ds):
         """The untrained skorch net of ``fit``; also rebuilt when a fitted model is loaded."""
@@ -322,8 +107,6 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
             module__n_coeffs=self.n_features_in_,
             module__n_classes=len(self.classes_),
         )
-
-    # -- predict -------------------------------------------------------------------------------
 
     def predict_proba(self, X):
         """Class probabilities, columns in ``classes_`` order.
@@ -342,69 +125,17 @@ class _SequenceClassifier(ClassifierMixin, BaseEstimator):
         proba = self.net_.predict_proba({"x": values, "lengths": lengths}).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_clips, n_frames, n_coeffs) or (n_samples, n_features)
-            NaN-padded frame sequences.
-
-        Returns
-        -------
-        ndarray of shape (n_clips, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predict the label of each clip.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_clips, n_frames, n_coeffs) or (n_samples, n_features)
-            NaN-padded frame sequences.
-
-        Returns
-        -------
-        ndarray of shape (n_clips,)
-            Labels from ``classes_`` (the labels given to ``fit``).
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    # -- persistence ---------------------------------------------------------------------------
-
-    def __getstate__(self):
-        # The trained net travels as plain settings and weight arrays (see _state.py): skorch's
-        # own pickling would put a nested pickle into every pickle and model file.
-        state = dict(super().__getstate__())
-        if "net_" in state:
-            state["net_"] = export_net(self.net_)
-            state.pop("history_", None)  # the net's history, rebuilt with it
-        return state
-
-    def __setstate__(self, state):
-        net_state = state.get("net_")
-        if not isinstance(net_state, dict):  # unfitted, or pickled by an older sklearn_ser
-            super().__setstate__(state)
-            if "net_" in self.__dict__:
-                self.device_ = str(self.net_.device)
-            return
-        super().__setstate__({k: v for k, v in state.items() if k != "net_"})
-        self.device_ = "cpu"  # _new_net reads it; restore_net sets the saved device
-        net = self._new_net(None, n_train=0, valid_ds=None)
-        self.net_ = restore_net(net, net_state, owner=type(self).__name__)
-        self.history_ = self.net_.history
-        # A model trained on a GPU and loaded where there is none runs on the CPU.
-        self.device_ = str(self.net_.device)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
-        # NaN is meaningful only as whole padding frames; any other NaN is an error.
-        tags.input_tags.allow_nan = False
         return tags
+
+
+class _AttentionPooled:
+    """The networks that pool their recurrent outputs with attention (``attention_weights``)."""
+
+    def _attention_module_name(self):
+        return ""  # the module itself
 
 
 _COMMON_DOC = """
@@ -496,6 +227,13 @@ _COMMON_DOC = """
     2-D array ``(n_samples, n_features)`` is read as clips of one frame with ``n_features``
     coefficients. Models trained on a GPU unpickle on a CPU-only machine (weights are mapped to
     the CPU).
+
+    A fitted network is also a transformer: ``transform(X)`` returns each clip's embedding,
+    the pooled input of the output layer ``(n_clips, n_units)``, with names from
+    ``get_feature_names_out()`` (``cnn_emb0``, ...), so it can feed a classic model or a
+    feature fusion (``make_fusion_pipeline(..., method="features")``). The recurrent
+    networks also give the weights of their attention pooling over each clip's frames
+    (``attention_weights``).
 """
 
 
@@ -536,6 +274,7 @@ class CNNClassifier(_SequenceClassifier):
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
     }
     _module = CNNModule
+    _embedding_prefix = "cnn_emb"
 
     def __init__(self, *, channels=(16, 32, 64), n_hidden=64, dropout=0.3, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, max_epochs=60, batch_size=32,
@@ -570,7 +309,7 @@ class CNNClassifier(_SequenceClassifier):
                     freq_masks=self.freq_masks)
 
 
-class LSTMClassifier(_SequenceClassifier):
+class LSTMClassifier(_AttentionPooled, _SequenceClassifier):
     """(Bidirectional) LSTM over frame sequences with masked attention pooling.
 
     Runs on packed sequences, so padding frames are skipped, not just masked.
@@ -610,6 +349,7 @@ class LSTMClassifier(_SequenceClassifier):
         "stack_frames": [Interval(Integral, 1, None, closed="left")],
     }
     _module = LSTMModule
+    _embedding_prefix = "lstm_emb"
 
     def __init__(self, *, n_units=64, n_layers=1, bidirectional=True, n_attention=64,
                  stack_frames=1, dropout=0.3, lr=1e-3, optimizer="adam", weight_decay=0.0, max_epochs=60,
@@ -649,7 +389,7 @@ class LSTMClassifier(_SequenceClassifier):
                     time_masks=self.time_masks, freq_masks=self.freq_masks)
 
 
-class CRNNClassifier(_SequenceClassifier):
+class CRNNClassifier(_AttentionPooled, _SequenceClassifier):
     """Convolutional front end, recurrent layer and masked attention pooling.
 
     2-D convolution blocks (the first ``time_pools`` also halve the frame rate) turn each
@@ -693,6 +433,7 @@ class CRNNClassifier(_SequenceClassifier):
         "n_attention": [Interval(Integral, 1, None, closed="left")],
     }
     _module = CRNNModule
+    _embedding_prefix = "crnn_emb"
 
     def __init__(self, *, channels=(16, 32), time_pools=2, n_units=64, cell="gru",
                  bidirectional=True, n_attention=64, dropout=0.3, lr=1e-3, optimizer="adam",

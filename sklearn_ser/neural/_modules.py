@@ -2,10 +2,13 @@
 
 Every module takes ``forward(x, lengths)``: ``x`` is a float tensor ``(batch, n_frames,
 n_coeffs)`` whose padding frames are zero, ``lengths`` the number of real (leading) frames of
-each clip. Padding never reaches a prediction: convolution outputs are re-zeroed past each clip's
-end after every block, the recurrent layers run on packed sequences, and pooling (mean, max,
-attention) is masked. A clip's output therefore does not depend on how much padding the batch
-added, nor on the other clips of the batch (in ``eval`` mode).
+each clip. ``embed(x, lengths)`` returns the input of the output layer (the pooled penultimate
+layer, a clip's embedding), and the attention-pooled modules give their pooling weights with
+``attention_weights(x, lengths)``. Padding never reaches a prediction: convolution outputs are
+re-zeroed past each clip's end after every block, the recurrent layers run on packed
+sequences, and pooling (mean, max, attention) is masked. A clip's output therefore does not
+depend on how much padding the batch added, nor on the other clips of the batch (in ``eval``
+mode).
 
 During training, ``crop_frames`` cuts a random window of at most that many frames from each clip
 (random cropping, a standard augmentation for small emotion corpora), and ``time_masks`` /
@@ -92,10 +95,20 @@ class AttentionPooling(nn.Module):
         self.score = nn.Sequential(nn.Linear(n_inputs, n_hidden), nn.Tanh(),
                                    nn.Linear(n_hidden, 1))
 
-    def forward(self, h, mask):
+    def weights(self, h, mask):
+        """Softmax weights ``(batch, time)`` over the real frames (0 on padding)."""
         scores = self.score(h).squeeze(-1).masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=1)
-        return torch.bmm(weights.unsqueeze(1), h).squeeze(1)
+        return torch.softmax(scores, dim=1)
+
+    def forward(self, h, mask):
+        return torch.bmm(self.weights(h, mask).unsqueeze(1), h).squeeze(1)
+
+
+def _hidden(head, h):
+    """``head`` without its output layer: the embedding fed to that layer."""
+    for layer in list(head)[:-1]:
+        h = layer(h)
+    return h
 
 
 def _masked_mean_max(h, mask):
@@ -173,12 +186,15 @@ class CNNModule(nn.Module):
             nn.Linear(n_hidden, n_classes),
         )
 
-    def forward(self, x, lengths):
+    def embed(self, x, lengths):
         x, lengths = self.augment(x, lengths)
         h, lengths = self.convs(x, lengths)
         h = h.mean(dim=3).transpose(1, 2)  # (batch, time, channels)
         mask = frame_mask(lengths, h.shape[1])
-        return self.head(_masked_mean_max(h, mask))
+        return _hidden(self.head, _masked_mean_max(h, mask))
+
+    def forward(self, x, lengths):
+        return self.head[-1](self.embed(x, lengths))
 
 
 def _run_rnn(rnn, h, lengths):
@@ -226,13 +242,26 @@ class LSTMModule(nn.Module):
         n_out = n_units * (2 if bidirectional else 1)
         self.attention = AttentionPooling(n_out, n_attention)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_out, n_classes))
+        self.attention_stride = stack_frames  # input frames per attention step
 
-    def forward(self, x, lengths):
+    def _steps(self, x, lengths):
+        """The LSTM's outputs ``(batch, steps, units)`` and the mask of real steps."""
         x, lengths = self.augment(x, lengths)
         x, lengths = _stack_frames(x, lengths, self.stack_frames)
         h = _run_rnn(self.rnn, self.input_dropout(x), lengths)
-        mask = frame_mask(lengths, h.shape[1])
-        return self.head(self.attention(h, mask))
+        return h, frame_mask(lengths, h.shape[1])
+
+    def embed(self, x, lengths):
+        h, mask = self._steps(x, lengths)
+        return _hidden(self.head, self.attention(h, mask))
+
+    def forward(self, x, lengths):
+        return self.head[-1](self.embed(x, lengths))
+
+    def attention_weights(self, x, lengths):
+        """Attention weights ``(batch, steps)`` and each clip's number of real steps."""
+        h, mask = self._steps(x, lengths)
+        return self.attention.weights(h, mask), mask.sum(dim=1)
 
 
 class CRNNModule(nn.Module):
@@ -258,13 +287,27 @@ class CRNNModule(nn.Module):
         n_out = n_units * (2 if bidirectional else 1)
         self.attention = AttentionPooling(n_out, n_attention)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_out, n_classes))
+        # Input frames per attention step: each time-pooling block halves the frame rate.
+        self.attention_stride = 2 ** min(time_pools, len(channels))
 
-    def forward(self, x, lengths):
+    def _steps(self, x, lengths):
+        """The recurrent outputs ``(batch, steps, units)`` and the mask of real steps."""
         x, lengths = self.augment(x, lengths)
         h, lengths = self.convs(x, lengths)  # (batch, channels, time, freq)
         batch, channels, n_frames, n_freq = h.shape
         h = h.permute(0, 2, 1, 3).reshape(batch, n_frames, channels * n_freq)
         h = self.project(h)
         h = _run_rnn(self.rnn, h, lengths)
-        mask = frame_mask(lengths, n_frames)
-        return self.head(self.attention(h, mask))
+        return h, frame_mask(lengths, n_frames)
+
+    def embed(self, x, lengths):
+        h, mask = self._steps(x, lengths)
+        return _hidden(self.head, self.attention(h, mask))
+
+    def forward(self, x, lengths):
+        return self.head[-1](self.embed(x, lengths))
+
+    def attention_weights(self, x, lengths):
+        """Attention weights ``(batch, steps)`` and each clip's number of real steps."""
+        h, mask = self._steps(x, lengths)
+        return self.attention.weights(h, mask), mask.sum(dim=1)

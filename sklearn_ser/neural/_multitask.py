@@ -8,24 +8,19 @@ unchanged; ``aux`` is a per-sample fit argument, which scikit-learn cuts to each
 """
 
 import inspect
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array, check_random_state
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.dataset import Dataset
 from torch import nn
 
 from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
-from ._classifiers import _OPTIMIZERS, _SequenceClassifier
 from ._modules import CNNModule, CRNNModule, LSTMModule
-from ._transfer import freeze_parameters, load_init_source, transfer_weights
+from ._training import _NetworkClassifier
 
 __all__ = ["MultiTaskClassifier"]
 
@@ -88,8 +83,12 @@ class MultiTaskModule(nn.Module):
         self.head = nn.Linear(n_hidden, n_classes)
         self.aux_heads = nn.ModuleList([nn.Linear(n_hidden, k) for k in aux_sizes])
 
+    def embed(self, x, lengths=None):
+        """The trunk's output: the input of every head."""
+        return self.trunk(x, lengths)
+
     def forward(self, x, lengths=None):
-        h = self.trunk(x, lengths)
+        h = self.embed(x, lengths)
         return (self.head(h), *(head(h) for head in self.aux_heads))
 
 
@@ -126,7 +125,7 @@ class _MultiTaskLoss(nn.Module):
         return loss
 
 
-class MultiTaskClassifier(_SequenceClassifier):
+class MultiTaskClassifier(_NetworkClassifier):
     """Emotion recogniser trained jointly on auxiliary tasks (gender, speaker, intensity ...).
 
     One shared network (the trunk) feeds an emotion head and one head per auxiliary task; the
@@ -247,7 +246,11 @@ class MultiTaskClassifier(_SequenceClassifier):
       ``clf.set_fit_request(aux=True, groups=True)``.
 
     Scoring needs nothing special: ``y`` is the emotion. The auxiliary tasks shape the trunk
-    only; :meth:`predict_aux` returns their predictions.
+    only; :meth:`predict_aux` returns their predictions. ``transform(X)`` returns the trunk's
+    output (the input of every head, ``multitask_emb0``, ...), an embedding for a classic
+    model or a feature fusion; with an ``"lstm"`` or ``"crnn"`` trunk,
+    ``attention_weights(X)`` gives the weights of its attention pooling over each clip's
+    frames.
 
     Early stopping holds out whole training speakers when ``groups`` is given. With a frozen
     trunk, dropout still acts on it during training; a sequence trunk's batch-norm
@@ -282,22 +285,11 @@ class MultiTaskClassifier(_SequenceClassifier):
         "hidden_layer_sizes": [tuple, list],
         "trunk_params": [dict, None],
         "aux_weight": [Interval(Real, 0, None, closed="left"), dict],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "patience": [Interval(Integral, 1, None, closed="left"), None],
-        "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
-        "init_from": "no_validation",
-        "freeze": [StrOptions({"none", "trunk"}), list, tuple, None],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **_NetworkClassifier._parameter_constraints,
     }
+    _embedding_prefix = "multitask_emb"
+    # Dropout and shuffling draw from a fresh seed once the heads are built (see fit).
+    _reseed_before_training = True
 
     def __init__(self, *, trunk="mlp", hidden_layer_sizes=(256, 128), trunk_params=None,
                  aux_weight=0.3, dropout=0.3, lr=1e-3, optimizer="adam", weight_decay=0.0,
@@ -326,11 +318,10 @@ class MultiTaskClassifier(_SequenceClassifier):
 
     # -- input -----------------------------------------------------------------------------
 
-    def _validate_X(self, X, *, reset):
-        """``(inputs, lengths)``: a 2-D float32 array for ``"mlp"``, else padded sequences."""
+    def _inputs(self, X, *, reset):
+        """``{"x"}``: a 2-D float32 array for ``"mlp"``; else ``{"x", "lengths"}``, sequences."""
         if self.trunk != "mlp":
-            values, lengths = super()._validate_X(X, reset=reset)
-            return {"x": values, "lengths": lengths}
+            return super()._inputs(X, reset=reset)
         if getattr(X, "ndim", None) == 3:
             raise ValueError(
                 "MultiTaskClassifier(trunk='mlp') takes pooled features of shape (n_samples, "
@@ -432,69 +423,7 @@ default=None
         self : object
             The fitted classifier.
         """
-        name = type(self).__name__
-        if y is None:
-            raise ValueError(f"{name} requires y to be passed, but the target y is None.")
-        inputs = self._validate_X(X, reset=True)
-        n_samples = len(inputs["x"])
-        y = column_or_1d(y, warn=True)
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        check_consistent_length(inputs["x"], y)
-        check_classification_targets(y)
-        if groups is not None:
-            groups = column_or_1d(groups)
-            check_consistent_length(inputs["x"], groups)
-        aux_codes = self._encode_aux(aux, n_samples)
-
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(f"{name} needs samples of at least 2 classes; got 1 class "
-                             f"({self.classes_[0]!r}).")
-        targets = {"y": encoder.transform(y).astype(np.int64)}
-        for k, codes in enumerate(aux_codes):
-            targets[f"aux{k}"] = codes
-        weight = None
-        if self.class_weight is not None:
-            weight = torch.as_tensor(
-                compute_class_weight(self.class_weight, classes=self.classes_, y=y),
-                dtype=torch.float32)
-
-        source = load_init_source(self.init_from, owner=self)
-        self.__dict__.pop("transfer_", None)  # from an earlier fit with init_from
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        torch.manual_seed(seed)
-        self.device_ = self._resolve_device()
-
-        split = self._split(targets["y"], groups, seed)
-        if split is None:
-            train, valid_ds = np.arange(n_samples), None
-        else:
-            train, valid = split
-            valid_ds = Dataset(_take(inputs, valid), _take(targets, valid))
-
-        self.net_ = self._new_net(weight, n_train=len(train), valid_ds=valid_ds)
-        self.net_.initialize()
-        if source is not None:
-            aux_map = {i: source.aux_names_.index(n) for i, n in enumerate(self.aux_names_)
-                       if n in source.aux_names_}
-            self.transfer_ = transfer_weights(
-                self.net_.module_, source.net_.module_, classes=self.classes_,
-                source_classes=source.classes_, owner=name, aux_map=aux_map)
-        frozen = freeze_parameters(self.net_.module_, self.freeze, owner=name)
-        if source is not None:
-            self.transfer_["frozen"] = frozen
-        # Dropout and shuffling draw from a stream that does not depend on how many heads
-        # were initialised: with aux_weight=0 the net trains exactly as the single-task one.
-        torch.manual_seed(seed + 1)
-        self.net_.partial_fit(_take(inputs, train), _take(targets, train))
-        self.net_.train_split = None  # do not pickle the validation samples
-        self.history_ = self.net_.history
-        self.n_iter_ = len(self.history_)
-        if valid_ds is not None:
-            self.best_epoch_ = int(np.argmin(self.history_[:, "valid_loss"])) + 1
-        return self
+        return self._fit_network(X, y, groups, aux=aux)
 
     def _new_net(self, weight, *, n_train, valid_ds):
         """The untrained skorch net of ``fit``; also rebuilt when a fitted model is loaded."""
@@ -520,7 +449,7 @@ default=None
     # -- predict ---------------------------------------------------------------------------
 
     def _outputs(self, X):
-        inputs = self._validate_X(X, reset=False)
+        inputs = self._inputs(X, reset=False)
         out = self.net_.forward(inputs, training=False)
         return out if isinstance(out, tuple) else (out,)
 
@@ -566,12 +495,12 @@ default=None
                 predictions[name] = out[:, 0].astype(np.float64) * std + mean
         return predictions
 
+    def _attention_module_name(self):
+        # The LSTM and CRNN trunks pool with attention; the MLP and CNN ones do not.
+        return "trunk.net" if self.trunk in ("lstm", "crnn") else None
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = self.trunk != "mlp"
         return tags
-
-
-def _take(arrays, index):
-    return {key: value[index] for key, value in arrays.items()}
 

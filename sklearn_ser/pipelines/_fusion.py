@@ -21,7 +21,7 @@ from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import Bunch, _safe_indexing
+from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
@@ -29,12 +29,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
 from ..exceptions import SklearnSerWarning
 from ..model_selection import SpeakerStratifiedKFold, make_cv
-from ..model_selection._evaluate import requests_groups
-from ..model_selection._split import _check_speakers
-from ._deep import request_speakers
+from ..utils import check_speakers, request_speakers, requests_groups
+from ..utils._compat import _num_samples, _safe_indexing
+from ._registry import DEFAULT_FUSION_MEMBERS, FUSION_FEATURES, make_named_pipeline
 
 __all__ = ["SpeakerStackingClassifier", "SpeakerVotingClassifier", "make_fusion_pipeline",
-           "make_named_pipeline"]
+           "with_probabilities"]
 
 
 def _takes_groups(estimator, method):
@@ -85,7 +85,7 @@ def _final_has(method):
 def _check_groups(groups, n_samples, owner):
     if groups is None:
         return None
-    return _check_speakers(groups, owner, n_samples=n_samples)
+    return check_speakers(groups, owner, n_samples=n_samples)
 
 
 def _labels(y, owner):
@@ -343,7 +343,7 @@ class SpeakerStackingClassifier(_SpeakerGroupsMixin, StackingClassifier):
         ndarray of shape (n_samples, n_outputs)
         """
         check_is_fitted(self)
-        groups = _check_groups(groups, _n_samples(X), f"{type(self).__name__}.transform")
+        groups = _check_groups(groups, _num_samples(X), f"{type(self).__name__}.transform")
         predictions = [
             _call(est, method, X, groups)
             for est, method in zip(self.estimators_, self.stack_method_)
@@ -514,7 +514,7 @@ class SpeakerVotingClassifier(_SpeakerGroupsMixin, VotingClassifier):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        groups = _check_groups(groups, _n_samples(X), f"{type(self).__name__}.predict_proba")
+        groups = _check_groups(groups, _num_samples(X), f"{type(self).__name__}.predict_proba")
         return np.average(self._collect_probas(X, groups), axis=0,
                           weights=self._member_weights())
 
@@ -533,7 +533,7 @@ class SpeakerVotingClassifier(_SpeakerGroupsMixin, VotingClassifier):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        groups = _check_groups(groups, _n_samples(X), f"{type(self).__name__}.predict")
+        groups = _check_groups(groups, _num_samples(X), f"{type(self).__name__}.predict")
         if self.voting == "soft":
             encoded = np.argmax(self.predict_proba(X, groups=groups), axis=1)
         else:
@@ -560,83 +560,11 @@ class SpeakerVotingClassifier(_SpeakerGroupsMixin, VotingClassifier):
         ndarray
         """
         check_is_fitted(self)
-        groups = _check_groups(groups, _n_samples(X), f"{type(self).__name__}.transform")
+        groups = _check_groups(groups, _num_samples(X), f"{type(self).__name__}.transform")
         if self.voting == "soft":
             probas = self._collect_probas(X, groups)
             return np.hstack(probas) if self.flatten_transform else probas
         return np.asarray([_call(est, "predict", X, groups) for est in self.estimators_]).T
-
-
-def _n_samples(X):
-    from sklearn.utils.validation import _num_samples
-
-    return _num_samples(X)
-
-
-#: Members of the default fusion (benchmark model names) and the features of its classic
-#: members, chosen on EmoDB leave-one-speaker-out (see make_fusion_pipeline's notes).
-DEFAULT_FUSION_MEMBERS = ("svm-sn", "lr-sn")
-FUSION_FEATURES = ("mfcc", "lpcc", "spectral", "prosody", "logmel")
-#: Members of the classic + deep fusion (benchmark model ``fusion-deep``), a soft vote.
-DEEP_FUSION_MEMBERS = ("svm-sn", "lr-sn", "crnn-sn")
-
-
-def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=None,
-                        random_state=None):
-    """The recogniser a benchmark model name stands for.
-
-    Parameters
-    ----------
-    name : str
-        A classic kind (``"svm"``, ``"lr"``, ...), the same with per-speaker standardisation
-        (``"svm-sn"``, ...), a network (``"cnn"``, ``"lstm"``, ``"crnn"``), the same with
-        per-speaker standardisation of the frames (``"cnn-sn"``, ...), ``"fusion"``
-        (:func:`make_fusion_pipeline` with its defaults), ``"fusion-deep"`` (a soft vote of
-        ``DEEP_FUSION_MEMBERS``: ``svm-sn``, ``lr-sn`` and ``crnn-sn``) or names joined by
-        ``+`` (a soft vote of those models, e.g. ``"cnn+crnn"``).
-    features : sequence of str or None, default=None
-        Extractors of a classic model (None: ``DEFAULT_FEATURES``); ignored by networks.
-    sr : int, default=16000
-        Sample rate of the clips.
-    memory : str, joblib.Memory or None, default=None
-        Feature cache of the extractors.
-    n_jobs : int or None, default=None
-        Parallel feature extraction (and, for ``"fusion"``, parallel members).
-    random_state : int or None, default=None
-        Seed.
-
-    Returns
-    -------
-    estimator
-        An unfitted pipeline (or fusion of pipelines) that starts from clips.
-
-    Examples
-    --------
-    >>> from sklearn_ser.pipelines import make_named_pipeline
-    >>> [step for step, _ in make_named_pipeline("nb-sn").steps]
-    ['noise', 'features', 'guard', 'speakernormalizer', 'scaler', 'gaussiannb']
-    """
-    from ._classic import CLASSIFIERS, make_classic_pipeline
-    from ._deep import NETWORKS, make_deep_pipeline
-
-    if name == "fusion":
-        return make_fusion_pipeline(sr=sr, memory=memory, n_jobs=n_jobs,
-                                    random_state=random_state)
-    if name == "fusion-deep" or "+" in name:
-        members = DEEP_FUSION_MEMBERS if name == "fusion-deep" else name.split("+")
-        return make_fusion_pipeline(members, method="voting", sr=sr, memory=memory,
-                                    n_jobs=n_jobs, random_state=random_state)
-    kind, speaker_norm = (name[:-3], True) if name.endswith("-sn") else (name, False)
-    if kind in NETWORKS:
-        return make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
-                                  random_state=random_state)
-    if kind in CLASSIFIERS:
-        extra = {} if features is None else {"features": features}
-        return make_classic_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
-                                     n_jobs=n_jobs, random_state=random_state, **extra)
-    known = (sorted(CLASSIFIERS) + [f"{k}-sn" for k in sorted(CLASSIFIERS)] + sorted(NETWORKS)
-             + [f"{k}-sn" for k in sorted(NETWORKS)] + ["fusion", "fusion-deep"])
-    raise ValueError(f"Unknown model {name!r}; choose from {', '.join(known)}.")
 
 
 def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
@@ -658,7 +586,8 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
           internal folds of its training data (:func:`with_probabilities`).
         * ``"features"``: feature fusion: one classic pipeline over the union of the
           extractors named in ``features``; ``members`` names its single classifier
-          (e.g. ``["svm-sn"]``).
+          (e.g. ``["svm-sn"]``) and, optionally, networks whose embeddings join those
+          features (``["svm-sn", "crnn"]``; see Notes).
     features : sequence of str, default=("mfcc", "lpcc", "spectral", "prosody", "logmel")
         Extractors of the classic members named in ``members`` (their functionals are
         concatenated), and the extractors fused with ``method="features"``.
@@ -697,6 +626,17 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
     two with the speaker-normalised CRNN, equal weights; benchmark model ``"fusion-deep"``)
     beat both the stack and the network alone on the same protocol. Figures:
     benchmarks/README.md, "Fusion on EmoDB".
+
+    Deep members of a feature fusion (network names such as ``"crnn"`` or ``"crnn-sn"``, or
+    ``(name, pipeline)`` pairs of a deep pipeline without samplers) sit beside the classic
+    extractors in a ``FeatureUnion`` (step ``"features"``, the extractors under
+    ``"classic"``): in the fusion's ``fit`` each network is trained on the training clips
+    (with the fusion's training copies), then its ``transform`` (the pooled penultimate
+    layer) gives every clip's embedding, and the classifier learns from the classic features
+    and the embeddings side by side. Test clips only pass through the trained network. The
+    embeddings of a network's own training clips separate the classes better than those of
+    unseen clips, so the classifier may lean on them more than they deserve; stacking, whose
+    final estimator learns from out-of-fold predictions, has no such bias.
 
     Examples
     --------
@@ -765,16 +705,64 @@ def _member(member, *, features, sr, memory, random_state):
 
 
 def _feature_fusion(members, features, *, sr, memory, n_jobs, random_state):
-    from ._classic import CLASSIFIERS, make_classic_pipeline
+    """One classic classifier over the classic features and the networks' embeddings."""
+    from sklearn.pipeline import FeatureUnion
 
-    if len(members) != 1 or not isinstance(members[0], str):
+    from ._classic import CLASSIFIERS, make_classic_pipeline
+    from ._registry import parse_model_name
+
+    classic = [m for m in members
+               if isinstance(m, str) and parse_model_name(m)[0] in CLASSIFIERS]
+    if len(classic) != 1:
         raise ValueError(
-            "method='features' fuses extractors under one classifier: give members as one "
-            f"classic model name such as ['svm-sn']; got {members!r}."
+            "method='features' fuses features under one classifier: give one classic model "
+            "name such as ['svm-sn'], and optionally networks whose embeddings join its "
+            f"features (['svm-sn', 'crnn']); got {members!r}."
         )
-    kind, speaker_norm = (members[0][:-3], True) if members[0].endswith("-sn") \
-        else (members[0], False)
-    if kind not in CLASSIFIERS:
-        raise ValueError(f"method='features' needs a classic model; got {members[0]!r}.")
-    return make_classic_pipeline(kind, features=features, speaker_norm=speaker_norm, sr=sr,
+    deep = [_embedding_member(m, sr=sr, memory=memory, random_state=random_state)
+            for m in members if m is not classic[0]]
+    names = [name for name, _ in deep]
+    if len(set(names)) != len(names) or "classic" in names:
+        raise ValueError(f"method='features' needs distinct member names other than "
+                         f"'classic'; got {names!r}.")
+    kind, speaker_norm = parse_model_name(classic[0])
+    pipe = make_classic_pipeline(kind, features=features, speaker_norm=speaker_norm, sr=sr,
                                  memory=memory, n_jobs=n_jobs, random_state=random_state)
+    if not deep:
+        return pipe
+    # The features step is the first one after the samplers of the training copies; the
+    # networks sit beside it, so they train on the fusion's training clips and copies only.
+    index = next(i for i, (_, step) in enumerate(pipe.steps) if not hasattr(step, "fit_resample"))
+    pipe.steps[index] = ("features", FeatureUnion([("classic", pipe.steps[index][1]), *deep]))
+    return pipe
+
+
+def _embedding_member(member, *, sr, memory, random_state):
+    """``(name, pipeline)`` of a network whose ``transform`` gives a feature fusion its
+    embeddings: a network model name (``"crnn"``, ``"crnn-sn"``) or a ``(name, pipeline)``
+    pair ending in a network."""
+    from ._deep import NETWORKS, make_deep_pipeline
+    from ._registry import parse_model_name
+
+    if isinstance(member, str):
+        kind, speaker_norm = parse_model_name(member)
+        if kind not in NETWORKS:
+            raise ValueError(
+                f"method='features' takes one classic model and networks "
+                f"({', '.join(sorted(NETWORKS))}, with or without '-sn'); got {member!r}."
+            )
+        # No speed copies of its own: a sampler inside the union would change the number
+        # of rows; the fusion's own copies, made before the union, reach the network.
+        estimator = make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
+                                       speed_perturbation=None, random_state=random_state)
+        return member, request_speakers(estimator)
+    name, estimator = member
+    steps = [step for _, step in getattr(estimator, "steps", [(name, estimator)])]
+    if not hasattr(estimator, "transform") or any(hasattr(s, "fit_resample") for s in steps):
+        raise ValueError(
+            f"method='features': member {name!r} must be a pipeline that starts from clips "
+            "and ends in a network (its transform gives the embeddings), without samplers "
+            "(they would change the number of rows); build it with "
+            "make_deep_pipeline(..., speed_perturbation=None)."
+        )
+    return name, request_speakers(estimator)
