@@ -12,7 +12,7 @@ from sklearn_ser.datasets import load_emodb
 from sklearn_ser.model_selection import evaluate
 from sklearn_ser.pipelines import make_classic_pipeline
 
-pytestmark = [pytest.mark.emodb, pytest.mark.slow]
+pytestmark = [pytest.mark.emodb, pytest.mark.slow, pytest.mark.corpus]
 
 
 def test_default_svm_reaches_uar_070_leave_one_speaker_out(emodb_path):
