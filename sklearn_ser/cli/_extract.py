@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ._predict import _read_files
+from ._predict import _read_files, _report_errors
 
 #: ``--features`` names of openSMILE's sets, besides ``opensmile:<any set>``.
 OPENSMILE_NAMES = {"egemaps": "eGeMAPSv02", "compare": "ComParE_2016"}
@@ -95,7 +95,8 @@ def run(args, argv):
     if not args.quiet:
         print(f"Wrote {n_ok} row(s) of {table.n_features} feature(s) to {args.output}",
               file=sys.stderr)
-    return _report_errors(table, strict=args.strict)
+    return _report_errors(table, strict=args.strict, command="extract", verb="extract",
+                          done="extracted", where="rows")
 
 
 # -- the extractor ---------------------------------------------------------------------------
@@ -356,16 +357,3 @@ def write_table(frame, path):
         frame.to_parquet(path, index=False, engine=_parquet_engine())
     else:
         frame.to_csv(path, index=False)
-
-
-def _report_errors(table, *, strict):
-    """Name each file that failed on stderr; 1 when none was extracted (or any, if strict)."""
-    errors = table.errors
-    for k in sorted(errors):
-        print(f"sklearn-ser extract: could not extract '{table.files[k]}': {errors[k]}",
-              file=sys.stderr)
-    if errors:
-        print(f"sklearn-ser extract: {len(errors)} of {len(table.files)} file(s) could not "
-              "be extracted; their rows give the error (--strict: exit status 1 then).",
-              file=sys.stderr)
-    return 1 if errors and (strict or len(errors) == len(table.files)) else 0

@@ -261,15 +261,19 @@ def _write_csv(output, results, classes, has_proba, flags):
             out.close()
 
 
-def _report_errors(results, *, strict):
-    """Name each file that failed on stderr; 1 when none was labelled (or any, if strict)."""
+def _report_errors(results, *, strict, command="predict", verb="label", done="labelled",
+                   where="CSV rows"):
+    """Name each file that failed on stderr; 1 when none was ``done`` (or any, if strict).
+
+    Shared by ``predict`` and ``extract``: ``results`` has ``files`` and ``errors``.
+    """
     errors = results.errors
     for k in sorted(errors):
-        print(f"sklearn-ser predict: could not label '{results.files[k]}': {errors[k]}",
+        print(f"sklearn-ser {command}: could not {verb} '{results.files[k]}': {errors[k]}",
               file=sys.stderr)
     if errors:
-        print(f"sklearn-ser predict: {len(errors)} of {len(results.files)} file(s) could not "
-              "be labelled; their CSV rows give the error (--strict: exit status 1 then).",
+        print(f"sklearn-ser {command}: {len(errors)} of {len(results.files)} file(s) could not "
+              f"be {done}; their {where} give the error (--strict: exit status 1 then).",
               file=sys.stderr)
     return 1 if errors and (strict or len(errors) == len(results.files)) else 0
 
