@@ -216,10 +216,7 @@ class EvaluationReport:
         if self.conditions is not None:
             figures["uar_by_condition"] = self.uar_by_condition
             # JSON has no infinity: the clean and gain rows (no noise) get snr_db None.
-            figures["conditions"] = [
-                {**row, "snr_db": None if math.isinf(row["snr_db"]) else row["snr_db"]}
-                for row in self.conditions.to_dict(orient="records")
-            ]
+            figures["conditions"] = _condition_records(self.conditions)
         return _to_builtin(figures)
 
     def plot_confusion_matrix(self, ax=None, normalize="true", title=None):
@@ -375,10 +372,7 @@ class RegressionReport:
         )
         if self.conditions is not None:
             figures["ccc_by_condition"] = self.ccc_by_condition
-            figures["conditions"] = [
-                {**row, "snr_db": None if math.isinf(row["snr_db"]) else row["snr_db"]}
-                for row in self.conditions.to_dict(orient="records")
-            ]
+            figures["conditions"] = _condition_records(self.conditions)
         return _to_builtin(figures)
 
     def plot_predictions(self, ax=None, title=None):
@@ -1003,23 +997,18 @@ def _build_report(results, splits, y, groups, *, conditions=(), return_estimator
     )
 
 
-def _condition_tables(results, conditions, order, y_true, y_pred):
-    """Pooled figures of the clean and each corrupted test condition (None without any)."""
+def _condition_tables(results, conditions, order, y_true, y_pred, figures=None,
+                      as_predictions=np.asarray):
+    """Pooled figures of the clean and each corrupted test condition (None without any).
+
+    ``figures(y_true, pred)`` gives a row's figures (UAR, WA, macro-F1 and agreement with
+    the clean predictions by default); ``as_predictions`` shapes one fold's predictions.
+    """
     if not conditions or not results:
         return None, None
-    by_condition = {
-        c.name: np.concatenate([r["noisy_pred"][c.name] for r in results])[order]
-        for c in conditions
-    }
-    clean = _TestCondition("clean", "none")
-    rows = []
-    for condition, pred in [(clean, y_pred), *zip(conditions, by_condition.values())]:
-        rows.append(
-            {
-                "condition": condition.name,
-                "noise": condition.noise,
-                "snr_db": condition.snr_db,
-                "gain_db": condition.gain_db,
+    if figures is None:
+        def figures(y_true, pred):
+            return {
                 "uar": unweighted_average_recall(y_true, pred),
                 "wa": float(accuracy_score(y_true, pred)),
                 "macro_f1": float(
@@ -1028,8 +1017,22 @@ def _condition_tables(results, conditions, order, y_true, y_pred):
                 ),
                 "agreement": float(np.mean(pred == y_pred)),
             }
-        )
+    by_condition = {
+        c.name: np.concatenate([as_predictions(r["noisy_pred"][c.name])
+                                for r in results])[order]
+        for c in conditions
+    }
+    clean = _TestCondition("clean", "none")
+    rows = [{"condition": c.name, "noise": c.noise, "snr_db": c.snr_db, "gain_db": c.gain_db,
+             **figures(y_true, pred)}
+            for c, pred in [(clean, y_pred), *zip(conditions, by_condition.values())]]
     return pd.DataFrame(rows), by_condition
+
+
+def _condition_records(conditions):
+    """The conditions table as JSON records: the clean and gain rows get snr_db None."""
+    return [{**row, "snr_db": None if math.isinf(row["snr_db"]) else row["snr_db"]}
+            for row in conditions.to_dict(orient="records")]
 
 
 def _per_fold_table(results, splits, y, groups):
@@ -1140,16 +1143,16 @@ def _build_regression_report(results, splits, y, groups, *, conditions=(), retur
     order = np.argsort(tests, kind="stable")
     indices = tests[order]
     y_true = y[indices]
-    y_pred = np.concatenate([np.asarray(r["y_pred"], dtype=float).ravel()
-                             for r in results])[order]
+    y_pred = np.concatenate([_float_predictions(r["y_pred"]) for r in results])[order]
     speakers = groups[indices]
     pooled = _continuous_figures(y_true, y_pred)
     intervals = continuous_confidence_intervals(
         y_true, y_pred, speakers, confidence=confidence, n_bootstraps=n_bootstraps,
         random_state=random_state)
     per_speaker = continuous_scores_by_speaker(y_true, y_pred, speakers)
-    table, by_condition = _continuous_condition_tables(results, conditions, order, y_true,
-                                                       y_pred)
+    table, by_condition = _condition_tables(results, conditions, order, y_true, y_pred,
+                                            figures=_continuous_figures,
+                                            as_predictions=_float_predictions)
     return RegressionReport(
         y_true=y_true,
         y_pred=y_pred,
@@ -1164,7 +1167,7 @@ def _build_regression_report(results, splits, y, groups, *, conditions=(), retur
         per_fold=pd.DataFrame([
             {"fold": i, "test_speakers": np.unique(groups[test]).tolist(),
              "n_train": len(train), "n_test": len(test),
-             **_continuous_figures(y[test], np.asarray(r["y_pred"], dtype=float).ravel()),
+             **_continuous_figures(y[test], _float_predictions(r["y_pred"])),
              "fit_seconds": r["fit_seconds"], "predict_seconds": r["predict_seconds"]}
             for i, (r, (train, test)) in enumerate(zip(results, splits))
         ]),
@@ -1179,17 +1182,5 @@ def _build_regression_report(results, splits, y, groups, *, conditions=(), retur
     )
 
 
-def _continuous_condition_tables(results, conditions, order, y_true, y_pred):
-    """CCC, r and MAE of the clean and each corrupted test condition (None without any)."""
-    if not conditions or not results:
-        return None, None
-    by_condition = {
-        c.name: np.concatenate([np.asarray(r["noisy_pred"][c.name], dtype=float).ravel()
-                                for r in results])[order]
-        for c in conditions
-    }
-    clean = _TestCondition("clean", "none")
-    rows = [{"condition": c.name, "noise": c.noise, "snr_db": c.snr_db, "gain_db": c.gain_db,
-             **_continuous_figures(y_true, pred)}
-            for c, pred in [(clean, y_pred), *zip(conditions, by_condition.values())]]
-    return pd.DataFrame(rows), by_condition
+def _float_predictions(pred):
+    return np.asarray(pred, dtype=float).ravel()
