@@ -18,8 +18,10 @@ Usage::
 ``features-<classic>-<network>`` such as ``features-svm-sn-cnn``). The classic features are
 cached under ``--cache-dir`` and shared by the models. Each model is evaluated with
 :func:`sklearn_ser.model_selection.evaluate` (leave one speaker out, the training speakers
-handed to ``fit``); the script prints each model's summary and writes a JSON file with the
-UAR, its speaker-bootstrap interval, the per-fold table, the folds used and the fit time.
+handed to ``fit``); the script prints each fold as it ends and writes a JSON file with every fold's predictions,
+then each model's pooled UAR, its speaker-bootstrap interval and the time. The file is
+rewritten after every fold, and a run with the same ``--output`` resumes after the last fold
+done (models and folds already in it are skipped).
 """
 
 import argparse
@@ -84,21 +86,64 @@ def main(argv=None):
     if args.folds is not None:
         splits = splits[:args.folds]
     test_speakers = [sorted(set(corpus.groups[test])) for _, test in splits]
-    results = {"folds": test_speakers, "command": " ".join([sys.argv[0], *sys.argv[1:]]),
-               "models": {}}
+    results = _load_progress(args.output, test_speakers)
+    results["command"] = " ".join([sys.argv[0], *sys.argv[1:]])
     for name in args.models.split(","):
-        model = build(name, memory=args.cache_dir, random_state=args.random_state,
-                      device=args.device, max_epochs=args.max_epochs)
-        start = time.perf_counter()
-        report = evaluate(model, clips, corpus.target, groups=corpus.groups, cv=splits)
-        seconds = time.perf_counter() - start
-        print(f"{name}: {report.summary()}\n  ({seconds:.0f} s)", flush=True)
-        summary = report.to_dict()
-        summary["seconds"] = seconds
-        results["models"][name] = summary
-        with open(args.output, "w") as f:  # after every model, so a stopped run keeps some
-            json.dump(results, f, indent=1, default=str)
+        done = results["models"].setdefault(name, {"folds": {}})
+        for index, split in enumerate(splits):
+            if str(index) in done["folds"]:
+                continue
+            model = build(name, memory=args.cache_dir, random_state=args.random_state,
+                          device=args.device, max_epochs=args.max_epochs)
+            start = time.perf_counter()
+            report = evaluate(model, clips, corpus.target, groups=corpus.groups, cv=[split])
+            done["folds"][str(index)] = {
+                "test_speakers": test_speakers[index],
+                "uar": report.uar,
+                "seconds": time.perf_counter() - start,
+                "y_true": report.y_true.tolist(),
+                "y_pred": report.y_pred.tolist(),
+                "groups": report.groups.tolist(),
+            }
+            print(f"{name} fold {index} {test_speakers[index]}: UAR {report.uar:.3f} "
+                  f"({done['folds'][str(index)]['seconds']:.0f} s)", flush=True)
+            _save(args.output, results)  # after every fold: a stopped run resumes from here
+        done.update(_pooled(done["folds"]))
+        print(f"{name}: UAR {done['uar']:.3f} [{done['uar_ci_low']:.3f}, "
+              f"{done['uar_ci_high']:.3f}] over {len(done['folds'])} folds", flush=True)
+        _save(args.output, results)
 
+
+def _load_progress(path, test_speakers):
+    """The results of an earlier run on the same folds, so that it resumes; else a new dict."""
+    if os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)
+        if results.get("folds") == test_speakers:
+            return results
+        raise SystemExit(f"{path} holds a run on other folds; give another --output")
+    return {"folds": test_speakers, "models": {}}
+
+
+def _pooled(folds):
+    """UAR, WA and the speaker-bootstrap interval of the pooled out-of-fold predictions."""
+    import numpy as np
+
+    from sklearn_ser.metrics import uar_confidence_interval, unweighted_average_recall
+
+    y_true = np.concatenate([f["y_true"] for f in folds.values()])
+    y_pred = np.concatenate([f["y_pred"] for f in folds.values()])
+    groups = np.concatenate([f["groups"] for f in folds.values()])
+    low, high = uar_confidence_interval(y_true, y_pred, groups)
+    return {"uar": unweighted_average_recall(y_true, y_pred), "wa": float(np.mean(y_true == y_pred)),
+            "uar_ci_low": low, "uar_ci_high": high,
+            "fit_and_predict_seconds": sum(f["seconds"] for f in folds.values())}
+
+
+def _save(path, results):
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1, default=float)
+    os.replace(path + ".tmp", path)
 
 if __name__ == "__main__":
     main()
