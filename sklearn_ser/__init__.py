@@ -40,6 +40,7 @@ _PUBLIC = {
     ),
     "neural": (
         "CNNClassifier", "LSTMClassifier", "CRNNClassifier", "MultiTaskClassifier",
+        "CNNRegressor", "LSTMRegressor", "CRNNRegressor",
         "AutoencoderReducer", "VAEOversampler", "PretrainedSpeechExtractor",
     ),
     "preprocessing": (

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, is_regressor
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
@@ -517,6 +517,8 @@ def _fitted_on_good_data(name, cls, rng):
         return _fuzz_instance(name, cls)  # stateless (AudioLoader): nothing to fit
     n = 12  # enough for the inner cross-validation of the fusion classifiers
     y = np.array(["anger", "calm"] * 6)
+    if is_regressor(_fuzz_instance(name, cls)):  # a continuous target for the regressors
+        y = np.linspace(-1.0, 1.0, n)
     clips = [tone(int(rng.integers(800, 3000)), freq=150.0 * (1 + i % 3)) for i in range(n)]
     for X in (clips, rng.standard_normal((n, 5)), rng.standard_normal((n, 4, 3))):
         est = _fuzz_instance(name, cls)

@@ -52,6 +52,18 @@ _TEST_PARAMS = {
             ("MultiTaskClassifier", dict(hidden_layer_sizes=(16,))),
         )
     },
+    # The regressors train for 20 epochs to pass check_regressors_train's R² > 0.5; the CNN
+    # needs two blocks to single out the one informative column of its tabular data, since
+    # it pools over the coefficient axis.
+    **{
+        name: dict(max_epochs=20, lr=0.02, batch_size=64, validation_fraction=None,
+                   device="cpu", **size)
+        for name, size in (
+            ("CNNRegressor", dict(channels=(8, 16), n_hidden=16)),
+            ("LSTMRegressor", dict(n_units=8, n_attention=8)),
+            ("CRNNRegressor", dict(channels=(4,), n_units=8, n_attention=8)),
+        )
+    },
     "AutoencoderReducer": dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=5,
                                device="cpu", random_state=0),
     "VAEOversampler": dict(hidden_layer_sizes=(8,), n_latent=2, max_epochs=5, device="cpu",

@@ -46,9 +46,9 @@ def add_target_argument(parser):
         "--target", choices=TARGETS, default="emotion",
         help="what the models predict (default: emotion, the category, scored by UAR). "
         "arousal, valence, intensity: a continuous target scored by CCC, Pearson r and MAE, "
-        f"with regressors (svr, ridge, each also -sn; default models: "
-        f"{DEFAULT_REGRESSION_MODELS}). The synthetic corpus generates all three per clip; "
-        "on the other corpora arousal and valence are derived from the emotion category "
+        "with regressors (svr, ridge, cnn-reg, lstm-reg, crnn-reg, each also -sn; default "
+        f"models: {DEFAULT_REGRESSION_MODELS}). The synthetic corpus generates all three per "
+        "clip; on the other corpora arousal and valence are derived from the emotion category "
         "(datasets.EMOTION_DIMENSIONS) and intensity is RAVDESS's normal/strong or "
         "CREMA-D's low/medium/high level")
 

@@ -1,4 +1,5 @@
-"""PyTorch recognisers (sequence and multi-task networks, wrapped via skorch), autoencoders.
+"""PyTorch recognisers (sequence and multi-task networks, wrapped via skorch), regressors of
+continuous targets over the same sequence networks, autoencoders.
 
 This is the only part of sklearn_ser that imports torch.
 """
@@ -16,6 +17,7 @@ from ._classifiers import (
 )
 from ._multitask import MultiTaskClassifier
 from ._pretrained import PretrainedSpeechExtractor
+from ._regressors import CNNRegressor, CRNNRegressor, LSTMRegressor
 
 # limit_threads (streaming, sklearn-ser predict) caps torch's intra-op pool while scoring.
 register_thread_pool(_torch.get_num_threads, _torch.set_num_threads)
@@ -23,8 +25,11 @@ register_thread_pool(_torch.get_num_threads, _torch.set_num_threads)
 __all__ = [
     "AutoencoderReducer",
     "CNNClassifier",
+    "CNNRegressor",
     "CRNNClassifier",
+    "CRNNRegressor",
     "LSTMClassifier",
+    "LSTMRegressor",
     "MultiTaskClassifier",
     "NeuralWarning",
     "PretrainedSpeechExtractor",

@@ -5,6 +5,10 @@ with explicit hyper-parameters; the skorch net is built in ``fit`` and kept as `
 (CONTRIBUTING.md, "Networks"). Training, prediction, embeddings and persistence are shared
 with :class:`MultiTaskClassifier` (``_training.py``); this module names the modules and adds
 mixup and the sequence augmentations.
+
+What the sequence networks share whatever they predict (input, modules, architecture
+parameters, the parameter docs) is written here once and also serves the regressors of
+``_regressors.py``.
 """
 
 from numbers import Integral, Real
@@ -52,25 +56,48 @@ class _MixupNetClassifier(NeuralNetClassifier):
         return {"loss": loss, "y_pred": y_pred}
 
 
-class _SequenceClassifier(_NetworkClassifier):
-    """The sequence networks: ``fit`` and ``predict_proba``; subclasses name the module."""
+class _SequenceNetwork:
+    """The sequence networks, classifiers or regressors: input, module and its parameters.
 
-    _parameter_constraints = {
-        **_NetworkClassifier._parameter_constraints,
+    Mixed in before ``_NetworkClassifier`` or ``_NetworkRegressor``; an architecture mixin
+    (``_CNN``, ``_LSTM``, ``_CRNN``) names the module.
+    """
+
+    #: Constraints of the sequence augmentations, inside the module.
+    _sequence_constraints = {
         "crop_frames": [Interval(Integral, 1, None, closed="left"), None],
         "time_masks": [Interval(Integral, 0, None, closed="left")],
         "freq_masks": [Interval(Integral, 0, None, closed="left")],
-        "mixup": [Interval(Real, 0, None, closed="left")],
     }
 
-    _module = None  # set by subclasses
+    _module = None  # set by the architecture mixins
 
     def _module_params(self):
         raise NotImplementedError
 
+    def _module_kwargs(self, n_outputs):
+        """The skorch net's ``module__*`` arguments, for ``n_outputs`` output units."""
+        return dict(**{f"module__{k}": v for k, v in self._module_params().items()},
+                    module__n_coeffs=self.n_features_in_, module__n_classes=n_outputs)
+
     def _validate_X(self, X, *, reset):
         """``(values, lengths)`` of validated sequences (zero-padded; see ``fit``)."""
         return self._validate_sequences(X, reset=reset)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class _SequenceClassifier(_SequenceNetwork, _NetworkClassifier):
+    """The sequence classifiers: ``fit`` and ``predict_proba``; subclasses name the module."""
+
+    _parameter_constraints = {
+        **_NetworkClassifier._parameter_constraints,
+        **_SequenceNetwork._sequence_constraints,
+        "mixup": [Interval(Real, 0, None, closed="left")],
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None):
@@ -103,9 +130,7 @@ class _SequenceClassifier(_NetworkClassifier):
             criterion__weight=weight,
             classes=np.arange(len(self.classes_)),
             **self._training_params(n_train, valid_ds),
-            **{f"module__{k}": v for k, v in self._module_params().items()},
-            module__n_coeffs=self.n_features_in_,
-            module__n_classes=len(self.classes_),
+            **self._module_kwargs(len(self.classes_)),
         )
 
     def predict_proba(self, X):
@@ -125,11 +150,6 @@ class _SequenceClassifier(_NetworkClassifier):
         proba = self.net_.predict_proba({"x": values, "lengths": lengths}).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
-
 
 class _AttentionPooled:
     """The networks that pool their recurrent outputs with attention (``attention_weights``)."""
@@ -137,6 +157,117 @@ class _AttentionPooled:
     def _attention_module_name(self):
         return ""  # the module itself
 
+
+# -- the architectures: module, parameters and their docs, for classifier and regressor ------
+
+class _CNN:
+    """The CNN's module, architecture parameters and their docs."""
+
+    _module = CNNModule
+    _embedding_prefix = "cnn_emb"
+    _architecture_constraints = {
+        "channels": [tuple, list],
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+    }
+    _architecture_doc = """
+    Blocks of 3x3 convolution, batch norm, ReLU and 2x2 max pooling; then the mean over the
+    coefficient axis and the mean and max over each clip's real frames feed a small head.
+
+    Parameters
+    ----------
+    channels : tuple of int, default=(16, 32, 64)
+        Filters of each convolution block.
+    n_hidden : int, default=64
+        Units of the hidden layer of the head.
+"""
+
+    def _module_params(self):
+        return dict(channels=tuple(self.channels), n_hidden=self.n_hidden, dropout=self.dropout,
+                    crop_frames=self.crop_frames, time_masks=self.time_masks,
+                    freq_masks=self.freq_masks)
+
+
+class _LSTM(_AttentionPooled):
+    """The LSTM's module, architecture parameters and their docs."""
+
+    _module = LSTMModule
+    _embedding_prefix = "lstm_emb"
+    _architecture_constraints = {
+        "n_units": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "n_attention": [Interval(Integral, 1, None, closed="left")],
+        "stack_frames": [Interval(Integral, 1, None, closed="left")],
+    }
+    _architecture_doc = """
+    Runs on packed sequences, so padding frames are skipped, not just masked.
+
+    Parameters
+    ----------
+    n_units : int, default=64
+        LSTM units per direction.
+    n_layers : int, default=1
+        Stacked LSTM layers.
+    bidirectional : bool, default=True
+        Run a backward LSTM too.
+    n_attention : int, default=64
+        Hidden units of the attention scorer.
+    stack_frames : int, default=1
+        Concatenate each ``stack_frames`` consecutive frames into one LSTM step (frame
+        stacking): k times fewer sequential steps, so much faster on a CPU.
+"""
+
+    def _module_params(self):
+        return dict(n_units=self.n_units, n_layers=self.n_layers,
+                    bidirectional=self.bidirectional, n_attention=self.n_attention,
+                    stack_frames=self.stack_frames,
+                    dropout=self.dropout, crop_frames=self.crop_frames,
+                    time_masks=self.time_masks, freq_masks=self.freq_masks)
+
+
+class _CRNN(_AttentionPooled):
+    """The CRNN's module, architecture parameters and their docs."""
+
+    _module = CRNNModule
+    _embedding_prefix = "crnn_emb"
+    _architecture_constraints = {
+        "channels": [tuple, list],
+        "time_pools": [Interval(Integral, 0, None, closed="left")],
+        "n_units": [Interval(Integral, 1, None, closed="left")],
+        "cell": [StrOptions({"gru", "lstm"})],
+        "bidirectional": ["boolean"],
+        "n_attention": [Interval(Integral, 1, None, closed="left")],
+    }
+    _architecture_doc = """
+    2-D convolution blocks (the first ``time_pools`` also halve the frame rate) turn each
+    frame into a feature vector; a bidirectional GRU or LSTM runs over them and attention pools
+    its outputs over the clip's real frames.
+
+    Parameters
+    ----------
+    channels : tuple of int, default=(16, 32)
+        Filters of each convolution block.
+    time_pools : int, default=2
+        How many of the first blocks halve the frame rate.
+    n_units : int, default=64
+        Recurrent units per direction (also the width of the projection before it).
+    cell : {"gru", "lstm"}, default="gru"
+        Recurrent cell.
+    bidirectional : bool, default=True
+        Run a backward recurrent layer too.
+    n_attention : int, default=64
+        Hidden units of the attention scorer.
+"""
+
+    def _module_params(self):
+        return dict(channels=tuple(self.channels), time_pools=self.time_pools,
+                    n_units=self.n_units, cell=self.cell, bidirectional=self.bidirectional,
+                    n_attention=self.n_attention, dropout=self.dropout,
+                    crop_frames=self.crop_frames, time_masks=self.time_masks,
+                    freq_masks=self.freq_masks)
+
+
+# -- the parameter docs: one template, the task's parts filled in by _doc -------------------
 
 _COMMON_DOC = """
     dropout : float, default={dropout}
@@ -151,11 +282,9 @@ _COMMON_DOC = """
         Upper bound on training epochs.
     batch_size : int, default=32
         Clips per mini-batch.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, keyed by label.
-    validation_fraction : float or None, default=0.1
+{class_weight}    validation_fraction : float or None, default=0.1
         Part of the training clips held out for early stopping. With ``groups`` passed to
-        ``fit``, whole speakers are held out; otherwise the split is stratified by label, so
+        ``fit``, whole speakers are held out; otherwise {ungrouped_split}, so
         the validation clips come from training speakers. Only training data is ever used:
         :func:`~sklearn_ser.model_selection.evaluate` hands the training fold (and its
         speakers) to ``fit``. None trains for ``max_epochs`` without validation.
@@ -171,20 +300,14 @@ _COMMON_DOC = """
     time_masks, freq_masks : int, default=0
         SpecAugment stripes (up to 10% of the frames / coefficients each) zeroed during
         training.
-    mixup : float, default=0.0
-        Mixup (Zhang et al., 2018): each training batch is replaced by convex combinations
-        ``lam * x_i + (1 - lam) * x_j`` of its clips with a shuffled copy, ``lam`` drawn from
-        ``Beta(mixup, mixup)`` per batch, and the loss mixes both labels' losses in the same
-        proportion. 0 disables it; 0.2 to 0.4 are usual values.
-    init_from : estimator, str, os.PathLike or None, default=None
+{mixup}    init_from : estimator, str, os.PathLike or None, default=None
         Fine-tune a pre-trained network instead of starting from random weights: a fitted
-        classifier of the same class (wrap it in :class:`sklearn.frozen.FrozenEstimator`
+        {task} of the same class (wrap it in :class:`sklearn.frozen.FrozenEstimator`
         when the fine-tuner is cloned, as ``cross_validate`` and ``GridSearchCV`` do) or
         the path of one saved with :func:`~sklearn_ser.io.save_model`, checked as
         ``load_model`` checks any file (a pipeline's last step is used; a pickle path is
         refused: load a trusted pickle yourself and pass the model). Layers are copied; the
-        output layer is replaced when the labels differ (rows of shared labels are kept). The
-        architecture parameters must match the source's.
+        {output_layer}
     freeze : "none", "trunk", list of str or None, default=None
         Parameters not trained: ``"trunk"`` (all but ``head``) or parameter-name prefixes
         (``["convs.blocks.0"]``). Batch-norm statistics of a frozen trunk still adapt.
@@ -198,16 +321,14 @@ _COMMON_DOC = """
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Labels seen in ``fit``.
-    n_features_in_ : int
+{target_attributes}    n_features_in_ : int
         Coefficients per frame.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names, when ``fit`` was given a 2-D DataFrame.
-    net_ : skorch.NeuralNetClassifier
+    net_ : skorch.{net}
         The trained skorch net (``net_.module_`` is the PyTorch module).
     history_ : skorch.History
-        Per-epoch training log (``train_loss``, ``valid_loss``, ``valid_acc``, ``dur``).
+        Per-epoch training log ({history}).
     n_iter_ : int
         Epochs run.
     best_epoch_ : int
@@ -215,8 +336,7 @@ _COMMON_DOC = """
     device_ : str
         Device the network runs on.
     transfer_ : dict
-        With ``init_from``: ``copied`` parameters, ``shared_classes`` (labels whose output
-        row was kept), ``new_classes`` and ``frozen`` parameters.
+        {transfer}
 
     Notes
     -----
@@ -234,26 +354,50 @@ _COMMON_DOC = """
     feature fusion (``make_fusion_pipeline(..., method="features")``). The recurrent
     networks also give the weights of their attention pooling over each clip's frames
     (``attention_weights``).
+{task_notes}
 """
+
+#: The classifiers' parts of ``_COMMON_DOC``.
+_CLASSIFIER_DOC = dict(
+    task="classifier",
+    class_weight="""\
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, keyed by label.
+""",
+    ungrouped_split="the split is stratified by label",
+    mixup="""\
+    mixup : float, default=0.0
+        Mixup (Zhang et al., 2018): each training batch is replaced by convex combinations
+        ``lam * x_i + (1 - lam) * x_j`` of its clips with a shuffled copy, ``lam`` drawn from
+        ``Beta(mixup, mixup)`` per batch, and the loss mixes both labels' losses in the same
+        proportion. 0 disables it; 0.2 to 0.4 are usual values.
+""",
+    output_layer=("output layer is replaced when the labels differ (rows of shared labels are "
+                  "kept). The\n        architecture parameters must match the source's."),
+    target_attributes="""\
+    classes_ : ndarray of shape (n_classes,)
+        Labels seen in ``fit``.
+""",
+    net="NeuralNetClassifier",
+    history="``train_loss``, ``valid_loss``, ``valid_acc``, ``dur``",
+    transfer="""With ``init_from``: ``copied`` parameters, ``shared_classes`` (labels whose output
+        row was kept), ``new_classes`` and ``frozen`` parameters.""",
+    task_notes="",
+)
 
 
 def _doc(cls, defaults):
-    cls.__doc__ = cls.__doc__.replace("    {common}\n", _COMMON_DOC.format(**defaults).lstrip("\n"))
+    """Fill in ``{architecture}`` and ``{common}`` of a network's docstring; ``defaults``
+    holds the hyper-parameters' defaults and the task's parts (``_CLASSIFIER_DOC``)."""
+    doc = cls.__doc__.replace("    {architecture}\n", cls._architecture_doc.lstrip("\n"))
+    cls.__doc__ = doc.replace("    {common}\n", _COMMON_DOC.format(**defaults).lstrip("\n"))
     return cls
 
 
-class CNNClassifier(_SequenceClassifier):
+class CNNClassifier(_CNN, _SequenceClassifier):
     """2-D convolutional network over (frames x coefficients) with masked global pooling.
 
-    Blocks of 3x3 convolution, batch norm, ReLU and 2x2 max pooling; then the mean over the
-    coefficient axis and the mean and max over each clip's real frames feed a small head.
-
-    Parameters
-    ----------
-    channels : tuple of int, default=(16, 32, 64)
-        Filters of each convolution block.
-    n_hidden : int, default=64
-        Units of the hidden layer of the head.
+    {architecture}
     {common}
     Examples
     --------
@@ -268,13 +412,9 @@ class CNNClassifier(_SequenceClassifier):
     ['calm', 'calm', 'calm']
     """
 
-    _parameter_constraints = {
-        **_SequenceClassifier._parameter_constraints,
-        "channels": [tuple, list],
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-    }
-    _module = CNNModule
-    _embedding_prefix = "cnn_emb"
+    _parameter_constraints = {**_SequenceClassifier._parameter_constraints,
+                              **_CNN._architecture_constraints}
+
 
     def __init__(self, *, channels=(16, 32, 64), n_hidden=64, dropout=0.3, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, max_epochs=60, batch_size=32,
@@ -303,30 +443,11 @@ class CNNClassifier(_SequenceClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _module_params(self):
-        return dict(channels=tuple(self.channels), n_hidden=self.n_hidden, dropout=self.dropout,
-                    crop_frames=self.crop_frames, time_masks=self.time_masks,
-                    freq_masks=self.freq_masks)
 
-
-class LSTMClassifier(_AttentionPooled, _SequenceClassifier):
+class LSTMClassifier(_LSTM, _SequenceClassifier):
     """(Bidirectional) LSTM over frame sequences with masked attention pooling.
 
-    Runs on packed sequences, so padding frames are skipped, not just masked.
-
-    Parameters
-    ----------
-    n_units : int, default=64
-        LSTM units per direction.
-    n_layers : int, default=1
-        Stacked LSTM layers.
-    bidirectional : bool, default=True
-        Run a backward LSTM too.
-    n_attention : int, default=64
-        Hidden units of the attention scorer.
-    stack_frames : int, default=1
-        Concatenate each ``stack_frames`` consecutive frames into one LSTM step (frame
-        stacking): k times fewer sequential steps, so much faster on a CPU.
+    {architecture}
     {common}
     Examples
     --------
@@ -340,16 +461,8 @@ class LSTMClassifier(_AttentionPooled, _SequenceClassifier):
     (2, 2)
     """
 
-    _parameter_constraints = {
-        **_SequenceClassifier._parameter_constraints,
-        "n_units": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "bidirectional": ["boolean"],
-        "n_attention": [Interval(Integral, 1, None, closed="left")],
-        "stack_frames": [Interval(Integral, 1, None, closed="left")],
-    }
-    _module = LSTMModule
-    _embedding_prefix = "lstm_emb"
+    _parameter_constraints = {**_SequenceClassifier._parameter_constraints,
+                              **_LSTM._architecture_constraints}
 
     def __init__(self, *, n_units=64, n_layers=1, bidirectional=True, n_attention=64,
                  stack_frames=1, dropout=0.3, lr=1e-3, optimizer="adam", weight_decay=0.0, max_epochs=60,
@@ -381,35 +494,11 @@ class LSTMClassifier(_AttentionPooled, _SequenceClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _module_params(self):
-        return dict(n_units=self.n_units, n_layers=self.n_layers,
-                    bidirectional=self.bidirectional, n_attention=self.n_attention,
-                    stack_frames=self.stack_frames,
-                    dropout=self.dropout, crop_frames=self.crop_frames,
-                    time_masks=self.time_masks, freq_masks=self.freq_masks)
 
-
-class CRNNClassifier(_AttentionPooled, _SequenceClassifier):
+class CRNNClassifier(_CRNN, _SequenceClassifier):
     """Convolutional front end, recurrent layer and masked attention pooling.
 
-    2-D convolution blocks (the first ``time_pools`` also halve the frame rate) turn each
-    frame into a feature vector; a bidirectional GRU or LSTM runs over them and attention pools
-    its outputs over the clip's real frames.
-
-    Parameters
-    ----------
-    channels : tuple of int, default=(16, 32)
-        Filters of each convolution block.
-    time_pools : int, default=2
-        How many of the first blocks halve the frame rate.
-    n_units : int, default=64
-        Recurrent units per direction (also the width of the projection before it).
-    cell : {"gru", "lstm"}, default="gru"
-        Recurrent cell.
-    bidirectional : bool, default=True
-        Run a backward recurrent layer too.
-    n_attention : int, default=64
-        Hidden units of the attention scorer.
+    {architecture}
     {common}
     Examples
     --------
@@ -423,17 +512,8 @@ class CRNNClassifier(_AttentionPooled, _SequenceClassifier):
     ['anger', 'calm']
     """
 
-    _parameter_constraints = {
-        **_SequenceClassifier._parameter_constraints,
-        "channels": [tuple, list],
-        "time_pools": [Interval(Integral, 0, None, closed="left")],
-        "n_units": [Interval(Integral, 1, None, closed="left")],
-        "cell": [StrOptions({"gru", "lstm"})],
-        "bidirectional": ["boolean"],
-        "n_attention": [Interval(Integral, 1, None, closed="left")],
-    }
-    _module = CRNNModule
-    _embedding_prefix = "crnn_emb"
+    _parameter_constraints = {**_SequenceClassifier._parameter_constraints,
+                              **_CRNN._architecture_constraints}
 
     def __init__(self, *, channels=(16, 32), time_pools=2, n_units=64, cell="gru",
                  bidirectional=True, n_attention=64, dropout=0.3, lr=1e-3, optimizer="adam",
@@ -467,14 +547,8 @@ class CRNNClassifier(_AttentionPooled, _SequenceClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _module_params(self):
-        return dict(channels=tuple(self.channels), time_pools=self.time_pools,
-                    n_units=self.n_units, cell=self.cell, bidirectional=self.bidirectional,
-                    n_attention=self.n_attention, dropout=self.dropout,
-                    crop_frames=self.crop_frames, time_masks=self.time_masks,
-                    freq_masks=self.freq_masks)
 
-
-_doc(CNNClassifier, dict(dropout=0.3, lr=0.001, max_epochs=60))
-_doc(LSTMClassifier, dict(dropout=0.3, lr=0.001, max_epochs=60))
-_doc(CRNNClassifier, dict(dropout=0.3, lr=0.001, max_epochs=60))
+#: Defaults of the hyper-parameters of ``_COMMON_DOC``, shared by the regressors.
+_DOC_DEFAULTS = dict(dropout=0.3, lr=0.001, max_epochs=60)
+for _cls in (CNNClassifier, LSTMClassifier, CRNNClassifier):
+    _doc(_cls, {**_DOC_DEFAULTS, **_CLASSIFIER_DOC})

@@ -1,18 +1,28 @@
 """The one training loop of the networks, and what every trained network can do afterwards.
 
-:class:`_NetworkClassifier` is the base of :class:`CNNClassifier`, :class:`LSTMClassifier`,
-:class:`CRNNClassifier` and :class:`MultiTaskClassifier`. It holds everything they share:
+:class:`_Network` holds everything the networks share, whatever they predict:
 
-* ``fit``: input and label checks, class weights, ``init_from`` and ``freeze``, seeding,
-  the device, the early-stopping split (whole speakers when ``groups`` is given), the skorch
-  settings and callbacks, training, and the fitted attributes;
-* ``predict``, ``predict_log_proba`` and ``transform`` (the pooled penultimate layer, a
-  network embedding, with ``get_feature_names_out``);
+* ``fit``: input checks, ``init_from`` and ``freeze``, seeding, the device, the
+  early-stopping split (whole speakers when ``groups`` is given), the skorch settings and
+  callbacks, training, and the fitted attributes;
+* ``transform`` (the pooled penultimate layer, a network embedding, with
+  ``get_feature_names_out``);
 * ``attention_weights`` for networks that pool with attention;
 * pickling as plain settings and weight arrays (``_state.py``).
 
-A subclass names its skorch net (``_new_net``), its inputs (``_inputs``) and its
-``predict_proba``; a network with auxiliary heads also encodes them (``_encode_aux``).
+Two bases add what depends on the target:
+
+* :class:`_NetworkClassifier` (:class:`CNNClassifier`, :class:`LSTMClassifier`,
+  :class:`CRNNClassifier`, :class:`MultiTaskClassifier`): label checks and encoding,
+  ``classes_``, class weights, a split stratified by label where speakers are not given,
+  ``predict`` and ``predict_log_proba``;
+* :class:`_NetworkRegressor` (:class:`CNNRegressor`, :class:`LSTMRegressor`,
+  :class:`CRNNRegressor`): float targets, standardised inside ``fit`` and mapped back by
+  ``predict``, and a split that is a random sample of clips where speakers are not given.
+
+A subclass names its skorch net (``_new_net``) and its inputs (``_inputs``); a classifier
+also its ``predict_proba``, a network with auxiliary heads its auxiliary targets
+(``_encode_aux``).
 
 The autoencoders (``_autoencoder.py``) train with a plain loop of their own, since there is no
 classifier for skorch to wrap and their losses are not a criterion of ``(y_pred, y)``; they
@@ -25,7 +35,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array, check_random_state
@@ -37,7 +47,7 @@ from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from .._validation import check_sequence_padding
+from .._validation import check_sequence_padding, reject_ragged
 from ..exceptions import SklearnSerWarning
 from ..utils._compat import Interval, StrOptions, validate_data
 from ._state import export_net, restore_net
@@ -118,12 +128,14 @@ def _has_attention(estimator):
     return estimator._attention_module_name() is not None
 
 
-class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
-    """Shared training, prediction, embeddings and persistence of the networks (see above).
+class _Network(TransformerMixin, BaseEstimator):
+    """Shared training, embeddings and persistence of the networks (see above).
 
     ``TransformerMixin`` makes a fitted network a transformer too, as scikit-learn's
     ``LinearDiscriminantAnalysis`` is: ``transform`` gives the embedding a classic model or
-    a feature fusion can take.
+    a feature fusion can take. It is a base of this class, not only of the classifier and
+    the regressor, because ``set_output`` wraps only the ``transform`` of a class that
+    derives from it.
     """
 
     _parameter_constraints = {
@@ -133,7 +145,6 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
@@ -148,6 +159,8 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     _embedding_prefix = "emb"
     #: Draw training randomness from a fresh seed after the net is built (see ``_fit_network``).
     _reseed_before_training = False
+    #: How the early-stopping split is drawn without speakers, for the warning of ``_split``.
+    _ungrouped_split_kind = "a random sample of clips"
 
     # -- what a subclass provides ------------------------------------------------------------
 
@@ -168,11 +181,34 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """Dotted path of the module with the attention pooling, or None without one."""
         return None
 
+    def _check_targets(self, y, groups, inputs):
+        """Validated ``(y, groups)``; ``y`` one row per clip of ``inputs``."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y):
+        """The targets the skorch net trains on; sets the target's fitted attributes."""
+        raise NotImplementedError
+
+    def _class_weight(self, y):
+        """Weights of the loss's classes (a tensor), or None."""
+        return None
+
+    def _output_labels(self, source):
+        """What the rows of the output layer stand for, here and in ``source`` (``init_from``):
+        ``transfer_weights`` keeps the rows whose labels match."""
+        raise NotImplementedError
+
+    def _ungrouped_split(self, y, n_valid, seed):
+        """The early-stopping splitter used without speakers."""
+        return ShuffleSplit(1, test_size=n_valid, random_state=seed)
+
     # -- input ---------------------------------------------------------------------------------
 
     def _validate_sequences(self, X, *, reset):
         """Check NaN-padded frame sequences (or 2-D rows, one frame each); zero the padding."""
         name = type(self).__name__
+        reject_ragged(X, owner=name, expected="NaN-padded frame sequences (n_clips, n_frames, "
+                      "n_coeffs) or features (n_samples, n_features)")
         ndim = getattr(X, "ndim", None)
         if ndim is None:  # lists and other array-likes
             try:
@@ -226,14 +262,9 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                                              random_state=seed)
                 return next(splitter.split(y, y, groups))
             warnings.warn(f"{type(self).__name__}: groups holds a single speaker; the "
-                          "early-stopping split cannot be grouped by speaker and is stratified "
-                          "instead.", NeuralWarning, stacklevel=5)
-        _, counts = np.unique(y, return_counts=True)
-        if counts.min() >= 2 and n_valid >= len(counts) and n - n_valid >= len(counts):
-            splitter = StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
-        else:
-            splitter = ShuffleSplit(1, test_size=n_valid, random_state=seed)
-        return next(splitter.split(y, y))
+                          "early-stopping split cannot be grouped by speaker and is "
+                          f"{self._ungrouped_split_kind} instead.", NeuralWarning, stacklevel=5)
+        return next(self._ungrouped_split(y, n_valid, seed).split(y, y))
 
     def _training_params(self, n_train, valid_ds):
         """The skorch settings every network here trains with: optimiser, epochs, batches,
@@ -268,31 +299,12 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs)))
         return callbacks
 
-    def _class_weight(self, y):
-        if self.class_weight is None:
-            return None
-        return torch.as_tensor(
-            compute_class_weight(self.class_weight, classes=self.classes_, y=y),
-            dtype=torch.float32)
-
     @staticmethod
-    def _check_targets(y, groups, inputs):
-        y = column_or_1d(y, warn=True)
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        check_consistent_length(inputs, y)
-        check_classification_targets(y)
+    def _check_groups(groups, inputs):
         if groups is not None:
             groups = column_or_1d(groups)
             check_consistent_length(inputs, groups)
-        return y, groups
-
-    def _encode_labels(self, y):
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; got "
-                             f"1 class ({self.classes_[0]!r}).")
-        return encoder.transform(y).astype(np.int64)
+        return groups
 
     def _fit_network(self, X, y, groups=None, aux=None):
         """The training loop of every network: checks, seeding, split, skorch fit."""
@@ -303,7 +315,7 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         n_samples = len(inputs["x"])
         y, groups = self._check_targets(y, groups, inputs["x"])
         aux_codes = self._encode_aux(aux, n_samples)
-        y_enc = self._encode_labels(y)
+        y_enc = self._encode_targets(y)
         # A network with auxiliary heads takes its targets as a dict, the emotion under "y".
         targets = y_enc if aux_codes is None else {
             "y": y_enc, **{f"aux{k}": codes for k, codes in enumerate(aux_codes)}}
@@ -347,46 +359,15 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             own = getattr(self, "aux_names_", [])
             theirs = getattr(source, "aux_names_", [])
             aux_map = {i: theirs.index(n) for i, n in enumerate(own) if n in theirs}
+            labels, source_labels = self._output_labels(source)
             self.transfer_ = transfer_weights(self.net_.module_, source.net_.module_,
-                                              classes=self.classes_,
-                                              source_classes=source.classes_, owner=name,
-                                              aux_map=aux_map)
+                                              classes=labels, source_classes=source_labels,
+                                              owner=name, aux_map=aux_map)
         frozen = freeze_parameters(self.net_.module_, self.freeze, owner=name)
         if source is not None:
             self.transfer_["frozen"] = frozen
 
-    # -- predict ---------------------------------------------------------------------------
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : ndarray
-            As in ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predict the label of each clip.
-
-        Parameters
-        ----------
-        X : ndarray
-            As in ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_`` (the labels given to ``fit``).
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+    # -- embeddings ------------------------------------------------------------------------
 
     def _run_module(self, inputs, step):
         """``step(module, clip)`` for each clip on its own, in eval mode, without grad.
@@ -528,4 +509,149 @@ class _NetworkClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         # NaN is meaningful only as whole padding frames; any other NaN is an error.
         tags.input_tags.allow_nan = False
+        return tags
+
+
+class _NetworkClassifier(ClassifierMixin, _Network):
+    """The classifiers: labels, ``classes_``, class weights, ``predict`` (see above)."""
+
+    _parameter_constraints = {
+        **_Network._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    _ungrouped_split_kind = "stratified"
+
+    def _check_targets(self, y, groups, inputs):
+        y = column_or_1d(y, warn=True)
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        check_consistent_length(inputs, y)
+        check_classification_targets(y)
+        return y, self._check_groups(groups, inputs)
+
+    def _encode_targets(self, y):
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; got "
+                             f"1 class ({self.classes_[0]!r}).")
+        return encoder.transform(y).astype(np.int64)
+
+    def _class_weight(self, y):
+        if self.class_weight is None:
+            return None
+        return torch.as_tensor(
+            compute_class_weight(self.class_weight, classes=self.classes_, y=y),
+            dtype=torch.float32)
+
+    def _output_labels(self, source):
+        return self.classes_, source.classes_
+
+    def _ungrouped_split(self, y, n_valid, seed):
+        # Stratified by label where every class can be on both sides.
+        _, counts = np.unique(y, return_counts=True)
+        n = len(y)
+        if counts.min() >= 2 and n_valid >= len(counts) and n - n_valid >= len(counts):
+            return StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
+        return ShuffleSplit(1, test_size=n_valid, random_state=seed)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : ndarray
+            As in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predict the label of each clip.
+
+        Parameters
+        ----------
+        X : ndarray
+            As in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_`` (the labels given to ``fit``).
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class _NetworkRegressor(RegressorMixin, _Network):
+    """The regressors of continuous targets (arousal, valence, intensity; see above).
+
+    The targets are standardised inside ``fit`` (``target_mean_``, ``target_scale_``), so
+    that the squared-error loss and the learning rate mean the same on a 1-7 rating scale
+    as on [-1, 1]; ``predict`` maps the outputs back to the target's unit.
+    """
+
+    def _check_targets(self, y, groups, inputs):
+        name = type(self).__name__
+        y = check_array(y, ensure_2d=False, dtype=np.float64, ensure_all_finite=False,
+                        input_name="y")
+        if y.ndim > 2:
+            raise ValueError(f"{name}: y must have shape (n_samples,) or (n_samples, "
+                             f"n_targets); got shape {y.shape}.")
+        check_consistent_length(inputs, y)
+        bad = np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).all(axis=1))
+        if len(bad):
+            shown = ", ".join(f"y[{i}]" for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+            raise ValueError(f"{name}: {len(bad)} of {len(y)} target rows hold NaN or "
+                             f"infinity ({shown}); drop those clips or fill in their "
+                             "targets before fitting.")
+        return y, self._check_groups(groups, inputs)
+
+    def _encode_targets(self, y):
+        self._y_ndim = y.ndim
+        y = y.reshape(len(y), -1)
+        self.n_outputs_ = y.shape[1]
+        self.target_mean_ = y.mean(axis=0)
+        scale = y.std(axis=0)
+        # A constant target has nothing to scale: it is only centred, as StandardScaler does.
+        self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        return ((y - self.target_mean_) / self.target_scale_).astype(np.float32)
+
+    def _output_labels(self, source):
+        # An output column does not say which quantity it is, so the output layer is kept
+        # whole for as many targets as the source's; otherwise no source row shares a label
+        # with ours (negative labels) and the layer starts fresh.
+        own = np.arange(self.n_outputs_)
+        if source.n_outputs_ == self.n_outputs_:
+            return own, own
+        return own, -1 - np.arange(source.n_outputs_)
+
+    def predict(self, X):
+        """Predict the target of each clip, in the unit of the targets given to ``fit``.
+
+        Parameters
+        ----------
+        X : ndarray
+            As in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets), float64
+            One column per target; 1-D when ``fit`` was given a 1-D ``y``.
+        """
+        check_is_fitted(self)
+        inputs = self._inputs(X, reset=False)
+        # One clip at a time, as transform: a clip's prediction does not depend on its batch.
+        blocks = self._run_module(inputs, lambda module, clip: module(**clip).cpu())
+        scaled = torch.cat(blocks).numpy().astype(np.float64)
+        y_pred = scaled * self.target_scale_ + self.target_mean_
+        return y_pred.ravel() if self._y_ndim == 1 else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
         return tags

@@ -1,7 +1,8 @@
 """Ready-made deep recognisers: clips -> frame sequences -> frame-wise scaling -> network.
 
 The networks live in :mod:`sklearn_ser.neural`, imported only when a pipeline is built, so that
-importing :mod:`sklearn_ser.pipelines` never imports torch.
+importing :mod:`sklearn_ser.pipelines` never imports torch. The frame steps and the network
+settings here also serve the network regressors of ``_regression.py``.
 """
 
 from sklearn.preprocessing import StandardScaler
@@ -33,7 +34,8 @@ _NETWORK_SETTINGS = {
     "lstm": dict(stack_frames=4, n_units=128, crop_frames=100, time_masks=2, freq_masks=2),
     "crnn": dict(channels=(32, 64), n_units=128, crop_frames=100, time_masks=2, freq_masks=2),
 }
-_TRAINING_SETTINGS = dict(lr=3e-3, class_weight="balanced")
+_LEARNING_RATE = 3e-3
+_TRAINING_SETTINGS = dict(lr=_LEARNING_RATE, class_weight="balanced")
 
 # How long each pipeline trains: early stopping on a held-out tenth of the training clips
 # picked a noisy epoch, whether the tenth was whole speakers (the honest split) or a stratified
@@ -146,6 +148,23 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     """
     if kind not in NETWORKS:
         raise ValueError(f"Unknown deep model {kind!r}; choose from {sorted(NETWORKS)}.")
+    steps = frame_steps(features, sr=sr, n_mels=n_mels, n_mfcc=n_mfcc, hop_length=hop_length,
+                        max_frames=max_frames, speaker_norm=speaker_norm, guard=guard,
+                        memory=memory)
+    class_name, step = NETWORKS[kind]
+    network = make_network(class_name, kind, _TRAINING_SETTINGS, random_state=random_state,
+                           net_params=net_params)
+    steps.append((step, network))
+    return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr)
+
+
+def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frames=300,
+                speaker_norm=False, guard=True, memory=None, n_jobs=None):
+    """The steps in front of a network: ``extractor(pooling=None) -> [FeatureRangeGuard] ->
+    FrameWise(StandardScaler() or SpeakerNormalizer())``, as a list of ``(name, step)``.
+
+    The parameters are those of :func:`make_deep_pipeline`; ``n_jobs`` is the extractor's.
+    """
     window = dict(hop_length=hop_length, win_length=2 * hop_length,
                   n_fft=max(512, 1 << (2 * hop_length - 1).bit_length()))
     # The networks see every frame, silence included (speech_only=False): their settings
@@ -153,26 +172,30 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     # measured yet (the classic pipelines pool speech frames only).
     if features == "logmel":
         extractor = LogMelExtractor(sr=sr, n_mels=n_mels, pooling=None, max_frames=max_frames,
-                                    memory=memory, speech_only=False, **window)
+                                    memory=memory, n_jobs=n_jobs, speech_only=False, **window)
     elif features == "mfcc":
         extractor = MFCCExtractor(sr=sr, n_mfcc=n_mfcc, n_mels=n_mels, deltas=2, pooling=None,
-                                  max_frames=max_frames, memory=memory, speech_only=False,
-                                  **window)
+                                  max_frames=max_frames, memory=memory, n_jobs=n_jobs,
+                                  speech_only=False, **window)
     else:
         raise ValueError(f"features must be 'logmel' or 'mfcc'; got {features!r}.")
-    from .. import neural  # torch is imported here, when a deep pipeline is built
-
-    class_name, step = NETWORKS[kind]
-    params = {**_TRAINING_SETTINGS, **_SCHEDULE, **_NETWORK_SETTINGS[kind],
-              **net_params}
-    network = getattr(neural, class_name)(random_state=random_state, **params)
-    # Wherever early stopping is on (validation_fraction set by the user),
-    # its split holds out whole training speakers; evaluate turns routing on for the request.
-    request_speakers(network)
-    scaler = FrameWise(SpeakerNormalizer() if speaker_norm else StandardScaler())
     steps = [(features, extractor)]
     if guard:
         steps.append(("guard", FeatureRangeGuard()))
-    steps += [("framewise", scaler), (step, network)]
-    return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr)
+    scaler = FrameWise(SpeakerNormalizer() if speaker_norm else StandardScaler())
+    steps.append(("framewise", scaler))
+    return steps
+
+
+def make_network(class_name, kind, settings, *, random_state, net_params):
+    """The network ``class_name`` of :mod:`sklearn_ser.neural` with the pipelines' settings
+    for ``kind`` (``settings``, then ``_SCHEDULE`` and ``_NETWORK_SETTINGS``), overridden by
+    ``net_params``, requesting the speakers for its early-stopping split."""
+    from .. import neural  # torch is imported here, when a deep pipeline is built
+
+    params = {**settings, **_SCHEDULE, **_NETWORK_SETTINGS[kind], **net_params}
+    network = getattr(neural, class_name)(random_state=random_state, **params)
+    # Wherever early stopping is on (validation_fraction set by the user),
+    # its split holds out whole training speakers; evaluate turns routing on for the request.
+    return request_speakers(network)
 

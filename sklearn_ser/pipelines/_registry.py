@@ -1,15 +1,16 @@
 """The model-name registry: the benchmark's model names and the recognisers they stand for.
 
 A name is a classic kind (``"svm"``, keys of ``CLASSIFIERS``), a regressor of continuous
-targets (``"svr"``, ``"ridge"``, keys of ``REGRESSORS``), a network (``"cnn"``, keys of
-``NETWORKS``), either with the ``-sn`` suffix for per-speaker standardisation, ``"fusion"``,
-``"fusion-deep"`` or names joined by ``+`` (a soft vote). The command line, the benchmark and
-the fusion's members all read names here, so the suffix is parsed in one place.
+targets (``"svr"``, ``"ridge"``, keys of ``REGRESSORS``, or a network's with ``-reg``:
+``"crnn-reg"``), a network (``"cnn"``, keys of ``NETWORKS``), any of them with the ``-sn``
+suffix for per-speaker standardisation, ``"fusion"``, ``"fusion-deep"`` or names joined by
+``+`` (a soft vote). The command line, the benchmark and the fusion's members all read names
+here, so the suffixes are parsed in one place.
 """
 
 from ._classic import CLASSIFIERS, make_classic_pipeline
 from ._deep import NETWORKS, make_deep_pipeline
-from ._regression import REGRESSORS, make_regression_pipeline
+from ._regression import _NETWORK_REGRESSORS, REGRESSORS, make_regression_pipeline
 
 __all__ = ["DEEP_FUSION_MEMBERS", "DEFAULT_FUSION_MEMBERS", "FUSION_FEATURES",
            "OPENSMILE_MODELS", "make_named_pipeline", "make_opensmile_pipeline",
@@ -31,6 +32,10 @@ OPENSMILE_MODELS = {
 }
 
 _SPEAKER_NORM_SUFFIX = "-sn"
+# A network kind with this suffix is its regressor: "crnn" names the classifier already.
+_REGRESSION_SUFFIX = "-reg"
+#: Model names of the network regressors (``"crnn-reg"``) and their kinds.
+_NETWORK_REGRESSOR_NAMES = {k + _REGRESSION_SUFFIX: k for k in _NETWORK_REGRESSORS}
 
 
 def parse_model_name(name):
@@ -61,7 +66,8 @@ def parse_model_name(name):
 
 def _known_names():
     classic, networks = sorted(CLASSIFIERS), sorted(NETWORKS)
-    smile, regressors = sorted(OPENSMILE_MODELS), sorted(REGRESSORS)
+    smile = sorted(OPENSMILE_MODELS)
+    regressors = sorted(REGRESSORS) + sorted(_NETWORK_REGRESSOR_NAMES)
     return (classic + [k + _SPEAKER_NORM_SUFFIX for k in classic]
             + regressors + [k + _SPEAKER_NORM_SUFFIX for k in regressors] + networks
             + [k + _SPEAKER_NORM_SUFFIX for k in networks] + ["fusion", "fusion-deep"]
@@ -116,11 +122,12 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
         ``+`` (a soft vote of those models, e.g. ``"cnn+crnn"``). The openSMILE reference
         models ``egemaps-svm``, ``egemaps-lr``, ``compare-svm``, ``compare-lr`` (and each
         with ``-sn``) need the ``[opensmile]`` extra (:func:`make_opensmile_pipeline`).
-        ``"svr"`` and ``"ridge"`` (each also with ``-sn``) are regressors of continuous
-        targets (:func:`make_regression_pipeline`).
+        ``"svr"``, ``"ridge"`` and the network regressors ``"cnn-reg"``, ``"lstm-reg"``,
+        ``"crnn-reg"`` (each also with ``-sn``) are regressors of continuous targets
+        (:func:`make_regression_pipeline`).
     features : sequence of str or None, default=None
         Extractors of a classic model (None: ``DEFAULT_FEATURES``); ignored by networks
-        and the openSMILE models.
+        (their regressors included) and the openSMILE models.
     sr : int, default=16000
         Sample rate of the clips.
     memory : str, joblib.Memory or None, default=None
@@ -158,6 +165,10 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     if kind in NETWORKS:
         return make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
                                   random_state=random_state)
+    if kind in _NETWORK_REGRESSOR_NAMES:
+        return make_regression_pipeline(_NETWORK_REGRESSOR_NAMES[kind],
+                                        speaker_norm=speaker_norm, sr=sr, memory=memory,
+                                        random_state=random_state)
     extra = {} if features is None else {"features": features}
     if kind in REGRESSORS:
         return make_regression_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,

@@ -4,6 +4,10 @@ The classic pipeline's chain with a regressor at the end: pooled features -> gua
 [speaker normaliser] -> scaler -> [PCA] -> SVR or ridge regression. The target is
 standardised inside the final step (``TransformedTargetRegressor``), so that the SVR's
 epsilon-tube and the ridge penalty mean the same on a 1-7 rating scale as on [-1, 1].
+
+Or the deep pipeline's chain (``_deep.py``) with a network regressor at the end: frame
+sequences -> guard -> frame-wise scaler or speaker normaliser -> CNN, LSTM or CRNN
+regressor, which standardises its target itself.
 """
 
 import numpy as np
@@ -15,6 +19,7 @@ from sklearn.svm import SVR
 
 from ..features import FeatureRangeGuard, SpeakerNormalizer
 from ._classic import DEFAULT_FEATURES, make_features
+from ._deep import _LEARNING_RATE, frame_steps, make_network
 from ._resampling import ResamplingPipeline
 
 __all__ = ["REGRESSORS", "make_regression_pipeline"]
@@ -35,11 +40,25 @@ def _ridge():
 #: ``svr`` and ``ridge`` (each also with ``-sn``).
 REGRESSORS = {"svr": _svr, "ridge": _ridge}
 
+#: Network regressor (in sklearn_ser.neural) and step name of each network kind of
+#: :func:`make_regression_pipeline`, for the model names ``cnn-reg``, ``lstm-reg`` and
+#: ``crnn-reg`` (each also with ``-sn``).
+_NETWORK_REGRESSORS = {
+    "cnn": ("CNNRegressor", "cnnregressor"),
+    "lstm": ("LSTMRegressor", "lstmregressor"),
+    "crnn": ("CRNNRegressor", "crnnregressor"),
+}
+
+# The deep classifiers' learning rate, schedule and network settings (_deep.py), chosen for
+# emotion categories; they have not been tuned for continuous targets. No class weights:
+# there are no classes.
+_NETWORK_TRAINING_SETTINGS = dict(lr=_LEARNING_RATE)
+
 
 def make_regression_pipeline(
     kind="svr",
     *,
-    features=DEFAULT_FEATURES,
+    features=None,
     speaker_norm=False,
     reduce=None,
     n_components=None,
@@ -47,30 +66,50 @@ def make_regression_pipeline(
     sr=16000,
     memory=None,
     n_jobs=None,
+    random_state=None,
+    **net_params,
 ):
     """A regressor of a continuous emotion target (arousal, valence, intensity) from clips.
 
-    The pipeline is ``extractor(s) -> [FeatureRangeGuard] -> [SpeakerNormalizer] ->
-    StandardScaler -> [PCA] -> regressor``, the classic pipeline's chain
-    (:func:`make_classic_pipeline`) ending in a regressor whose target is standardised
-    inside it (``TransformedTargetRegressor``, step ``"svr"`` or ``"ridge"``: grid-search
-    ``svr__regressor__C``). Score it with :func:`~sklearn_ser.model_selection.evaluate`,
-    which reports CCC, Pearson's r and MAE for a regressor, or tune it with
+    For ``"svr"`` and ``"ridge"`` the pipeline is ``extractor(s) -> [FeatureRangeGuard] ->
+    [SpeakerNormalizer] -> StandardScaler -> [PCA] -> regressor``, the classic pipeline's
+    chain (:func:`make_classic_pipeline`) ending in a regressor whose target is
+    standardised inside it (``TransformedTargetRegressor``, step ``"svr"`` or ``"ridge"``:
+    grid-search ``svr__regressor__C``).
+
+    For the networks ``"cnn"``, ``"lstm"`` and ``"crnn"`` it is the deep pipeline's chain
+    (:func:`make_deep_pipeline`: ``extractor(pooling=None) -> [FeatureRangeGuard] ->
+    FrameWise(StandardScaler())``, or ``FrameWise(SpeakerNormalizer())`` with
+    ``speaker_norm=True``) ending in :class:`~sklearn_ser.neural.CNNRegressor`,
+    :class:`~sklearn_ser.neural.LSTMRegressor` or
+    :class:`~sklearn_ser.neural.CRNNRegressor` (step ``"cnnregressor"``, ...), with the
+    deep classifiers' frames, network settings and training schedule (60 epochs, cosine
+    learning-rate schedule, no early stopping). The network standardises the target itself
+    and requests the speakers (``groups``) for an early-stopping split, as the deep
+    classifiers do.
+
+    Score it with :func:`~sklearn_ser.model_selection.evaluate`, which reports CCC,
+    Pearson's r and MAE for a regressor, or tune it with
     ``GridSearchCV(..., scoring=get_scorer("ccc"))``.
 
     Parameters
     ----------
-    kind : {"svr", "ridge"}, default="svr"
+    kind : {"svr", "ridge", "cnn", "lstm", "crnn"}, default="svr"
         An RBF support vector regressor (``C=3``, ``epsilon=0.1`` of the standardised
-        target), or ridge regression whose penalty is picked per fit by efficient
-        leave-one-out (``RidgeCV``).
-    features : str or sequence of str, default=DEFAULT_FEATURES
-        Pooled feature extractors, fused by concatenation (see ``EXTRACTORS``).
+        target), ridge regression whose penalty is picked per fit by efficient
+        leave-one-out (``RidgeCV``), or a network regressor over frame sequences.
+    features : str, sequence of str or None, default=None
+        For ``"svr"`` and ``"ridge"``: pooled feature extractors, fused by concatenation
+        (see ``EXTRACTORS``; None: ``DEFAULT_FEATURES``). For a network: ``"logmel"``
+        (None) or ``"mfcc"`` frame sequences, as in :func:`make_deep_pipeline`.
     speaker_norm : bool, default=False
         Standardise features per speaker with :class:`SpeakerNormalizer` (speakers through
-        metadata routing, as in :func:`make_classic_pipeline`).
+        metadata routing, as in :func:`make_classic_pipeline`); for a network, each frame
+        coefficient per speaker (``FrameWise(SpeakerNormalizer())``, as in
+        :func:`make_deep_pipeline`).
     reduce : {None, "pca"}, default=None
-        Optional PCA after scaling (the classic pipeline's LDA needs classes).
+        Optional PCA after scaling (the classic pipeline's LDA needs classes); not for a
+        network.
     n_components : int, float or None, default=None
         Passed to PCA.
     guard : bool, default=True
@@ -81,6 +120,12 @@ def make_regression_pipeline(
         Feature cache handed to every extractor.
     n_jobs : int or None, default=None
         Feature extraction in parallel.
+    random_state : int, RandomState instance or None, default=None
+        Seed of a network (``"svr"`` and ``"ridge"`` draw nothing).
+    **net_params
+        Hyper-parameters of a network, overriding the pipeline's settings (for instance
+        ``max_epochs=20``, ``device="cpu"``, ``channels=(8, 16)``); refused for ``"svr"``
+        and ``"ridge"``.
 
     Returns
     -------
@@ -89,9 +134,8 @@ def make_regression_pipeline(
 
     Notes
     -----
-    No training copies: the noise and speed samplers of the classic pipelines accept
-    class labels only, so the robustness defaults of :func:`make_classic_pipeline` are not
-    applied here. The networks' regression heads are not available yet.
+    No training copies: the noise and speed samplers of the classic and deep pipelines
+    accept class labels only, so their robustness defaults are not applied here.
 
     Examples
     --------
@@ -99,11 +143,30 @@ def make_regression_pipeline(
     >>> pipe = make_regression_pipeline("ridge", features="mfcc", speaker_norm=True)
     >>> [name for name, _ in pipe.steps]
     ['mfcc', 'guard', 'speakernormalizer', 'scaler', 'ridge']
+    >>> pipe = make_regression_pipeline("crnn", speaker_norm=True, max_epochs=20)
+    >>> [name for name, _ in pipe.steps]
+    ['logmel', 'guard', 'framewise', 'crnnregressor']
     """
+    if kind in _NETWORK_REGRESSORS:
+        if reduce is not None:
+            raise ValueError(f"reduce must be None for a network regressor ({kind!r}): it "
+                             f"takes frame sequences; got {reduce!r}.")
+        steps = frame_steps("logmel" if features is None else features, sr=sr,
+                            speaker_norm=speaker_norm, guard=guard, memory=memory,
+                            n_jobs=n_jobs)
+        class_name, step = _NETWORK_REGRESSORS[kind]
+        network = make_network(class_name, kind, _NETWORK_TRAINING_SETTINGS,
+                               random_state=random_state, net_params=net_params)
+        return ResamplingPipeline([*steps, (step, network)])
     if kind not in REGRESSORS:
-        raise ValueError(f"Unknown regression model {kind!r}; choose from {sorted(REGRESSORS)}.")
+        raise ValueError(f"Unknown regression model {kind!r}; choose from "
+                         f"{sorted(REGRESSORS)} or a network {sorted(_NETWORK_REGRESSORS)}.")
+    if net_params:
+        raise TypeError(f"make_regression_pipeline({kind!r}) takes no network parameters; "
+                        f"got {sorted(net_params)}.")
     if reduce not in (None, "pca"):
         raise ValueError(f"reduce must be None or 'pca' for a regressor; got {reduce!r}.")
+    features = DEFAULT_FEATURES if features is None else features
     steps = [make_features(features, sr=sr, memory=memory, n_jobs=n_jobs)]
     if guard:
         steps.append(("guard", FeatureRangeGuard()))
