@@ -390,6 +390,46 @@ def test_deep_pipeline_speed_perturbation_options():
         make_deep_pipeline("cnn", speed_perturbation="fast")
 
 
+def test_deep_pipeline_noisy_copies(monkeypatch):
+    """noise_augmentation adds noisy copies in fit only, made as the classic pipelines make
+    theirs: per speaker and copy with a speaker normaliser (each copy a speaker of its own),
+    per clip at a random level without one; the network trains on clips and copies."""
+    from sklearn_ser.datasets import make_emotional_speech
+    from sklearn_ser.neural._classifiers import _SequenceClassifier
+    from sklearn_ser.pipelines import make_deep_pipeline
+
+    assert "noise" not in make_deep_pipeline("cnn").named_steps  # off by default
+    seen = []
+    split = _SequenceClassifier._split
+
+    def spy(self, y, groups, seed):
+        seen.append((len(y), None if groups is None else len(set(groups))))
+        return split(self, y, groups, seed)
+
+    monkeypatch.setattr(_SequenceClassifier, "_split", spy)
+    data = make_emotional_speech(24, n_speakers=4, emotions=["anger", "sadness"],
+                                 duration=(0.4, 0.5), random_state=0)
+    small = dict(n_mels=16, hop_length=160, max_frames=30, channels=(4,), n_hidden=4,
+                 max_epochs=2, device="cpu", random_state=0)
+    sn = make_deep_pipeline("cnn", speaker_norm=True, noise_augmentation="auto", **small)
+    noise = sn.named_steps["noise"]
+    assert (noise.n_copies, noise.conditions, noise.gain_range) == (2, "speaker", None)
+    with config_context(enable_metadata_routing=True):
+        sn.fit(data.data, data.target, groups=data.groups)
+        assert len(sn.predict(data.data[:3], groups=data.groups[:3])) == 3
+    # 24 clips and 2 copies of each; 4 speakers and 2 copy-speakers of each.
+    assert seen[-1] == (72, 12)
+
+    plain = make_deep_pipeline("cnn", noise_augmentation=1, **small)
+    assert [n for n, _ in plain.steps][:2] == ["noise", "speed"]
+    assert plain.named_steps["noise"].conditions == "clip"
+    assert plain.named_steps["noise"].gain_range is not None
+    plain.fit(data.data, data.target)
+    assert seen[-1] == (24 * 2 * 3, None)  # noisy copies, then speed copies of all
+    with pytest.raises(ValueError, match="noise_augmentation must be"):
+        make_deep_pipeline("cnn", noise_augmentation="loud")
+
+
 def test_pipelines_import_without_torch():
     code = ("import sys, sklearn_ser.pipelines, sklearn_ser.cli._benchmark; "
             "print('torch' in sys.modules)")

@@ -20,12 +20,7 @@ from ..features import (
     SpeakerNormalizer,
     SpectralExtractor,
 )
-from ._resampling import (
-    NOISE_GAIN_RANGE_DB,
-    resolve_noise_copies,
-    resolve_speeds,
-    speed_perturbed,
-)
+from ._resampling import noise_copy_settings, resolve_speeds, speed_perturbed
 
 #: Feature extractors by name; each is built at the pipeline's sample rate.
 EXTRACTORS = {
@@ -295,9 +290,4 @@ def make_classic_pipeline(
     steps.append((_STEP_NAMES[kind], CLASSIFIERS[kind](random_state, class_weight)))
     speeds = resolve_speeds(speed_perturbation, speaker_norm)
     return speed_perturbed(steps, speeds, sr=sr, n_jobs=n_jobs, random_state=random_state,
-                           noise_copies=resolve_noise_copies(noise_augmentation),
-                           # Per speaker only where a speaker normaliser makes use of it.
-                           noise_conditions="speaker" if speaker_norm else "clip",
-                           # A speaker normaliser standardises the level away; without
-                           # one, the copies teach the model not to read it.
-                           noise_gain_range=None if speaker_norm else NOISE_GAIN_RANGE_DB)
+                           **noise_copy_settings(noise_augmentation, speaker_norm))

@@ -15,7 +15,7 @@ from ..features import (
     SpeakerNormalizer,
 )
 from ..utils import request_speakers
-from ._resampling import resolve_speeds, speed_perturbed
+from ._resampling import noise_copy_settings, resolve_speeds, speed_perturbed
 
 #: Network class (in sklearn_ser.neural) and step name of each kind.
 NETWORKS = {
@@ -53,8 +53,8 @@ _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
                        hop_length=320, max_frames=300, speaker_norm=False,
-                       speed_perturbation="auto", guard=True, memory=None, random_state=None,
-                       **net_params):
+                       speed_perturbation="auto", noise_augmentation=None, guard=True,
+                       memory=None, random_state=None, **net_params):
     """A deep recogniser that starts from clips.
 
     The pipeline is ``extractor(pooling=None) -> FeatureRangeGuard -> FrameWise(StandardScaler())
@@ -100,6 +100,14 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         clip per factor, duration and pitch changed together). ``"auto"``: (0.9, 1.1)
         without speaker normalisation, where it was measured (see Notes), and none with it.
         None: no copies.
+    noise_augmentation : "auto", int or None, default=None
+        Noisy copies of every training clip that a
+        :class:`~sklearn_ser.augmentation.NoiseAugmenter` (step ``"noise"``) adds in ``fit``
+        only, made as the classic pipelines make theirs (white, pink, brown or babble noise
+        of other training speakers at 0-30 dB SNR; with speaker normalisation one condition
+        per speaker and copy, standardised as speakers of their own; without it one per
+        clip and copy, at a random level, the speed copies made of them too). ``"auto"``:
+        two copies. None (the default) or 0: no copies. See Notes.
     guard : bool, default=True
         Put a :class:`~sklearn_ser.features.FeatureRangeGuard` (step ``"guard"``) on the raw
         frame sequences, before the scaler: it learns each coefficient's range over the
@@ -128,6 +136,14 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     time. On EmoDB leave-one-speaker-out they raised the CNN's UAR, from the command line on
     a CPU and over several seeds on a GPU (benchmarks/README.md, "Deep pipelines on EmoDB").
 
+    The noisy copies are off by default here, unlike the classic pipelines: they multiply
+    the network's training clips (three times with two copies; nine times with the speed
+    copies of a plain pipeline), and so its training time, and whether they keep the clean
+    accuracy of the networks has not been measured on EmoDB and RAVDESS yet (on two CPU
+    cores one such run takes hours). Without them the networks lose far more in noise than
+    the classic pipelines (benchmarks/README.md, "Robustness of the ready-made
+    recognisers"); ``noise_augmentation="auto"`` is the setting to try on a GPU.
+
     The network trains for a fixed 60 epochs (cosine learning-rate schedule) on all training
     clips: on EmoDB this beat early stopping on a held-out part of them for every network,
     with and without speaker normalisation (see the module's comments). Early stopping stays one
@@ -155,7 +171,9 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     network = make_network(class_name, kind, _TRAINING_SETTINGS, random_state=random_state,
                            net_params=net_params)
     steps.append((step, network))
-    return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr)
+    return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr,
+                           random_state=random_state,
+                           **noise_copy_settings(noise_augmentation, speaker_norm))
 
 
 def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frames=300,

@@ -206,6 +206,20 @@ def resolve_noise_copies(noise_augmentation):
     return int(noise_augmentation)
 
 
+def noise_copy_settings(noise_augmentation, speaker_norm):
+    """The ``speed_perturbed`` arguments of a pipeline's noisy copies.
+
+    With a speaker normaliser: one condition per speaker and copy, at the clip's own level
+    (the normaliser standardises a speaker's shared level away). Without one: one condition
+    per clip and copy, each at a random level in ``NOISE_GAIN_RANGE_DB`` (nothing uses a
+    speaker's shared condition, and the copies teach the model not to read the level).
+    Chosen on the classic pipelines; see ``make_classic_pipeline``'s Notes.
+    """
+    return dict(noise_copies=resolve_noise_copies(noise_augmentation),
+                noise_conditions="speaker" if speaker_norm else "clip",
+                noise_gain_range=None if speaker_norm else NOISE_GAIN_RANGE_DB)
+
+
 def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0,
                     noise_conditions="speaker", noise_gain_range=None, random_state=None):
     """A ResamplingPipeline of ``steps``, headed by the samplers of the training copies.
