@@ -1,6 +1,6 @@
-"""Personalisation on EmoDB: speaker enrolment, adaptive streaming, few-shot adaptation.
+"""Personalisation on EmoDB or RAVDESS: speaker enrolment, adaptive streaming, few-shot adaptation.
 
-Leave-one-speaker-out with svm-sn's pipeline (``make_named_pipeline("svm-sn")``). To keep it
+Leave-one-speaker-out (``--dataset emodb``: 10 folds; ``ravdess``: 24) with svm-sn's pipeline (``make_named_pipeline("svm-sn")``). To keep it
 affordable on a small machine, each clip's pooled features (the pipeline's ``features`` step)
 are computed once and cached with joblib.Memory; the rest of the pipeline (guard, speaker
 normaliser, scaler, SVC) is fitted per fold on them. No noisy training copies are made here
@@ -22,6 +22,9 @@ Usage::
 
     SKLEARN_SER_EMODB=/work/shared/data/emodb python benchmarks/bench_personalisation.py \
         --cache /tmp/sser-cache --output benchmarks/results/personalisation_emodb
+    # the enrolment part on RAVDESS with another profile_prior
+    python benchmarks/bench_personalisation.py --dataset ravdess --data-dir DIR --parts a \
+        --prior 2 --output /tmp/personal_ravdess_prior2
 """
 
 import argparse
@@ -34,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from joblib import Memory
 
-from sklearn_ser.datasets import load_emodb
+from sklearn_ser.datasets import load_emodb, load_ravdess
 from sklearn_ser.metrics import unweighted_average_recall
 from sklearn_ser.pipelines import make_named_pipeline
 
@@ -58,8 +61,9 @@ def clip_features(clips):
     return features.fit(clips[:2]).transform(clips)
 
 
-def load(cache):
-    bunch = load_emodb(return_clips=True)
+def load(cache, dataset="emodb", data_dir=None):
+    loader = {"emodb": load_emodb, "ravdess": load_ravdess}[dataset]
+    bunch = loader(data_dir, return_clips=True)
     memory = Memory(cache, verbose=0)
     start = time.perf_counter()
     X = memory.cache(clip_features)(bunch.data)
@@ -69,6 +73,10 @@ def load(cache):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=("emodb", "ravdess"), default="emodb",
+                        help="corpus (its folder: --data-dir, else $SKLEARN_SER_EMODB or "
+                             "$SKLEARN_SER_RAVDESS)")
+    parser.add_argument("--data-dir", default=None)
     parser.add_argument("--cache", default=os.path.expanduser("~/.cache/sser-personal"))
     parser.add_argument("--output", default="benchmarks/results/personalisation_emodb")
     parser.add_argument("--features-only", action="store_true")
@@ -78,12 +86,12 @@ def main():
     parser.add_argument("--stream-speakers", type=int, default=10,
                         help="test speakers streamed in part (b)")
     args = parser.parse_args()
-    bunch, X = load(args.cache)
+    bunch, X = load(args.cache, args.dataset, args.data_dir)
     if args.features_only:
         return
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    results = {"n_clips": len(X), "n_features": X.shape[1], "n_draws": N_DRAWS}
+    results = {"dataset": args.dataset, "n_clips": len(X), "n_features": X.shape[1], "n_draws": N_DRAWS}
     rng = np.random.default_rng(0)
     y, groups = np.asarray(bunch.target), np.asarray(bunch.groups)
     folds = fit_folds(X, y, groups, args.prior)

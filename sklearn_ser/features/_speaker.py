@@ -61,8 +61,8 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Weight, in clips, of the training statistics in an enrolled speaker's: the variance
         is ``(m2 + profile_prior * speaker_scale_**2) / (n_clips + profile_prior)`` and the
         mean ``(n_clips * mean + profile_prior * mean_) / (n_clips + profile_prior)``. 0 uses
-        the enrolment clips' own statistics. Chosen on EmoDB (benchmarks/README.md,
-        personalisation).
+        the enrolment clips' own statistics. Chosen by the mean over EmoDB and RAVDESS
+        (benchmarks/README.md, personalisation).
 
     Attributes
     ----------
