@@ -308,39 +308,30 @@ def leaderboard(records):
 
 
 def format_leaderboard(records):
-    """A plain-text leaderboard for the terminal; a failed model's row gives its error."""
-    if _is_regression(records):
-        return _format_regression_leaderboard(records)
+    """A plain-text leaderboard for the terminal; a failed model's row gives its error.
+
+    Labels: UAR with its interval, WA and macro-F1; continuous targets: CCC with its
+    interval, Pearson's r and MAE. Then the fit time and one column per test condition.
+    """
+    regression = _is_regression(records)
+    score = "ccc" if regression else "uar"
+    figures = ([("Pearson", "pearson", 7), ("MAE", "mae", 6)] if regression
+               else [("WA", "wa", 6), ("macro-F1", "macro_f1", 8)])
     noisy = _condition_keys(records)
     # uar_snr20 is shown as snr20; agreement keys keep their agree_ prefix.
     labels = {k: k[4:] if k.startswith("uar_") else k for k in noisy}
     widths = {k: max(7, len(labels[k])) for k in noisy}  # babble10 is wider than a UAR
-    lines = [f"{'model':<12} {'UAR':>6} {'95% CI':>15} {'WA':>6} {'macro-F1':>8} {'fit s':>8}"
-             + "".join(f" {labels[k]:>{widths[k]}}" for k in noisy)]
+    lines = [f"{'model':<12} {score.upper():>6} {'95% CI':>15}"
+             + "".join(f" {title:>{width}}" for title, _, width in figures)
+             + f" {'fit s':>8}" + "".join(f" {labels[k]:>{widths[k]}}" for k in noisy)]
     for row in leaderboard(records).to_dict(orient="records"):
         if row.get("error"):
             lines.append(f"{row['model']:<12} failed: {row['error']}")
             continue
-        ci = f"[{row['uar_ci_low']:.3f}, {row['uar_ci_high']:.3f}]"
-        lines.append(f"{row['model']:<12} {row['uar']:>6.3f} {ci:>15} {row['wa']:>6.3f} "
-                     f"{row['macro_f1']:>8.3f} {row['fit_seconds']:>8.1f}"
-                     + "".join(f" {row[k]:>{widths[k]}.3f}" for k in noisy))
-    return "\n".join(lines)
-
-
-def _format_regression_leaderboard(records):
-    noisy = _condition_keys(records)
-    widths = {k: max(7, len(k)) for k in noisy}
-    lines = [f"{'model':<12} {'CCC':>6} {'95% CI':>15} {'Pearson':>7} {'MAE':>6} {'fit s':>8}"
-             + "".join(f" {k:>{widths[k]}}" for k in noisy)]
-    for row in leaderboard(records).to_dict(orient="records"):
-        if row.get("error"):
-            lines.append(f"{row['model']:<12} failed: {row['error']}")
-            continue
-        ci = f"[{_num(row['ccc_ci_low'])}, {_num(row['ccc_ci_high'])}]"
-        lines.append(f"{row['model']:<12} {_num(row['ccc']):>6} {ci:>15} "
-                     f"{_num(row['pearson']):>7} {_num(row['mae']):>6} "
-                     f"{row['fit_seconds']:>8.1f}"
+        ci = f"[{_num(row[score + '_ci_low'])}, {_num(row[score + '_ci_high'])}]"
+        lines.append(f"{row['model']:<12} {_num(row[score]):>6} {ci:>15}"
+                     + "".join(f" {_num(row[key]):>{width}}" for _, key, width in figures)
+                     + f" {row['fit_seconds']:>8.1f}"
                      + "".join(f" {_num(row[k]):>{widths[k]}}" for k in noisy))
     return "\n".join(lines)
 
