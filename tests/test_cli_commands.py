@@ -119,6 +119,16 @@ def test_train_errors_are_one_line(tmp_path, capsys):
     assert not (tmp_path / "m.sser").exists()
 
 
+@pytest.mark.parametrize("name", ["ridge", "svr-sn", "crnn-reg"])
+def test_train_refuses_a_regressor_with_the_fix(tmp_path, capsys, name):
+    """A regressor's file would hold no labels for predict and stream: refused before any
+    clip is loaded, naming where regressors are evaluated and fitted instead."""
+    assert main(["train", "--model", name, "--output", str(tmp_path / "m.sser")]) == 2
+    err = capsys.readouterr().err
+    assert "is a regressor" in err and "--target" in err and "make_regression_pipeline" in err
+    assert not (tmp_path / "m.sser").exists()
+
+
 def test_predict_refuses_a_model_of_other_versions_in_one_line(lr_model, folder, tmp_path,
                                                                capsys):
     path = tmp_path / "old.sser"

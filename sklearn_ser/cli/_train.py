@@ -72,6 +72,8 @@ def fit_with_groups(model, X, y, groups):
 
 def run(args, argv):
     """Run ``sklearn-ser train``."""
+    from sklearn.base import is_regressor
+
     from ..io import save_model
     from ..pipelines import NETWORKS, parse_model_name, with_probabilities
     from ._benchmark import build_model, load_corpus
@@ -79,8 +81,18 @@ def run(args, argv):
     verbose = 0 if args.quiet else 1
     if args.max_epochs is not None and args.max_epochs < 1:
         raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+    model = build_model(args.model, sr=16000, random_state=args.random_state)
+    if is_regressor(model):
+        # predict and stream report emotion labels and their probabilities; a regressor's
+        # file would have neither, so it is refused here rather than failing there.
+        raise ValueError(
+            f"--model {args.model!r} is a regressor of a continuous target; train fits "
+            "emotion recognisers (categories) only. Evaluate regressors with sklearn-ser "
+            "benchmark --target arousal|valence|intensity, or fit one in Python "
+            "(sklearn_ser.pipelines.make_regression_pipeline) and save it with "
+            "sklearn_ser.io.save_model.")
     # Probabilities for predict and stream: an SVC gets sigmoid calibration on internal folds.
-    model = with_probabilities(build_model(args.model, sr=16000, random_state=args.random_state))
+    model = with_probabilities(model)
     kind, speaker_norm = parse_model_name(args.model)
     deep = kind in NETWORKS
     params = {}
