@@ -335,11 +335,40 @@ def test_adaptation_follows_its_warm_up_rule(sn_model, corpus, audio):
     assert_allclose(adapted[warmup], expected[0], rtol=1e-5, atol=1e-8)
 
 
-def test_adaptation_refuses_fusions_and_bad_warmup(sn_model):
+def test_adaptation_refuses_no_normaliser_and_bad_warmup(sn_model):
     with pytest.raises(ValueError, match="warmup must be an int of at least 2"):
         StreamingRecognizer(sn_model, adapt=True, warmup=1)
-    with pytest.raises(ValueError, match="exactly one speaker normaliser"):
+    with pytest.raises(ValueError, match="has no speaker normaliser"):
         StreamingRecognizer(DummyClassifier().fit([[0]], ["a"]), adapt=True)
+
+
+def test_a_fusion_adapts_every_member(corpus, audio):
+    """A fusion of -sn members adapts each member's normaliser: window t after the warm-up
+    equals enrolling windows 1..t in a copy of the fusion and scoring window t."""
+    import copy
+
+    import sklearn
+
+    from sklearn_ser.features import find_speaker_normalizers
+    from sklearn_ser.pipelines import enroll_speaker, make_fusion_pipeline
+
+    fusion = make_fusion_pipeline(["lr-sn", "nb-sn"], method="voting", features=("mfcc",))
+    fusion.set_params(**{f"{m}__noise": "passthrough" for m in ("lr-sn", "nb-sn")})
+    with sklearn.config_context(enable_metadata_routing=True):
+        fusion.fit(corpus.data, corpus.target, groups=corpus.groups)
+    assert len(find_speaker_normalizers(fusion)) == 2
+    with pytest.warns(StreamingWarning):
+        plain = _windows_proba(fusion, audio)
+    warmup = 3
+    adapted = _windows_proba(fusion, audio, adapt=True, warmup=warmup)
+    assert_allclose(adapted[:warmup - 1], plain[:warmup - 1])
+    assert not np.allclose(adapted[warmup:], plain[warmup:])
+    assert all("__stream__" not in n.profiles_ for _, _, n in find_speaker_normalizers(fusion))
+    windows = [audio[i * 8000:i * 8000 + 16000] for i in range(warmup + 1)]
+    model = enroll_speaker(copy.deepcopy(fusion), "w", windows, min_level_db=None)
+    with sklearn.config_context(enable_metadata_routing=True):
+        expected = model.predict_proba(windows[-1:], groups=["w"])
+    assert_allclose(adapted[warmup], expected[0], rtol=1e-5, atol=1e-8)
 
 
 def test_cli_stream_with_a_profile_file(sn_model, corpus, audio, tmp_path, capsys):

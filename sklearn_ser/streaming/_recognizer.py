@@ -85,7 +85,10 @@ class ClipScorer:
                       and type(final).__module__.startswith("sklearn_ser.neural"))
         self._features = pipeline[:-1] if self._trim else None
         self.guarded = bool(find_guards(pipeline))
-        self.speaker_norm = has_speaker_normalizer(pipeline)
+        # A fusion's normalisers sit in its fitted members, where only
+        # find_speaker_normalizers looks.
+        self.speaker_norm = (has_speaker_normalizer(pipeline)
+                             or bool(find_speaker_normalizers(pipeline)))
         self.speaker = None if speaker is None else str(speaker)
         if speaker is not None:
             _check_enrolled(pipeline, self.speaker)
@@ -179,11 +182,13 @@ def _check_enrolled(pipeline, speaker):
 
 
 class _AdaptiveScorer(ClipScorer):
-    """A :class:`ClipScorer` whose speaker normaliser learns the stream's speaker online.
+    """A :class:`ClipScorer` whose speaker normalisers learn the stream's speaker online.
 
     Scores one window at a time in time order; see ``adapt`` of :class:`StreamingRecognizer`
     for the rule. Works on a private copy of the pipeline, so the caller's model and its
-    profiles are never changed.
+    profiles are never changed. Every speaker normaliser of the pipeline learns (a fusion's
+    members each have theirs), from the features that reach it, as
+    :func:`~sklearn_ser.pipelines.enroll_speaker` feeds them.
     """
 
     _adaptive = True
@@ -191,22 +196,26 @@ class _AdaptiveScorer(ClipScorer):
 
     def __init__(self, pipeline, *, speaker=None, warmup=8):
         super().__init__(pipeline, speaker=speaker)
-        own = copy.deepcopy(pipeline)
-        sites = [site for site in find_speaker_normalizers(own) if site[0] is own]
-        if len(sites) != 1 or len(find_speaker_normalizers(own)) != 1:
+        self._own = copy.deepcopy(pipeline)
+        self._sites = find_speaker_normalizers(self._own)
+        if not self._sites:
             raise ValueError(
-                "adapt=True needs a pipeline with exactly one speaker normaliser step at its "
-                "top level (a classic or deep '-sn' model: SpeakerNormalizer or "
-                "FrameWise(SpeakerNormalizer())); this one has "
-                f"{len(find_speaker_normalizers(own))}. Fusions use enrolled profiles "
-                "(speaker=) but do not adapt online.")
-        _, index, self._normalizer = sites[0]
-        if warmup < self._normalizer.min_enrol_clips:
-            raise ValueError(f"warmup must be at least {self._normalizer.min_enrol_clips} "
-                             f"speech windows (the normaliser's min_enrol_clips); got {warmup}.")
-        self._head, self._step, self._tail = own[:index], own.steps[index][1], own[index + 1:]
+                "adapt=True needs a speaker-normalised pipeline (a classic or deep '-sn' "
+                "model, or a fusion of them: SpeakerNormalizer or FrameWise(SpeakerNormalizer()) "
+                "steps); this one has no speaker normaliser.")
+        needed = max(normalizer.min_enrol_clips for _, _, normalizer in self._sites)
+        if warmup < needed:
+            raise ValueError(f"warmup must be at least {needed} speech windows (the "
+                             f"normalisers' min_enrol_clips); got {warmup}.")
+        owner, index, _ = self._sites[0]
+        # One normaliser at the top level: the features before it are computed once per
+        # window, for its profile and for the prediction alike.
+        self._single = len(self._sites) == 1 and owner is self._own
+        if self._single:
+            self._head, self._step = self._own[:index], self._own.steps[index][1]
+            self._tail = self._own[index + 1:]
         self._warmup = warmup
-        self._start = (copy.deepcopy(self._normalizer.profiles_[self.speaker])
+        self._start = ([copy.deepcopy(n.profiles_[self.speaker]) for _, _, n in self._sites]
                        if self.speaker is not None else None)
         self.reset()
 
@@ -214,7 +223,8 @@ class _AdaptiveScorer(ClipScorer):
         """Forget what the stream taught: back to the given profile or the training stats."""
         self.n_speech_windows = 0
         self._pending = []
-        self._normalizer.profiles_.pop(self._KEY, None)
+        for _, _, normalizer in self._sites:
+            normalizer.profiles_.pop(self._KEY, None)
 
     def _proba(self, clips):
         from sklearn import config_context
@@ -222,37 +232,53 @@ class _AdaptiveScorer(ClipScorer):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=FAR_OUTSIDE_PATTERN, category=AudioWarning)
             warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
-            Z = np.asarray(self._head.transform(clips)) if len(self._head) else clips
+            if self._single:
+                Z = np.asarray(self._head.transform(clips)) if len(self._head) else clips
             rows = []
             for j in range(len(clips)):
-                key = self._learn(Z[j:j + 1])
+                if self._single:
+                    key = self._learn([Z[j:j + 1]])
+                else:
+                    key = self._learn([self._features_at(site, clips[j:j + 1])
+                                       for site in self._sites])
                 with config_context(enable_metadata_routing=True):
                     params = {} if key is None else {"groups": np.array([key], dtype=object)}
-                    standardised = self._step.transform(Z[j:j + 1], **params)
-                    rows.append(self._tail_proba(standardised))
+                    if self._single:
+                        standardised = self._step.transform(Z[j:j + 1], **params)
+                        rows.append(self._score(self._tail, standardised))
+                    else:
+                        rows.append(self._score(self._own, clips[j:j + 1], **params))
         return np.vstack(rows)
 
-    def _learn(self, z):
-        """Add one window's features; the profile key to standardise it with (None: training)."""
+    @staticmethod
+    def _features_at(site, clips):
+        """The input of a normaliser step for ``clips`` (what ``enroll_speaker`` feeds it)."""
+        owner, index, _ = site
+        return np.asarray(owner[:index].transform(clips)) if index else np.asarray(clips)
+
+    def _learn(self, features):
+        """Add one window's features (one array per normaliser); the profile key to
+        standardise it with (None: the training statistics)."""
         self.n_speech_windows += 1
-        frames = z[~np.isnan(z).all(axis=2)] if z.ndim == 3 else z
+        rows = [z[~np.isnan(z).all(axis=2)] if z.ndim == 3 else z for z in features]
         if self.n_speech_windows < self._warmup:
-            self._pending.append(frames)
+            self._pending.append(rows)
             return self.speaker
-        if self.n_speech_windows == self._warmup:
-            seen = np.vstack(self._pending + [frames])
-            self._pending = []
-            if self._start is not None:
-                self._normalizer.profiles_[self._KEY] = copy.deepcopy(self._start)
-            self._normalizer.enroll(seen, self._KEY, update=self._start is not None)
-        else:
-            self._normalizer.enroll(frames, self._KEY, update=True)
+        for i, (_, _, normalizer) in enumerate(self._sites):
+            if self.n_speech_windows == self._warmup:
+                seen = np.vstack([pending[i] for pending in self._pending] + [rows[i]])
+                if self._start is not None:
+                    normalizer.profiles_[self._KEY] = copy.deepcopy(self._start[i])
+                normalizer.enroll(seen, self._KEY, update=self._start is not None)
+            else:
+                normalizer.enroll(rows[i], self._KEY, update=True)
+        self._pending = []
         return self._KEY
 
-    def _tail_proba(self, Z):
+    def _score(self, estimator, X, **params):
         if self.has_proba:
-            return self._tail.predict_proba(Z)
-        labels = self._tail.predict(Z)
+            return estimator.predict_proba(X, **params)
+        labels = estimator.predict(X, **params)
         return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
 
 
@@ -443,9 +469,11 @@ class StreamingRecognizer:
         deviations) of every speech window so far, itself included, merged with
         ``speaker``'s profile when one was given, and shrunk towards the training
         statistics by the normaliser's ``profile_prior``. Silent windows teach nothing.
-        Needs a pipeline with one speaker normaliser step at its top level (a classic or
-        deep ``-sn`` model); the caller's pipeline is not changed (a private copy learns).
-        :meth:`reset` forgets what was learnt.
+        Needs a speaker-normalised pipeline: a classic or deep ``-sn`` model, or a fusion
+        of them, whose every normaliser learns from the features that reach it (a fusion
+        computes each window's features twice: to learn, then to score). The caller's
+        pipeline is not changed (a private copy learns). :meth:`reset` forgets what was
+        learnt.
     warmup : int, default=8
         Speech windows before the running statistics are used (at least 2). With the
         default 0.5 s hop, 8 windows are about 5.5 s of speech.
