@@ -390,29 +390,27 @@ def _cell(value, floatfmt):
     return str(value).replace("|", "\\|")  # a "|" in an error message would split the cell
 
 
-def _markdown_report(corpus, records, reports, figures, command):
-    if corpus.continuous:
-        return _markdown_regression_report(corpus, records, reports, figures, command)
-    classes, counts = np.unique(corpus.target, return_counts=True)
+def _report_head(corpus, records, command, *, title, columns, corpus_line, legend):
+    """The lines every Markdown report opens with: title, run facts, the leaderboard of
+    ``columns`` (with the fit time, the test conditions and any errors), then a section per
+    failed model."""
     errors = ["error"] if failed(records) else []
-    board = leaderboard(records)[["model", "uar", "uar_ci_low", "uar_ci_high", "wa",
-                                  "macro_f1", "fit_seconds", *_condition_keys(records),
+    board = leaderboard(records)[["model", *columns, "fit_seconds", *_condition_keys(records),
                                   *errors]]
     # The fold count comes from a model that ran; a failed one may not have got that far.
     ran = [r for r in records if not r.get("error")] or records
     parts = [
-        f"# sklearn_ser benchmark: {corpus.name}",
+        f"# sklearn_ser benchmark: {title}",
         "",
         f"- command: `{command}`" if command else "",
         f"- protocol: {ran[0]['protocol']} ({ran[0]['n_folds'] or '?'} folds, "
         "speaker-independent: no speaker in both training and test)",
         f"- clips: {len(corpus.clips)}, speakers: {len(np.unique(corpus.groups))}, "
         f"sample rate: {corpus.sr} Hz",
-        "- classes: " + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)),
+        corpus_line,
         f"- sklearn_ser {__version__}, Python {platform.python_version()}, "
         f"{platform.machine()}, {time.strftime('%Y-%m-%d')}",
-        "- UAR: unweighted average recall of the pooled out-of-fold predictions; CI: 95% "
-        "speaker bootstrap; WA: accuracy; fit s: training time summed over folds.",
+        legend,
         "",
         "## Leaderboard",
         "",
@@ -420,6 +418,19 @@ def _markdown_report(corpus, records, reports, figures, command):
     ]
     for record in failed(records):
         parts += ["", f"## {record['model']}", "", f"Failed: {record['error']}"]
+    return parts
+
+
+def _markdown_report(corpus, records, reports, figures, command):
+    if corpus.continuous:
+        return _markdown_regression_report(corpus, records, reports, figures, command)
+    classes, counts = np.unique(corpus.target, return_counts=True)
+    parts = _report_head(
+        corpus, records, command, title=corpus.name,
+        columns=["uar", "uar_ci_low", "uar_ci_high", "wa", "macro_f1"],
+        corpus_line="- classes: " + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)),
+        legend="- UAR: unweighted average recall of the pooled out-of-fold predictions; CI: "
+        "95% speaker bootstrap; WA: accuracy; fit s: training time summed over folds.")
     for name, report in reports.items():
         # per_class lists the classes of y_true; a class only ever predicted has no recall.
         recall = report.per_class.loc[[c for c in report.labels if c in report.per_class.index],
@@ -443,35 +454,17 @@ def _markdown_report(corpus, records, reports, figures, command):
 
 
 def _markdown_regression_report(corpus, records, reports, figures, command):
-    errors = ["error"] if failed(records) else []
-    board = leaderboard(records)[["model", "ccc", "ccc_ci_low", "ccc_ci_high", "pearson",
-                                  "mae", "fit_seconds", *_condition_keys(records), *errors]]
-    ran = [r for r in records if not r.get("error")] or records
     derived = ("" if corpus.name == "synthetic" or corpus.target_name == "intensity"
                else " (derived from the emotion category: datasets.EMOTION_DIMENSIONS)")
     target = np.asarray(corpus.target, dtype=float)
-    parts = [
-        f"# sklearn_ser benchmark: {corpus.name}, {corpus.target_name}",
-        "",
-        f"- command: `{command}`" if command else "",
-        f"- protocol: {ran[0]['protocol']} ({ran[0]['n_folds'] or '?'} folds, "
-        "speaker-independent: no speaker in both training and test)",
-        f"- clips: {len(corpus.clips)}, speakers: {len(np.unique(corpus.groups))}, "
-        f"sample rate: {corpus.sr} Hz",
-        f"- target: {corpus.target_name}{derived}, mean {target.mean():.3f}, "
+    parts = _report_head(
+        corpus, records, command, title=f"{corpus.name}, {corpus.target_name}",
+        columns=["ccc", "ccc_ci_low", "ccc_ci_high", "pearson", "mae"],
+        corpus_line=f"- target: {corpus.target_name}{derived}, mean {target.mean():.3f}, "
         f"sd {target.std():.3f}, {len(np.unique(target))} distinct values",
-        f"- sklearn_ser {__version__}, Python {platform.python_version()}, "
-        f"{platform.machine()}, {time.strftime('%Y-%m-%d')}",
-        "- CCC: Lin's concordance correlation of the pooled out-of-fold predictions; CI: 95% "
-        "speaker bootstrap; Pearson: r; MAE: mean absolute error; fit s: training time "
-        "summed over folds.",
-        "",
-        "## Leaderboard",
-        "",
-        _markdown_table(board),
-    ]
-    for record in failed(records):
-        parts += ["", f"## {record['model']}", "", f"Failed: {record['error']}"]
+        legend="- CCC: Lin's concordance correlation of the pooled out-of-fold predictions; "
+        "CI: 95% speaker bootstrap; Pearson: r; MAE: mean absolute error; fit s: training "
+        "time summed over folds.")
     for name, report in reports.items():
         per_fold = report.per_fold[["test_speakers", "n_test", "ccc", "pearson", "mae"]]
         parts += ["", f"## {name}", "", f"![predictions of {name}]({figures[name]})", "",

@@ -134,6 +134,21 @@ def make_features(features=DEFAULT_FEATURES, *, sr=16000, memory=None, n_jobs=No
     return "features", ExtractorUnion(built, n_jobs=n_jobs)
 
 
+def scaled_feature_steps(features, *, sr, memory, n_jobs, guard, speaker_norm):
+    """The chain every pooled-feature pipeline starts with: ``make_features(...) ->
+    [FeatureRangeGuard] -> [SpeakerNormalizer] -> StandardScaler``, as ``(name, step)``
+    pairs (the classic classifiers' and the regressors' alike)."""
+    steps = [make_features(features, sr=sr, memory=memory, n_jobs=n_jobs)]
+    if guard:
+        # On the raw features: after a per-speaker normaliser a far-off clip could look
+        # ordinary (a whole speaker at a wild level is standardised back into range).
+        steps.append(("guard", FeatureRangeGuard()))
+    if speaker_norm:
+        steps.append(("speakernormalizer", SpeakerNormalizer()))
+    steps.append(("scaler", StandardScaler()))
+    return steps
+
+
 def make_classic_pipeline(
     kind="svm",
     *,
@@ -271,14 +286,8 @@ def make_classic_pipeline(
         raise ValueError(f"reduce must be 'auto', None, 'pca' or 'lda'; got {reduce!r}.")
     if reduce == "auto":
         reduce = None if speaker_norm else "lda"
-    steps = [make_features(features, sr=sr, memory=memory, n_jobs=n_jobs)]
-    if guard:
-        # On the raw features: after a per-speaker normaliser a far-off clip could look
-        # ordinary (a whole speaker at a wild level is standardised back into range).
-        steps.append(("guard", FeatureRangeGuard()))
-    if speaker_norm:
-        steps.append(("speakernormalizer", SpeakerNormalizer()))
-    steps.append(("scaler", StandardScaler()))
+    steps = scaled_feature_steps(features, sr=sr, memory=memory, n_jobs=n_jobs, guard=guard,
+                                 speaker_norm=speaker_norm)
     if reduce == "pca":
         steps.append(("pca", PCA(n_components=n_components, random_state=random_state)))
     elif reduce == "lda":

@@ -17,8 +17,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
-from ..features import FeatureRangeGuard, SpeakerNormalizer
-from ._classic import DEFAULT_FEATURES, make_features
+from ._classic import DEFAULT_FEATURES, scaled_feature_steps
 from ._deep import _LEARNING_RATE, frame_steps, make_network
 from ._resampling import ResamplingPipeline
 
@@ -167,12 +166,8 @@ def make_regression_pipeline(
     if reduce not in (None, "pca"):
         raise ValueError(f"reduce must be None or 'pca' for a regressor; got {reduce!r}.")
     features = DEFAULT_FEATURES if features is None else features
-    steps = [make_features(features, sr=sr, memory=memory, n_jobs=n_jobs)]
-    if guard:
-        steps.append(("guard", FeatureRangeGuard()))
-    if speaker_norm:
-        steps.append(("speakernormalizer", SpeakerNormalizer()))
-    steps.append(("scaler", StandardScaler()))
+    steps = scaled_feature_steps(features, sr=sr, memory=memory, n_jobs=n_jobs, guard=guard,
+                                 speaker_norm=speaker_norm)
     if reduce == "pca":
         steps.append(("pca", PCA(n_components=n_components)))
     regressor = TransformedTargetRegressor(regressor=REGRESSORS[kind](),
