@@ -223,7 +223,24 @@ def _stack_frames(x, lengths, k):
     return x, torch.div(lengths + k - 1, k, rounding_mode="floor")
 
 
-class LSTMModule(nn.Module):
+class _AttentionPooled(nn.Module):
+    """A recurrent module whose steps (``_steps``: outputs and mask of real steps) are
+    pooled by ``attention`` and fed to ``head``; the embedding is the head's hidden layer."""
+
+    def embed(self, x, lengths):
+        h, mask = self._steps(x, lengths)
+        return _hidden(self.head, self.attention(h, mask))
+
+    def forward(self, x, lengths):
+        return self.head[-1](self.embed(x, lengths))
+
+    def attention_weights(self, x, lengths):
+        """Attention weights ``(batch, steps)`` and each clip's number of real steps."""
+        h, mask = self._steps(x, lengths)
+        return self.attention.weights(h, mask), mask.sum(dim=1)
+
+
+class LSTMModule(_AttentionPooled):
     """(Bi)LSTM over frame sequences (packed, so padding is skipped) with attention pooling.
 
     ``stack_frames=k`` concatenates each k consecutive frames into one LSTM step, dividing the
@@ -251,20 +268,8 @@ class LSTMModule(nn.Module):
         h = _run_rnn(self.rnn, self.input_dropout(x), lengths)
         return h, frame_mask(lengths, h.shape[1])
 
-    def embed(self, x, lengths):
-        h, mask = self._steps(x, lengths)
-        return _hidden(self.head, self.attention(h, mask))
 
-    def forward(self, x, lengths):
-        return self.head[-1](self.embed(x, lengths))
-
-    def attention_weights(self, x, lengths):
-        """Attention weights ``(batch, steps)`` and each clip's number of real steps."""
-        h, mask = self._steps(x, lengths)
-        return self.attention.weights(h, mask), mask.sum(dim=1)
-
-
-class CRNNModule(nn.Module):
+class CRNNModule(_AttentionPooled):
     """Convolutional front end, recurrent layer over the conv frames, attention pooling.
 
     2-D conv blocks (the first ``time_pools`` of which also halve the frame rate) turn each frame
@@ -299,15 +304,3 @@ class CRNNModule(nn.Module):
         h = self.project(h)
         h = _run_rnn(self.rnn, h, lengths)
         return h, frame_mask(lengths, n_frames)
-
-    def embed(self, x, lengths):
-        h, mask = self._steps(x, lengths)
-        return _hidden(self.head, self.attention(h, mask))
-
-    def forward(self, x, lengths):
-        return self.head[-1](self.embed(x, lengths))
-
-    def attention_weights(self, x, lengths):
-        """Attention weights ``(batch, steps)`` and each clip's number of real steps."""
-        h, mask = self._steps(x, lengths)
-        return self.attention.weights(h, mask), mask.sum(dim=1)
