@@ -5,6 +5,7 @@ import io
 import json
 import subprocess
 import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -120,13 +121,104 @@ def test_train_errors_are_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", ["ridge", "svr-sn", "crnn-reg"])
-def test_train_refuses_a_regressor_with_the_fix(tmp_path, capsys, name):
-    """A regressor's file would hold no labels for predict and stream: refused before any
-    clip is loaded, naming where regressors are evaluated and fitted instead."""
+def test_train_refuses_a_regressor_without_a_continuous_target(tmp_path, capsys, name):
+    """Refused before any clip is loaded, naming --target."""
     assert main(["train", "--model", name, "--output", str(tmp_path / "m.sser")]) == 2
     err = capsys.readouterr().err
-    assert "is a regressor" in err and "--target" in err and "make_regression_pipeline" in err
+    assert "is a regressor" in err and "--target arousal|valence|intensity" in err
     assert not (tmp_path / "m.sser").exists()
+
+
+def test_train_refuses_a_classifier_of_a_continuous_target(tmp_path, capsys):
+    assert main(["train", "--model", "svm-sn", "--target", "valence", "--output",
+                 str(tmp_path / "m.sser")]) == 2
+    err = capsys.readouterr().err
+    assert "emotion classifier" in err and "svr-sn" in err and "crnn-reg" in err
+    assert not (tmp_path / "m.sser").exists()
+
+
+@pytest.fixture(scope="module")
+def arousal_model(tmp_path_factory):
+    """``train --target arousal`` with the default regressor, on 40 synthetic clips."""
+    path = tmp_path_factory.mktemp("reg") / "arousal.sser"
+    assert main(["train", "--target", "arousal", "--n-samples", "40", "--output", str(path),
+                 "--quiet"]) == 0
+    return path
+
+
+def test_train_a_regressor_of_a_continuous_target(arousal_model):
+    from sklearn.base import is_regressor
+
+    from sklearn_ser.cli._benchmark import DEFAULT_REGRESSION_MODELS, load_corpus
+
+    model = load_model(arousal_model)
+    assert is_regressor(model)
+    meta = read_manifest(arousal_model)["metadata"]
+    assert meta["model"] == DEFAULT_REGRESSION_MODELS.split(",")[0]
+    assert meta["target"] == "arousal" and meta["target_origin"] == "generated with the clips"
+    corpus = load_corpus("synthetic", n_samples=40, random_state=0, target="arousal")
+    assert meta["target_mean"] == pytest.approx(np.mean(corpus.target), abs=1e-6)
+    assert "class_counts" not in meta
+    # The saved model learnt the target: its training predictions follow it.
+    with sklearn.config_context(enable_metadata_routing=True):
+        fitted = model.predict(corpus.clips, groups=corpus.groups)
+    assert np.corrcoef(fitted, corpus.target)[0, 1] > 0.8
+
+
+def test_predict_writes_a_regressors_values_under_its_target(arousal_model, folder, tmp_path,
+                                                             capsys):
+    out = tmp_path / "arousal.csv"
+    assert main(["predict", str(arousal_model), str(folder), "--speaker-mode", "dir",
+                 "-o", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "could not score" in err and "broken.wav" in err and "predict_proba" not in err
+    rows = _read_csv(out.read_text())
+    assert list(rows[0]) == ["file", "arousal", "out_of_range", "error"]
+    broken = [r for r in rows if "broken" in r["file"]]
+    assert broken[0]["arousal"] == "" and "Cannot decode" in broken[0]["error"]
+    rows = [r for r in rows if not r["error"]]
+    model = load_model(arousal_model)
+    clips = [load_audio(r["file"]) for r in rows]
+    groups = np.array([r["file"].split("/")[-2] for r in rows])
+    with sklearn.config_context(enable_metadata_routing=True):
+        expected = model.predict(clips, groups=groups)
+    assert_allclose([float(r["arousal"]) for r in rows], expected, atol=1e-5)
+    # Without speakers: batches of single clips on the training statistics.
+    assert main(["predict", str(arousal_model), *[r["file"] for r in rows],
+                 "--speaker-mode", "none", "--batch-size", "3", "--quiet"]) == 0
+    printed = _read_csv(capsys.readouterr().out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = model.predict(clips)
+    assert_allclose([float(r["arousal"]) for r in printed], alone, atol=1e-5)
+
+
+def test_predict_names_each_output_of_a_multi_target_regressor(folder, tmp_path, capsys):
+    """A regressor of two targets saved from Python: one column per output."""
+    from sklearn_ser.io import save_model
+    from sklearn_ser.pipelines import make_regression_pipeline
+
+    bunch = make_emotional_speech(30, n_speakers=3, random_state=2)
+    model = make_regression_pipeline("ridge", features="mfcc")
+    model.fit(list(bunch.data), np.column_stack([bunch.arousal, bunch.valence]))
+    path = tmp_path / "av.sser"
+    save_model(model, path)
+    files = sorted(str(p) for p in folder.rglob("*_*.wav"))
+    assert main(["predict", str(path), *files, "--speaker-mode", "none", "--quiet"]) == 0
+    rows = _read_csv(capsys.readouterr().out)
+    assert list(rows[0]) == ["file", "value_0", "value_1", "out_of_range", "error"]
+    expected = model.predict([load_audio(f) for f in files])
+    assert_allclose([[float(r["value_0"]), float(r["value_1"])] for r in rows], expected,
+                    atol=1e-5)
+
+
+def test_stream_refuses_a_regressor_in_one_line(arousal_model, folder, capsys):
+    wav = sorted(folder.rglob("*_*.wav"))[0]
+    assert main(["stream", str(arousal_model), str(wav)]) == 2
+    err = capsys.readouterr().err
+    assert "regressor of a continuous target (arousal)" in err and "predict" in err
+    with pytest.raises(TypeError, match="regressor of a continuous target"):
+        StreamingRecognizer(load_model(arousal_model))
 
 
 def test_predict_refuses_a_model_of_other_versions_in_one_line(lr_model, folder, tmp_path,

@@ -453,9 +453,20 @@ def _markdown_report(corpus, records, reports, figures, command):
     return "\n".join(p for p in parts if p is not None) + "\n"
 
 
+def target_origin(corpus):
+    """Where a corpus's continuous target comes from, in words (None for the categories)."""
+    if not corpus.continuous:
+        return None
+    if corpus.name == "synthetic":
+        return "generated with the clips"
+    if corpus.target_name == "intensity":
+        return "the corpus's intensity levels"
+    return "derived from the emotion category: datasets.EMOTION_DIMENSIONS"
+
+
 def _markdown_regression_report(corpus, records, reports, figures, command):
-    derived = ("" if corpus.name == "synthetic" or corpus.target_name == "intensity"
-               else " (derived from the emotion category: datasets.EMOTION_DIMENSIONS)")
+    origin = target_origin(corpus)
+    derived = f" ({origin})" if origin.startswith("derived") else ""
     target = np.asarray(corpus.target, dtype=float)
     parts = _report_head(
         corpus, records, command, title=f"{corpus.name}, {corpus.target_name}",

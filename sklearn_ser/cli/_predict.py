@@ -29,7 +29,9 @@ def add_parser(commands):
         "one warning. A file that cannot be read or scored (unreadable, empty, NaN samples) "
         "does not stop the others: its row has an empty label and the reason in the error "
         "column (empty for the others), and it is named on stderr. The exit status is 1 "
-        "only when no file could be labelled, or with --strict when any could not.",
+        "only when no file could be labelled, or with --strict when any could not. A "
+        "regressor's file (sklearn-ser train --target arousal, ...) gives its values "
+        "instead of the label and probabilities: a column named after its target.",
         epilog="Speaker-normalised models (svm-sn, ...) standardise features per speaker and "
         "so need to know who speaks: --speaker-mode all (default) treats all the given files "
         "as one speaker, dir takes each file's folder as its speaker, none uses the pooled "
@@ -98,6 +100,8 @@ def _load(model_path, allow_version_mismatch, trust=False):
 
 def run(args, argv):
     """Run ``sklearn-ser predict``."""
+    from sklearn.base import is_regressor
+
     from ..utils import has_speaker_normalizer
 
     if args.batch_size < 1:
@@ -107,26 +111,33 @@ def run(args, argv):
     results = _Results(files)
     clips = _read_files(files, model_sr(model, manifest), args.n_jobs, args.quiet, results)
     good = [k for k in range(len(files)) if k not in results.errors]
-    has_proba = hasattr(model, "predict_proba")
+    regressor = is_regressor(model)
+    method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
     n_threads = args.n_threads or None
     if good and has_speaker_normalizer(model) and args.speaker_mode != "none":
-        _predict_by_speaker(model, clips, good, results, args.speaker_mode, n_threads,
+        _predict_by_speaker(model, method, clips, good, results, args.speaker_mode, n_threads,
                             args.quiet)
     elif good:
-        _predict_in_batches(model, clips, good, results, args.batch_size, n_threads,
+        _predict_in_batches(model, method, clips, good, results, args.batch_size, n_threads,
                             args.quiet)
     flags, worst = _out_of_range(results.caught, len(files), _guard_input_names(model))
     if flags.any():
         print(f"sklearn-ser predict: warning: {_out_of_range_message(files, flags, worst)}",
               file=sys.stderr)
-    if not has_proba:
-        print("sklearn-ser predict: note: the model has no predict_proba; the CSV has labels "
-              "only.", file=sys.stderr)
-    _write_csv(args.output, results, np.asarray(model.classes_), has_proba, flags)
+    if regressor:
+        columns = _value_columns(manifest, results)
+    else:
+        if method == "predict":
+            print("sklearn-ser predict: note: the model has no predict_proba; the CSV has "
+                  "labels only.", file=sys.stderr)
+        columns = _label_columns(np.asarray(model.classes_), method == "predict_proba")
+    _write_csv(args.output, results, columns, flags)
     if args.output and not args.quiet:
         print(f"Wrote {len(files) - len(results.errors)} prediction(s) to {args.output}",
               file=sys.stderr)
-    return _report_errors(results, strict=args.strict)
+    return _report_errors(results, strict=args.strict,
+                          verb="score" if regressor else "label",
+                          done="scored" if regressor else "labelled")
 
 
 class _Results:
@@ -240,10 +251,35 @@ def _warnings_by_file(paths):
         warnings.warn(_name_files(str(note.message), paths), note.category, stacklevel=3)
 
 
-def _write_csv(output, results, classes, has_proba, flags):
-    """One row per file, in the order given; a file that failed has only its error."""
-    header = (["file", "label"] + ([f"prob_{c}" for c in classes] if has_proba else [])
-              + ["out_of_range", "error"])
+def _label_columns(classes, has_proba):
+    """A classifier's CSV columns and each row's cells: the label, then its probabilities."""
+    if not has_proba:
+        return ["label"], lambda value: [value]
+    return (["label"] + [f"prob_{c}" for c in classes],
+            lambda value: [classes[np.argmax(value)]] + [f"{p:.6f}" for p in value])
+
+
+def _value_columns(manifest, results):
+    """A regressor's CSV columns, named after its target (``arousal``; ``value`` when the
+    model file does not say), one per output for a model of several targets."""
+    target = (manifest.get("metadata") or {}).get("target")
+    name = target if target and target != "emotion" else "value"
+    shapes = {np.shape(v) for v in results.values if v is not None}
+    n_outputs = max((shape[0] for shape in shapes if shape), default=0)
+    if not n_outputs:
+        return [name], lambda value: [f"{float(value):.6f}"]
+    return ([f"{name}_{j}" for j in range(n_outputs)],
+            lambda value: [f"{float(v):.6f}" for v in value])
+
+
+def _write_csv(output, results, columns, flags):
+    """One row per file, in the order given; a file that failed has only its error.
+
+    ``columns`` is ``(names, cells)``: the model's output columns and the function that
+    turns one file's output into them.
+    """
+    names, cells = columns
+    header = ["file", *names, "out_of_range", "error"]
     out = open(output, "w", newline="") if output else sys.stdout
     try:
         writer = csv.writer(out)
@@ -252,10 +288,8 @@ def _write_csv(output, results, classes, has_proba, flags):
             if k in results.errors:
                 writer.writerow([path] + [""] * (len(header) - 2) + [results.errors[k]])
                 continue
-            value = results.values[k]
-            row = ([path, classes[np.argmax(value)]] + [f"{p:.6f}" for p in value]
-                   if has_proba else [path, value])
-            writer.writerow(row + ["true" if flags[k] else "false", ""])
+            writer.writerow([path, *cells(results.values[k]),
+                             "true" if flags[k] else "false", ""])
     finally:
         if output:
             out.close()
@@ -278,8 +312,11 @@ def _report_errors(results, *, strict, command="predict", verb="label", done="la
     return 1 if errors and (strict or len(errors) == len(results.files)) else 0
 
 
-def _predict_in_batches(model, clips, good, results, batch_size, n_threads, quiet):
-    """Score the files ``good`` in batches; a batch that fails is scored file by file."""
+def _predict_in_batches(model, method, clips, good, results, batch_size, n_threads, quiet):
+    """Score the files ``good`` in batches; a batch that fails is scored file by file.
+
+    ``method`` is ``"predict_proba"`` (through ``ClipScorer``, which skips the padding
+    frames of deep pipelines) or ``"predict"`` (labels, or a regressor's values)."""
     from tqdm.auto import tqdm
 
     from ..streaming import ClipScorer, limit_threads
@@ -287,10 +324,8 @@ def _predict_in_batches(model, clips, good, results, batch_size, n_threads, quie
     with warnings.catch_warnings():
         # "none" speaker mode of a speaker-normalised model: the user chose pooled statistics.
         warnings.filterwarnings("ignore", message="SpeakerNormalizer got no groups")
-        warnings.filterwarnings("ignore", message=".*has no predict_proba")
         warnings.filterwarnings("ignore", message="The pipeline normalises features per")
-        scorer = ClipScorer(model)
-        predict = scorer if hasattr(model, "predict_proba") else model.predict
+        predict = ClipScorer(model) if method == "predict_proba" else model.predict
 
         def score(idx):
             return predict([clips[k] for k in idx])
@@ -306,7 +341,7 @@ def _predict_in_batches(model, clips, good, results, batch_size, n_threads, quie
         bar.close()
 
 
-def _predict_by_speaker(model, clips, good, results, mode, n_threads, quiet):
+def _predict_by_speaker(model, method, clips, good, results, mode, n_threads, quiet):
     """Speaker-normalised models: each speaker's clips are standardised together.
 
     When the whole call fails, each speaker is scored alone; in a speaker that still fails,
@@ -325,7 +360,6 @@ def _predict_by_speaker(model, clips, good, results, mode, n_threads, quiet):
         how = "all files as one" if mode == "all" else "one per folder"
         print(f"Speaker normalisation: {len(np.unique(groups[good]))} speaker(s) ({how}; see "
               "--speaker-mode)", file=sys.stderr)
-    method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
 
     def score(idx):
         return getattr(model, method)([clips[k] for k in idx], groups=groups[idx])

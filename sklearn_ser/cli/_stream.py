@@ -110,6 +110,8 @@ def event_json(event):
 
 def run(args, argv):
     """Run ``sklearn-ser stream``."""
+    from sklearn.base import is_regressor
+
     from ..exceptions import SklearnSerWarning
     from ..streaming import StreamingRecognizer
     from ._model_file import load_model_file
@@ -122,6 +124,11 @@ def run(args, argv):
         raise FileNotFoundError(f"No such audio file: '{args.file}'.")
     model, manifest = load_model_file(args.model, trust=args.trust,
                                       allow_version_mismatch=args.allow_version_mismatch)
+    if is_regressor(model):
+        raise ValueError(f"{args.model} holds a regressor of a continuous target "
+                         f"({(manifest.get('metadata') or {}).get('target', 'a value')}); "
+                         "stream reports emotion labels. Score its files with sklearn-ser "
+                         "predict.")
     speaker = _profile_speaker(model, args)
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", SklearnSerWarning)

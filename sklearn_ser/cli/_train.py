@@ -11,7 +11,7 @@ DEFAULT_OUTPUT = "model.sser"
 
 def add_parser(commands):
     """Register the ``train`` subcommand."""
-    from ._benchmark import DATASETS
+    from ._benchmark import DATASETS, DEFAULT_REGRESSION_MODELS, add_target_argument
 
     parser = commands.add_parser(
         "train",
@@ -27,11 +27,14 @@ def add_parser(commands):
     parser.add_argument("--data-dir", default=None,
                         help="folder of the corpus (default: the loader's env variable or "
                         "cache; required for --dataset folder: one sub-folder per label)")
-    parser.add_argument("--model", default="svm",
-                        help="model name as in sklearn-ser benchmark (default: svm): svm, "
-                        "linear-svm, lr, nb, dt, rf, knn, each also as <name>-sn with "
+    parser.add_argument("--model", default=None,
+                        help="model name as in sklearn-ser benchmark (default: svm, or "
+                        f"{DEFAULT_REGRESSION_MODELS.split(',')[0]} for a continuous --target):"
+                        " svm, linear-svm, lr, nb, dt, rf, knn, each also as <name>-sn with "
                         "per-speaker standardisation; cnn, lstm, crnn (PyTorch), also as "
-                        "cnn-sn, ... with per-speaker standardisation of the frames")
+                        "cnn-sn, ... with per-speaker standardisation of the frames; with "
+                        "--target arousal|valence|intensity a regressor: svr, ridge, cnn-reg, "
+                        "lstm-reg, crnn-reg, each also -sn")
     parser.add_argument("--output", default=DEFAULT_OUTPUT,
                         help=f"model file to write (default: ./{DEFAULT_OUTPUT})")
     parser.add_argument("--max-epochs", type=int, default=None,
@@ -43,6 +46,7 @@ def add_parser(commands):
                         help="files read in parallel (joblib; -1 = all cores)")
     parser.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    add_target_argument(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -72,63 +76,107 @@ def fit_with_groups(model, X, y, groups):
 
 def run(args, argv):
     """Run ``sklearn-ser train``."""
-    from sklearn.base import is_regressor
-
     from ..io import save_model
-    from ..pipelines import NETWORKS, parse_model_name, with_probabilities
+    from ..pipelines import parse_model_name
     from ._benchmark import build_model, load_corpus
 
-    verbose = 0 if args.quiet else 1
+    continuous = args.target != "emotion"
+    name = args.model or _default_model(continuous)
     if args.max_epochs is not None and args.max_epochs < 1:
         raise ValueError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
-    model = build_model(args.model, sr=16000, random_state=args.random_state)
-    if is_regressor(model):
-        # predict and stream report emotion labels and their probabilities; a regressor's
-        # file would have neither, so it is refused here rather than failing there.
-        raise ValueError(
-            f"--model {args.model!r} is a regressor of a continuous target; train fits "
-            "emotion recognisers (categories) only. Evaluate regressors with sklearn-ser "
-            "benchmark --target arousal|valence|intensity, or fit one in Python "
-            "(sklearn_ser.pipelines.make_regression_pipeline) and save it with "
-            "sklearn_ser.io.save_model.")
-    # Probabilities for predict and stream: an SVC gets sigmoid calibration on internal folds.
-    model = with_probabilities(model)
-    kind, speaker_norm = parse_model_name(args.model)
-    deep = kind in NETWORKS
-    params = {}
-    if deep:
-        net_step = model.steps[-1][0]
-        params[f"{net_step}__verbose"] = verbose  # one line per epoch: the progress bar
-        if args.max_epochs is not None:
-            params[f"{net_step}__max_epochs"] = args.max_epochs
-    elif args.max_epochs is not None:
-        raise ValueError(f"--max-epochs applies to deep models ({', '.join(NETWORKS)}), not "
-                         f"{args.model!r}.")
-    model.set_params(**params)
-
+    model = _fit_ready(build_model(name, sr=16000, random_state=args.random_state), name,
+                       args)
     corpus = load_corpus(args.dataset, data_dir=args.data_dir, n_samples=args.n_samples,
-                         random_state=args.random_state, n_jobs=args.n_jobs, verbose=verbose)
-    classes, counts = np.unique(corpus.target, return_counts=True)
+                         random_state=args.random_state, n_jobs=args.n_jobs,
+                         verbose=0 if args.quiet else 1, target=args.target)
     speakers = np.unique(corpus.groups)
-    _progress(args.quiet, f"Training {args.model} on {len(corpus.clips)} clips of "
-              f"{corpus.name} ({len(classes)} classes, {len(speakers)} speakers) ...")
+    what = (_target_summary(corpus.target) if continuous
+            else f"{len(np.unique(corpus.target))} classes")
+    _progress(args.quiet, f"Training {name} on {len(corpus.clips)} clips of "
+              f"{corpus.name} ({what}, {len(speakers)} speakers) ...")
     start = time.perf_counter()
     fit_with_groups(model, corpus.clips, corpus.target, corpus.groups)
     seconds = time.perf_counter() - start
     metadata = {
-        "model": args.model,
+        "model": name,
         "dataset": corpus.name,
         "data_dir": args.data_dir,
         "sr": corpus.sr,
         "n_clips": len(corpus.clips),
         "n_speakers": int(len(speakers)),
-        "class_counts": {str(c): int(n) for c, n in zip(classes, counts)},
-        "speaker_norm": speaker_norm,
+        "target": args.target,
+        **(_target_metadata(corpus) if continuous else _class_metadata(corpus.target)),
+        "speaker_norm": parse_model_name(name)[1],
         "fit_seconds": round(seconds, 2),
         "command": "sklearn-ser " + " ".join(shlex.quote(a) for a in argv),
     }
     save_model(model, args.output, metadata=metadata)
-    print(f"Trained {args.model} in {seconds:.1f} s on {len(corpus.clips)} clips "
-          f"({', '.join(f'{c} {n}' for c, n in zip(classes, counts))}); saved to "
-          f"{args.output}")
+    print(f"Trained {name} in {seconds:.1f} s on {len(corpus.clips)} clips ({what}); saved "
+          f"to {args.output}")
     return 0
+
+
+def _default_model(continuous):
+    from ._benchmark import DEFAULT_REGRESSION_MODELS
+
+    return DEFAULT_REGRESSION_MODELS.split(",")[0] if continuous else "svm"
+
+
+def _fit_ready(model, name, args):
+    """``model`` checked against ``--target`` and set up for ``--max-epochs`` and progress.
+
+    A classifier gets probabilities for predict and stream (an SVC: sigmoid calibration on
+    internal folds); a regressor is kept as it is.
+    """
+    from sklearn.base import is_regressor
+
+    from ..pipelines import with_probabilities
+
+    if is_regressor(model) != (args.target != "emotion"):
+        raise ValueError(_target_mismatch(name, args.target, is_regressor(model)))
+    if not is_regressor(model):
+        model = with_probabilities(model)
+    net_step, network = model.steps[-1]
+    deep = "max_epochs" in network.get_params(deep=False)
+    if args.max_epochs is not None and not deep:
+        raise ValueError(f"--max-epochs applies to deep models (cnn, lstm, crnn and their "
+                         f"-sn and -reg forms), not {name!r}.")
+    if deep:
+        params = {f"{net_step}__verbose": 0 if args.quiet else 1}  # one line per epoch
+        if args.max_epochs is not None:
+            params[f"{net_step}__max_epochs"] = args.max_epochs
+        model.set_params(**params)
+    return model
+
+
+def _target_mismatch(name, target, regressor):
+    from ._benchmark import DEFAULT_REGRESSION_MODELS
+
+    if regressor:
+        return (f"--model {name!r} is a regressor of a continuous target; give the target "
+                "with --target arousal|valence|intensity, or an emotion classifier (svm, "
+                "svm-sn, crnn, ...) to train on the categories.")
+    return (f"--model {name!r} is an emotion classifier, but --target {target} is a "
+            f"continuous target: give a regressor ({DEFAULT_REGRESSION_MODELS.replace(',', ', ')}"
+            ", svr, ridge, cnn-reg, lstm-reg, crnn-reg; -sn for per-speaker standardisation).")
+
+
+def _class_metadata(target):
+    classes, counts = np.unique(target, return_counts=True)
+    return {"class_counts": {str(c): int(n) for c, n in zip(classes, counts)}}
+
+
+def _target_metadata(corpus):
+    """What predict needs to name the column, and a record of the training targets."""
+    from ._benchmark import target_origin
+
+    values = np.asarray(corpus.target, dtype=float)
+    return {"target_mean": round(float(values.mean()), 6),
+            "target_sd": round(float(values.std()), 6),
+            "target_range": [float(values.min()), float(values.max())],
+            "target_origin": target_origin(corpus)}
+
+
+def _target_summary(values):
+    values = np.asarray(values, dtype=float)
+    return f"mean {values.mean():.3f}, sd {values.std():.3f}"

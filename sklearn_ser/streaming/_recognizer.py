@@ -70,7 +70,16 @@ class ClipScorer:
     def __init__(self, pipeline, *, speaker=None):
         from sklearn.utils.validation import check_is_fitted
 
+        from sklearn.base import is_regressor
+
         check_is_fitted(pipeline)
+        if is_regressor(pipeline):
+            # Windows are reported as labels with class probabilities, which a regressor's
+            # values are not: refused here rather than failing on a missing classes_.
+            raise TypeError(
+                f"{type(_final(pipeline)).__name__} is a regressor of a continuous target; "
+                "streaming reports emotion labels and needs a classifier. Score a "
+                "regressor's windows with its predict on the clips instead.")
         self.pipeline = pipeline
         self.classes = np.asarray(pipeline.classes_)
         self.has_proba = hasattr(pipeline, "predict_proba")
