@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 from imblearn.over_sampling import RandomOverSampler
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import estimator_checks as checks
@@ -133,6 +133,7 @@ def _tiny_encoder():
 _REQUIRED_ARGS = {
     "PretrainedSpeechExtractor": _tiny_encoder,
     "FrameWise": lambda: dict(transformer=StandardScaler()),
+    "ConcordantRegressor": lambda: dict(regressor=Ridge()),
     # Two cheap extractors, split over two workers (the case that differs from FeatureUnion).
     "ExtractorUnion": lambda: dict(n_jobs=2, transformer_list=[
         (name, cls(**_TEST_PARAMS[name]))

@@ -120,3 +120,117 @@ def test_benchmark_command_line_with_a_continuous_target(tmp_path):
     rows = rows if isinstance(rows, list) else rows.get("results", rows.get("models"))
     (row,) = [r for r in rows if r["model"] == "ridge-sn"]
     assert -1.0 <= row["ccc"] <= 1.0 and row["mae"] > 0.0 and "uar" not in row
+
+
+def _shrinking_data(seed, n_speakers=8, per_speaker=30):
+    """A weak signal in many noisy features: a squared-error fit shrinks its predictions."""
+    rng = np.random.RandomState(seed)
+    n = n_speakers * per_speaker
+    y = rng.normal(size=n)
+    X = rng.normal(size=(n, 40))
+    X[:, :4] += 0.6 * y[:, None]
+    return X, y, np.repeat(np.arange(n_speakers), per_speaker)
+
+
+def test_concordant_regressor_rescaling_raises_ccc_on_new_speakers():
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVR
+
+    from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
+    from sklearn_ser.pipelines import ConcordantRegressor
+
+    X, y, groups = _shrinking_data(0)
+    X_new, y_new, _ = _shrinking_data(1)
+    plain = ConcordantRegressor(SVR(), rescale=False).fit(X, y, groups=groups)
+    # Without rescaling it is TransformedTargetRegressor with a standard scaler.
+    reference = TransformedTargetRegressor(regressor=SVR(), transformer=StandardScaler())
+    np.testing.assert_allclose(plain.predict(X_new), reference.fit(X, y).predict(X_new))
+    rescaled = ConcordantRegressor(SVR()).fit(X, y, groups=groups)
+    assert plain.predict(X_new).std() < 0.8 * y_new.std()  # shrunk
+    assert rescaled.oof_correlation_[0] > 0.3 and rescaled.oof_scale_[0] < 1
+    assert ccc(y_new, rescaled.predict(X_new)) > ccc(y_new, plain.predict(X_new)) + 0.05
+    # The rescaling is linear: correlation unchanged.
+    assert np.corrcoef(rescaled.predict(X_new), plain.predict(X_new))[0, 1] == pytest.approx(1)
+
+
+def test_concordant_regressor_rescales_each_target_column():
+    from sklearn_ser.pipelines import ConcordantRegressor
+
+    X, y, groups = _shrinking_data(0)
+    rng = np.random.RandomState(3)
+    Y = np.column_stack([y, 10 + 5 * y + rng.normal(size=len(y))])
+    model = ConcordantRegressor(Ridge(alpha=300.0)).fit(X, Y, groups=groups)
+    assert model.predict(X[:5]).shape == (5, 2)
+    assert model.target_mean_[1] == pytest.approx(Y[:, 1].mean())
+    assert np.all(model.oof_scale_ < 1)  # a strong penalty shrinks both columns
+
+
+def test_concordant_regressor_falls_back_with_warnings():
+    from sklearn_ser.exceptions import SklearnSerWarning
+    from sklearn_ser.pipelines import ConcordantRegressor
+
+    X, y, groups = _shrinking_data(0)
+    with pytest.warns(SklearnSerWarning, match="got no groups"):
+        ConcordantRegressor(Ridge()).fit(X, y)
+    with pytest.warns(SklearnSerWarning, match="one speaker"):
+        single = ConcordantRegressor(Ridge()).fit(X, y, groups=np.zeros(len(y)))
+    assert single.oof_scale_[0] == 1 and np.isnan(single.oof_correlation_[0])
+    noise = np.random.RandomState(4).normal(size=len(y))  # nothing to learn: not stretched
+    with pytest.warns(SklearnSerWarning, match="do not follow it"):
+        blind = ConcordantRegressor(Ridge(alpha=1e4)).fit(X[:, 10:], noise, groups=groups)
+    assert blind.oof_scale_[0] == 1
+
+
+def test_regression_pipeline_rescales_svr_and_ridge_but_not_networks():
+    assert make_regression_pipeline("svr")[-1].rescale is True
+    assert make_regression_pipeline("ridge", rescale=False)[-1].rescale is False
+    assert make_regression_pipeline("crnn", rescale="auto")  # a network keeps its output
+    with pytest.raises(ValueError, match="trained again for every out-of-fold"):
+        make_regression_pipeline("cnn", rescale=True)
+    with pytest.raises(ValueError, match="rescale must be"):
+        make_regression_pipeline("svr", rescale="yes")
+
+
+def test_rescaled_pipeline_gets_the_training_speakers_through_evaluate(corpus):
+    """evaluate routes groups to the final step: its folds hold out whole speakers."""
+    import warnings
+
+    pipe = make_regression_pipeline("svr", features="mfcc", speaker_norm=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", category=UserWarning)  # no "got no groups" fallback
+        warnings.filterwarnings("ignore", message="FeatureRangeGuard")
+        report = evaluate(pipe, corpus.data, corpus.valence, groups=corpus.groups)
+    assert np.isfinite(report.ccc)
+
+
+def test_noisy_copies_carry_their_sources_continuous_targets(corpus):
+    from sklearn_ser.augmentation import NoiseAugmenter, SpeedPerturber
+
+    clips, targets = list(corpus.data[:12]), np.column_stack([corpus.arousal, corpus.valence])
+    sampler = NoiseAugmenter(n_copies=2, random_state=0)
+    X_res, y_res = sampler.fit_resample(clips, targets[:12], groups=corpus.groups[:12])
+    assert len(X_res) == 36 and y_res.shape == (36, 2)
+    np.testing.assert_array_equal(y_res, targets[:12][sampler.sample_indices_])
+    assert sampler.sampling_strategy_ is None  # no classes
+    bad = corpus.arousal[:12].copy()
+    bad[[3, 7]] = np.nan
+    with pytest.raises(ValueError, match=r"rows \[3, 7\]"):
+        NoiseAugmenter().fit_resample(clips, bad)
+    with pytest.raises(ValueError, match="speed change moves pitch and tempo"):
+        SpeedPerturber().fit_resample(clips, corpus.arousal[:12])
+
+
+def test_regression_pipeline_trains_on_noisy_copies_on_request(corpus):
+    import sklearn
+
+    pipe = make_regression_pipeline("ridge", features="mfcc", speaker_norm=True,
+                                    noise_augmentation=1, random_state=0)
+    assert [name for name, _ in pipe.steps][0] == "noise"
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe.fit(list(corpus.data), corpus.arousal, groups=corpus.groups)
+    noise = pipe.named_steps["noise"]
+    assert len(noise.sample_indices_) == 2 * len(corpus.data)
+    # One condition per speaker and copy, standardised as speakers of their own.
+    assert {c["group"] for c in noise.conditions_} == set(corpus.groups)
+    assert make_regression_pipeline("svr").steps[0][0] != "noise"  # off by default

@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from ..utils._compat import Interval, StrOptions
-from ._base import _ClipSampler
+from ._base import _ClipSampler, is_continuous
 from ._augmenter import _check_range
 from ._effects import add_noise, babble_talkers, make_babble
 
@@ -71,8 +71,8 @@ class NoiseAugmenter(_ClipSampler):
 
     Attributes
     ----------
-    sampling_strategy_ : dict
-        Number of noisy clips added per class.
+    sampling_strategy_ : dict or None
+        Number of noisy clips added per class; None for continuous targets.
     sample_indices_ : ndarray of shape (n_clips * (1 + n_copies),)
         Index in X of the source of every output clip (originals first, then one block per
         copy).
@@ -145,8 +145,9 @@ class NoiseAugmenter(_ClipSampler):
         ----------
         X : list of ndarray of shape (n_samples_i,) or ndarray of shape (n_clips, n_samples)
             Training clips.
-        y : array-like of shape (n_clips,)
-            Labels.
+        y : array-like of shape (n_clips,) or (n_clips, n_targets)
+            Labels, or continuous targets (arousal, valence, intensity) of a regressor:
+            each copy gets its source clip's.
         groups : array-like of shape (n_clips,), default=None
             Speaker of each clip.
 
@@ -161,8 +162,15 @@ class NoiseAugmenter(_ClipSampler):
         self._count_copies(y)
         return self
 
+    # Noise hides cues but changes none of the speaker's: a copy's target is its source's.
+    _continuous_targets = True
+
     def _count_copies(self, y):
-        """``sampling_strategy_``: the copies each class gets, ``n_copies`` per clip."""
+        """``sampling_strategy_``: the copies each class gets, ``n_copies`` per clip (None
+        for continuous targets, which have no classes)."""
+        if is_continuous(y):
+            self.sampling_strategy_ = None
+            return
         classes, counts = np.unique(y, return_counts=True)
         self.sampling_strategy_ = {c: int(n) * self.n_copies for c, n in zip(classes, counts)}
 
@@ -173,8 +181,9 @@ class NoiseAugmenter(_ClipSampler):
         ----------
         X : list of ndarray of shape (n_samples_i,) or ndarray of shape (n_clips, n_samples)
             Training clips at ``self.sr``.
-        y : array-like of shape (n_clips,)
-            Labels.
+        y : array-like of shape (n_clips,) or (n_clips, n_targets)
+            Labels, or continuous targets (arousal, valence, intensity) of a regressor:
+            each copy gets its source clip's.
         groups : array-like of shape (n_clips,), default=None
             Speaker of each clip: one condition per speaker and copy, babble from other
             speakers, and ``groups_`` for the output clips.
@@ -184,8 +193,8 @@ class NoiseAugmenter(_ClipSampler):
         X_resampled : list of ndarray of shape (n_samples_j,)
             The original clips (validated, float32), then the copies (float32, clipped to
             [-1, 1]).
-        y_resampled : ndarray of shape (n_clips * (1 + n_copies),)
-            Their labels.
+        y_resampled : ndarray of shape (n_clips * (1 + n_copies),) or (..., n_targets)
+            Their labels or targets.
         """
         self._validate_params()
         kinds = self._check_settings()

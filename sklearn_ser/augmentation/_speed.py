@@ -102,6 +102,10 @@ class SpeedPerturber(_ClipSampler):
         self._count_copies(y, rates)
         return self
 
+    _continuous_reason = (
+        "a speed change moves pitch and tempo, which are cues of arousal and intensity, so "
+        "a copy would not have its source's target. Use NoiseAugmenter for regressors.")
+
     def _count_copies(self, y, rates):
         """``sampling_strategy_``: the copies each class gets, one per clip and rate."""
         classes, counts = np.unique(y, return_counts=True)

@@ -7,6 +7,7 @@ from ._classic import (
     make_classic_pipeline,
     make_features,
 )
+from ._concordant import ConcordantRegressor
 from ._deep import NETWORKS, make_deep_pipeline
 from ._regression import REGRESSORS, make_regression_pipeline
 from ._resampling import ResamplingPipeline
@@ -29,6 +30,7 @@ from ._registry import (
 
 __all__ = [
     "CLASSIFIERS",
+    "ConcordantRegressor",
     "DEEP_FUSION_MEMBERS",
     "DEFAULT_FEATURES",
     "DEFAULT_FUSION_MEMBERS",
