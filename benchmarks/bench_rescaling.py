@@ -1,0 +1,108 @@
+"""CCC of the regressors with and without ``ConcordantRegressor``'s rescaling, on both corpora.
+
+A screening on precomputed features: the default five feature sets are extracted once per
+corpus (cached under ``--cache-dir``) and standardised per speaker (each speaker by their own
+clips, as ``SpeakerNormalizer`` does for training and test speakers alike), then every fold
+fits ``StandardScaler -> ConcordantRegressor(SVR or RidgeCV)`` on its training speakers, with
+``rescale=False`` and ``rescale=True`` on the same folds. The speakers reach the rescaling's
+inner folds as they do inside ``make_regression_pipeline``. Folds: leave one speaker out on
+the synthetic corpus (420 clips, 8 speakers, seed 0) and EmoDB; RAVDESS in the benchmark's 6
+speaker-grouped folds (``--cv kfold:6``). End-to-end figures of the pipelines come from
+``sklearn-ser benchmark --target ...`` (``benchmarks/results/continuous-rescaled/``).
+
+Usage::
+
+    python benchmarks/bench_rescaling.py --emodb $SKLEARN_SER_EMODB \
+        --ravdess $SKLEARN_SER_RAVDESS --cache-dir /tmp/rescale-cache \
+        --output benchmarks/results/rescaling_screen.json
+"""
+
+import argparse
+import json
+import time
+import warnings
+
+import numpy as np
+
+CASES = (("synthetic", "arousal"), ("synthetic", "valence"), ("synthetic", "intensity"),
+         ("emodb", "arousal"), ("ravdess", "intensity"), ("ravdess", "arousal"))
+
+
+def speaker_features(name, data_dir, target, memory):
+    """Default features of a corpus, standardised per speaker, its targets and speakers."""
+    from sklearn_ser.cli._benchmark import load_corpus
+    from sklearn_ser.features import SpeakerNormalizer
+    from sklearn_ser.pipelines import make_features
+
+    corpus = load_corpus(name, data_dir=data_dir, target=target)
+    _, features = make_features(memory=memory)
+    X = features.fit_transform(corpus.clips)
+    groups = np.asarray(corpus.groups)
+    return (SpeakerNormalizer().fit_transform(X, groups=groups),
+            np.asarray(corpus.target, dtype=float), groups)
+
+
+def folds(name, X, y, groups):
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    from sklearn_ser.model_selection import SpeakerStratifiedKFold
+
+    if name == "ravdess":  # as evaluate's kfold:6 splits a continuous target: by quintile
+        quintile = np.searchsorted(np.quantile(y, [0.2, 0.4, 0.6, 0.8]), y, side="right")
+        return list(SpeakerStratifiedKFold(6).split(X, quintile, groups))
+    return list(LeaveOneGroupOut().split(X, y, groups))
+
+
+def out_of_fold(kind, rescale, X, y, groups, splits):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_ser.pipelines import REGRESSORS, ConcordantRegressor
+
+    pred = np.empty(len(y))
+    for train, test in splits:
+        model = make_pipeline(StandardScaler(),
+                              ConcordantRegressor(REGRESSORS[kind](), rescale=rescale))
+        model.fit(X[train], y[train], concordantregressor__groups=groups[train])
+        pred[test] = model.predict(X[test])
+    return pred
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--emodb", default=None, help="EmoDB folder (skipped without)")
+    parser.add_argument("--ravdess", default=None, help="RAVDESS folder (skipped without)")
+    parser.add_argument("--cache-dir", default=None, help="feature cache (joblib.Memory)")
+    parser.add_argument("--output", required=True, help="JSON file of the rows")
+    args = parser.parse_args(argv)
+
+    from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
+
+    warnings.simplefilter("ignore")
+    dirs = {"synthetic": None, "emodb": args.emodb, "ravdess": args.ravdess}
+    rows = []
+    for name, target in CASES:
+        if name != "synthetic" and not dirs[name]:
+            continue
+        X, y, groups = speaker_features(name, dirs[name], target, args.cache_dir)
+        splits = folds(name, X, y, groups)
+        for kind in ("svr", "ridge"):
+            row = {"corpus": name, "target": target, "model": f"{kind}-sn"}
+            for rescale in (False, True):
+                start = time.perf_counter()
+                pred = out_of_fold(kind, rescale, X, y, groups, splits)
+                key = "rescaled" if rescale else "plain"
+                row[f"ccc_{key}"] = ccc(y, pred)
+                row[f"mae_{key}"] = float(np.mean(np.abs(y - pred)))
+                row[f"seconds_{key}"] = time.perf_counter() - start
+            row["pearson"] = float(np.corrcoef(y, pred)[0, 1])
+            rows.append(row)
+            print(f"{name:9s} {target:9s} {kind}-sn: CCC {row['ccc_plain']:.3f} -> "
+                  f"{row['ccc_rescaled']:.3f} (r {row['pearson']:.3f}), MAE "
+                  f"{row['mae_plain']:.3f} -> {row['mae_rescaled']:.3f}", flush=True)
+            with open(args.output, "w") as f:
+                json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
