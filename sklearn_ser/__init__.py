@@ -36,6 +36,7 @@ _PUBLIC = {
         "make_classic_pipeline", "make_deep_pipeline", "make_fusion_pipeline",
         "make_regression_pipeline",
         "ResamplingPipeline", "SpeakerStackingClassifier", "SpeakerVotingClassifier",
+        "ConcordantRegressor",
         "enroll_speaker", "adapt_to_speaker", "save_profiles", "load_profiles",
     ),
     "neural": (
