@@ -73,6 +73,9 @@ def main(argv=None):
     parser.add_argument("--emodb", default=None, help="EmoDB folder (skipped without)")
     parser.add_argument("--ravdess", default=None, help="RAVDESS folder (skipped without)")
     parser.add_argument("--cache-dir", default=None, help="feature cache (joblib.Memory)")
+    parser.add_argument("--kinds", default="svr,ridge", help="regressors (default: both)")
+    parser.add_argument("--variants", default="plain,rescaled",
+                        help="without and with the rescaling (default: both)")
     parser.add_argument("--output", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
 
@@ -86,20 +89,19 @@ def main(argv=None):
             continue
         X, y, groups = speaker_features(name, dirs[name], target, args.cache_dir)
         splits = folds(name, X, y, groups)
-        for kind in ("svr", "ridge"):
+        for kind in args.kinds.split(","):
             row = {"corpus": name, "target": target, "model": f"{kind}-sn"}
-            for rescale in (False, True):
+            for key in args.variants.split(","):
                 start = time.perf_counter()
-                pred = out_of_fold(kind, rescale, X, y, groups, splits)
-                key = "rescaled" if rescale else "plain"
+                pred = out_of_fold(kind, key == "rescaled", X, y, groups, splits)
                 row[f"ccc_{key}"] = ccc(y, pred)
                 row[f"mae_{key}"] = float(np.mean(np.abs(y - pred)))
                 row[f"seconds_{key}"] = time.perf_counter() - start
             row["pearson"] = float(np.corrcoef(y, pred)[0, 1])
             rows.append(row)
-            print(f"{name:9s} {target:9s} {kind}-sn: CCC {row['ccc_plain']:.3f} -> "
-                  f"{row['ccc_rescaled']:.3f} (r {row['pearson']:.3f}), MAE "
-                  f"{row['mae_plain']:.3f} -> {row['mae_rescaled']:.3f}", flush=True)
+            print(f"{name:9s} {target:9s} {kind}-sn: " + ", ".join(
+                f"{key} CCC {row['ccc_' + key]:.3f} MAE {row['mae_' + key]:.3f}"
+                for key in args.variants.split(",")) + f" (r {row['pearson']:.3f})", flush=True)
             with open(args.output, "w") as f:
                 json.dump(rows, f, indent=1)
 

@@ -234,3 +234,52 @@ def test_regression_pipeline_trains_on_noisy_copies_on_request(corpus):
     # One condition per speaker and copy, standardised as speakers of their own.
     assert {c["group"] for c in noise.conditions_} == set(corpus.groups)
     assert make_regression_pipeline("svr").steps[0][0] != "noise"  # off by default
+
+
+def test_ridge_chooses_its_penalty_on_folds_of_whole_speakers():
+    """Leave-one-clip-out keeps a speaker's other clips in training and picks a weak penalty;
+    speaker folds see what a new speaker costs. Here each speaker has an offset of its own
+    that the features carry, so only held-out speakers show the penalty is needed."""
+    from sklearn_ser.pipelines import ConcordantRegressor
+    from sklearn_ser.pipelines._regression import SpeakerFolds, _ridge
+
+    rng = np.random.RandomState(0)
+    groups = np.repeat(np.arange(8), 25)
+    speaker = rng.normal(size=(8, 60))[groups]  # who speaks, in every feature
+    y = rng.normal(size=len(groups))
+    X = speaker * 3 + rng.normal(size=(len(groups), 60)) + 0.3 * y[:, None]
+    y = y + 2 * rng.normal(size=8)[groups]  # and a speaker offset in the target
+    grouped = ConcordantRegressor(_ridge(), rescale=False).fit(X, y, groups=groups)
+    assert isinstance(grouped.regressor_.cv, SpeakerFolds)
+    from sklearn.linear_model import RidgeCV
+
+    by_clip = RidgeCV(alphas=np.logspace(-1, 6, 8)).fit(X, (y - y.mean()) / y.std())
+    assert grouped.regressor_.alpha_ > by_clip.alpha_
+
+
+def test_speaker_folds_never_have_more_folds_than_speakers():
+    from sklearn_ser.pipelines._regression import SpeakerFolds
+
+    X = np.zeros((12, 1))
+    three = np.repeat(["a", "b", "c"], 4)
+    assert SpeakerFolds(5).get_n_splits(X, groups=three) == 3
+    for train, test in SpeakerFolds(5).split(X, groups=three):
+        assert len(set(three[test])) == 1 and set(three[test]).isdisjoint(three[train])
+    one = np.array(["a"] * 12)  # a single speaker: folds of its clips, the only split left
+    assert len(list(SpeakerFolds(5).split(X, groups=one))) == 5
+
+
+def test_a_saved_ridge_pipeline_keeps_its_speaker_folds(tmp_path, corpus):
+    import sklearn
+
+    from sklearn_ser.io import load_model, save_model
+
+    pipe = make_regression_pipeline("ridge", features="mfcc", speaker_norm=True)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe.fit(list(corpus.data), corpus.arousal, groups=corpus.groups)
+    save_model(pipe, tmp_path / "ridge.sser")
+    loaded = load_model(tmp_path / "ridge.sser")
+    with sklearn.config_context(enable_metadata_routing=True):
+        np.testing.assert_allclose(
+            loaded.predict(list(corpus.data[:5]), groups=corpus.groups[:5]),
+            pipe.predict(list(corpus.data[:5]), groups=corpus.groups[:5]))

@@ -4,10 +4,13 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import sklearn
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
-from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import reject_ragged
 from ..exceptions import SklearnSerWarning
 from ..utils._compat import HasMethods, Interval, validate_data
 
@@ -110,6 +113,7 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             The fitted regressor.
         """
         self._validate_params()
+        reject_ragged(X, owner=type(self).__name__)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
         column = np.asarray(y, dtype=float).reshape(len(y), -1)
         self.target_mean_ = column.mean(axis=0)
@@ -117,7 +121,8 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.target_scale_ = np.where(scale > 0, scale, 1.0)
         z = (column - self.target_mean_) / self.target_scale_
         z = z.ravel() if y.ndim == 1 else z
-        self.regressor_ = clone(self.regressor).fit(X, z)
+        groups = None if groups is None else np.asarray(groups)
+        self.regressor_ = self._fit_regressor(X, z, self._regressor_groups(groups, len(z)))
         n = len(self.target_mean_)
         self.oof_mean_, self.oof_scale_ = np.zeros(n), np.ones(n)
         self.oof_correlation_ = np.full(n, np.nan)
@@ -129,11 +134,16 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         splitter = self._splitter(groups)
         if splitter is None:
             return
-        # The folds are made here: cross_val_predict takes groups only when metadata
-        # routing is off, and evaluate turns it on.
-        folds = list(splitter.split(X, z, groups))
-        oof = cross_val_predict(clone(self.regressor), X, z, cv=folds)
-        oof, z = oof.reshape(len(z), -1), z.reshape(len(z), -1)
+        # Fitted fold by fold (not by cross_val_predict, which takes groups only while
+        # metadata routing is off) so that each fold's regressor gets its own speakers.
+        speakers = self._regressor_groups(groups, len(z))
+        oof = np.empty((len(z), len(self.target_mean_)))
+        for train, test in splitter.split(X, z, groups):
+            inner = None if speakers is None else speakers[train]
+            fitted = self._fit_regressor(X[train], z[train], inner)
+            # A regressor may give (n,) for a column-vector target: one column either way.
+            oof[test] = np.reshape(fitted.predict(X[test]), (len(test), -1))
+        z = z.reshape(len(z), -1)
         for j in range(z.shape[1]):
             spread = oof[:, j].std()
             r = np.corrcoef(oof[:, j], z[:, j])[0, 1] if spread > 0 else np.nan
@@ -146,6 +156,25 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                     SklearnSerWarning, stacklevel=4)
                 continue
             self.oof_mean_[j], self.oof_scale_[j] = oof[:, j].mean(), spread
+
+    def _wants_groups(self):
+        """Whether the regressor's fit takes the speakers (a search over speaker folds)."""
+        with sklearn.config_context(enable_metadata_routing=True):
+            return get_routing_for_object(self.regressor).consumes("fit", ["groups"]) != set()
+
+    def _regressor_groups(self, groups, n_samples):
+        """The speakers to hand the regressor: the given ones, or, when it asks for them
+        and none were given, one per sample (its folds then split clips; fit has warned)."""
+        if not self._wants_groups():
+            return groups
+        return np.arange(n_samples) if groups is None else np.asarray(groups)
+
+    def _fit_regressor(self, X, z, groups):
+        regressor = clone(self.regressor)
+        if groups is None or not self._wants_groups():
+            return regressor.fit(X, z)
+        with sklearn.config_context(enable_metadata_routing=True):
+            return regressor.fit(X, z, groups=groups)
 
     def _splitter(self, groups):
         if groups is None:
@@ -177,6 +206,7 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
+        reject_ragged(X, owner=type(self).__name__)
         X = validate_data(self, X, reset=False)
         z = np.asarray(self.regressor_.predict(X), dtype=float)
         shape = z.shape

@@ -14,6 +14,7 @@ regressor, which standardises its target itself.
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.svm import SVR
 
 from ._classic import DEFAULT_FEATURES, scaled_feature_steps
@@ -30,9 +31,30 @@ def _svr():
 
 
 def _ridge():
-    # The penalty is chosen per fit by efficient leave-one-out over a wide grid: thousands
-    # of correlated functionals need a strong one, whose size depends on the corpus.
-    return RidgeCV(alphas=np.logspace(-1, 5, 13))
+    # The penalty is chosen per fit over a wide grid, thousands of correlated functionals
+    # needing a strong one whose size depends on the corpus, by folds of whole speakers
+    # (ConcordantRegressor hands them the speakers): leave-one-clip-out keeps a speaker's
+    # other clips in training and so picks a penalty too weak for new speakers.
+    return RidgeCV(alphas=np.logspace(-1, 6, 8), cv=SpeakerFolds(5))
+
+
+class SpeakerFolds(GroupKFold):
+    """``GroupKFold`` that makes one fold per group when there are fewer groups than
+    ``n_splits`` (a corpus of few speakers), where ``GroupKFold`` raises; with a single
+    group, folds of its samples (``KFold``), the only split left."""
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        if groups is None:
+            return self.n_splits
+        n_groups = len(np.unique(groups))
+        return min(self.n_splits, n_groups if n_groups > 1 else len(groups))
+
+    def split(self, X, y=None, groups=None):
+        n_splits = self.get_n_splits(X, y, groups)
+        if groups is not None and len(np.unique(groups)) == 1:
+            yield from KFold(n_splits).split(X, y)
+            return
+        yield from GroupKFold(n_splits).split(X, y, groups)
 
 
 #: Regressor factories by kind, for :func:`make_regression_pipeline` and the model names
@@ -98,8 +120,10 @@ def make_regression_pipeline(
     ----------
     kind : {"svr", "ridge", "cnn", "lstm", "crnn"}, default="svr"
         An RBF support vector regressor (``C=3``, ``epsilon=0.1`` of the standardised
-        target), ridge regression whose penalty is picked per fit by efficient
-        leave-one-out (``RidgeCV``), or a network regressor over frame sequences.
+        target), ridge regression whose penalty is picked per fit from 0.1 to 1e6 by
+        folds of whole training speakers (``RidgeCV(cv=SpeakerFolds(5))``, the speakers
+        handed on by ``ConcordantRegressor``; by folds of clips, with a warning, when
+        ``fit`` gets no speakers), or a network regressor over frame sequences.
     features : str, sequence of str or None, default=None
         For ``"svr"`` and ``"ridge"``: pooled feature extractors, fused by concatenation
         (see ``EXTRACTORS``; None: ``DEFAULT_FEATURES``). For a network: ``"logmel"``
