@@ -122,21 +122,21 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         z = (column - self.target_mean_) / self.target_scale_
         z = z.ravel() if y.ndim == 1 else z
         groups = None if groups is None else np.asarray(groups)
-        self.regressor_ = self._fit_regressor(X, z, self._regressor_groups(groups, len(z)))
+        speakers = self._regressor_groups(groups, len(z))
+        self.regressor_ = self._fit_regressor(X, z, speakers)
         n = len(self.target_mean_)
         self.oof_mean_, self.oof_scale_ = np.zeros(n), np.ones(n)
         self.oof_correlation_ = np.full(n, np.nan)
         if self.rescale:
-            self._learn_rescaling(X, z, groups)
+            self._learn_rescaling(X, z, groups, speakers)
         return self
 
-    def _learn_rescaling(self, X, z, groups):
+    def _learn_rescaling(self, X, z, groups, speakers):
         splitter = self._splitter(groups)
         if splitter is None:
             return
         # Fitted fold by fold (not by cross_val_predict, which takes groups only while
         # metadata routing is off) so that each fold's regressor gets its own speakers.
-        speakers = self._regressor_groups(groups, len(z))
         oof = np.empty((len(z), len(self.target_mean_)))
         for train, test in splitter.split(X, z, groups):
             inner = None if speakers is None else speakers[train]
@@ -163,18 +163,18 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             return get_routing_for_object(self.regressor).consumes("fit", ["groups"]) != set()
 
     def _regressor_groups(self, groups, n_samples):
-        """The speakers to hand the regressor: the given ones, or, when it asks for them
-        and none were given, one per sample (its folds then split clips; fit has warned)."""
+        """The speakers to hand the regressor, or None when its fit does not ask for them:
+        the given ones, else one per sample (its folds then split clips; fit has warned)."""
         if not self._wants_groups():
-            return groups
-        return np.arange(n_samples) if groups is None else np.asarray(groups)
+            return None
+        return np.arange(n_samples) if groups is None else groups
 
-    def _fit_regressor(self, X, z, groups):
+    def _fit_regressor(self, X, z, speakers):
         regressor = clone(self.regressor)
-        if groups is None or not self._wants_groups():
+        if speakers is None:
             return regressor.fit(X, z)
         with sklearn.config_context(enable_metadata_routing=True):
-            return regressor.fit(X, z, groups=groups)
+            return regressor.fit(X, z, groups=speakers)
 
     def _splitter(self, groups):
         if groups is None:
@@ -185,13 +185,12 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                 "speakers as groups to fit (metadata routing).", SklearnSerWarning,
                 stacklevel=4)
             return KFold(self.cv, shuffle=True, random_state=0)
-        n_speakers = len(np.unique(groups))
-        if n_speakers < 2:
+        if len(np.unique(groups)) < 2:
             warnings.warn(
                 "ConcordantRegressor got one speaker: out-of-fold predictions need at least "
                 "two, so the predictions are not rescaled.", SklearnSerWarning, stacklevel=4)
             return None
-        return GroupKFold(min(self.cv, n_speakers))
+        return SpeakerFolds(self.cv)
 
     def predict(self, X):
         """Predicted targets in their own units, rescaled as learnt in ``fit``.
@@ -217,3 +216,22 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+class SpeakerFolds(GroupKFold):
+    """``GroupKFold`` that makes one fold per group when there are fewer groups than
+    ``n_splits`` (a corpus of few speakers), where ``GroupKFold`` raises; with a single
+    group, folds of its samples (``KFold``), the only split left."""
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        if groups is None:
+            return self.n_splits
+        n_groups = len(np.unique(groups))
+        return min(self.n_splits, n_groups if n_groups > 1 else len(groups))
+
+    def split(self, X, y=None, groups=None):
+        n_splits = self.get_n_splits(X, y, groups)
+        if groups is not None and len(np.unique(groups)) == 1:
+            yield from KFold(n_splits).split(X, y)
+            return
+        yield from GroupKFold(n_splits).split(X, y, groups)

@@ -14,11 +14,10 @@ regressor, which standardises its target itself.
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import GroupKFold, KFold
 from sklearn.svm import SVR
 
 from ._classic import DEFAULT_FEATURES, scaled_feature_steps
-from ._concordant import ConcordantRegressor
+from ._concordant import ConcordantRegressor, SpeakerFolds
 from ._deep import _LEARNING_RATE, frame_steps, make_network
 from ._resampling import noise_copy_settings, speed_perturbed
 
@@ -36,25 +35,6 @@ def _ridge():
     # (ConcordantRegressor hands them the speakers): leave-one-clip-out keeps a speaker's
     # other clips in training and so picks a penalty too weak for new speakers.
     return RidgeCV(alphas=np.logspace(-1, 6, 8), cv=SpeakerFolds(5))
-
-
-class SpeakerFolds(GroupKFold):
-    """``GroupKFold`` that makes one fold per group when there are fewer groups than
-    ``n_splits`` (a corpus of few speakers), where ``GroupKFold`` raises; with a single
-    group, folds of its samples (``KFold``), the only split left."""
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        if groups is None:
-            return self.n_splits
-        n_groups = len(np.unique(groups))
-        return min(self.n_splits, n_groups if n_groups > 1 else len(groups))
-
-    def split(self, X, y=None, groups=None):
-        n_splits = self.get_n_splits(X, y, groups)
-        if groups is not None and len(np.unique(groups)) == 1:
-            yield from KFold(n_splits).split(X, y)
-            return
-        yield from GroupKFold(n_splits).split(X, y, groups)
 
 
 #: Regressor factories by kind, for :func:`make_regression_pipeline` and the model names
