@@ -212,13 +212,27 @@ def test_predict_names_each_output_of_a_multi_target_regressor(folder, tmp_path,
                     atol=1e-5)
 
 
-def test_stream_refuses_a_regressor_in_one_line(arousal_model, folder, capsys):
+def test_stream_prints_a_regressors_values_under_its_target(arousal_model, folder, capsys):
     wav = sorted(folder.rglob("*_*.wav"))[0]
-    assert main(["stream", str(arousal_model), str(wav)]) == 2
-    err = capsys.readouterr().err
-    assert "regressor of a continuous target (arousal)" in err and "predict" in err
-    with pytest.raises(TypeError, match="regressor of a continuous target"):
-        StreamingRecognizer(load_model(arousal_model))
+    assert main(["stream", str(arousal_model), str(wav), "--window", "1", "--hop", "0.5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["window", "arousal"]
+    spoken = [line for line in out[1:] if "silence" not in line]
+    assert spoken and all(line.split()[3] == "arousal" for line in spoken)
+    assert main(["stream", str(arousal_model), str(wav), "--window", "1", "--hop", "0.5",
+                 "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    model = load_model(arousal_model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        recognizer = StreamingRecognizer(model, window=1.0, hop=0.5)
+    expected = [e.value for e in recognizer.stream(str(wav), chunk=0.5)]
+    assert [e["value"] for e in events] == pytest.approx(
+        [None if v is None else round(v, 6) for v in expected], abs=1e-6)
+    assert any(e["value"] is not None for e in events)
+    assert all(e["label"] is None and e["probabilities"] == {} for e in events)
+    assert [float(line.split()[4]) for line in spoken] == pytest.approx(
+        [e["value"] for e in events if e["is_speech"]], abs=1e-3)
 
 
 def test_predict_refuses_a_model_of_other_versions_in_one_line(lr_model, folder, tmp_path,

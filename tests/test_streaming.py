@@ -389,3 +389,103 @@ def test_cli_stream_with_a_profile_file(sn_model, corpus, audio, tmp_path, capsy
     code = main(["stream", str(tmp_path / "m.sser"), str(tmp_path / "a.wav"),
                  "--profile", str(tmp_path / "missing.sprof")])
     assert code == 2 and "No such profile file" in capsys.readouterr().err
+
+
+# -- regressors: continuous values per window ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def arousal_model(corpus):
+    from sklearn_ser.pipelines import make_regression_pipeline
+
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        return make_regression_pipeline("ridge", features="mfcc").fit(
+            corpus.data, corpus.arousal, groups=corpus.groups)
+
+
+def test_a_regressor_streams_the_values_of_its_windows(arousal_model, audio):
+    quiet = np.r_[np.zeros(SR), audio]  # one silent second first
+    recognizer = StreamingRecognizer(arousal_model, window=1.0, hop=0.5, n_threads=None)
+    assert recognizer.classes_ is None
+    events = list(recognizer.stream(quiet))
+    silent = [e for e in events if not e.is_speech]
+    spoken = [e for e in events if e.is_speech]
+    assert silent and all(e.value is None and e.label is None for e in silent)
+    assert spoken and all(e.label is None and e.proba is None and e.probabilities == {}
+                          for e in spoken)
+    assert all(isinstance(e.value, float) and e.value == e.raw_value for e in spoken)
+    windows = [quiet[int(e.start * SR):int(e.end * SR)] for e in spoken]
+    assert_allclose([e.value for e in spoken], arousal_model.predict(windows), rtol=1e-6)
+
+
+def test_a_regressors_values_are_smoothed_like_probabilities(arousal_model, audio):
+    recognizer = StreamingRecognizer(arousal_model, window=1.0, hop=0.5, smoothing="ema",
+                                     alpha=0.25, n_threads=None, silence_threshold_db=None)
+    events = list(recognizer.stream(audio))
+    raw = np.array([e.raw_value for e in events])
+    expected = [raw[0]]
+    for value in raw[1:]:
+        expected.append(0.25 * value + 0.75 * expected[-1])
+    assert_allclose([e.value for e in events], expected, rtol=1e-12)
+    assert np.std(raw) > 0  # the windows differ, so the smoothing was tested
+
+
+def test_a_multi_target_regressor_streams_arrays(corpus, audio):
+    from sklearn_ser.pipelines import make_regression_pipeline
+
+    import sklearn
+
+    model = make_regression_pipeline("ridge", features="mfcc", rescale=False)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model.fit(corpus.data, np.column_stack([corpus.arousal, corpus.valence]),
+                  groups=corpus.groups)
+    events = list(StreamingRecognizer(model, window=1.0, hop=0.5, n_threads=None,
+                                      silence_threshold_db=None).stream(audio))
+    assert all(e.value.shape == (2,) for e in events)
+    windows = [audio[int(e.start * SR):int(e.end * SR)] for e in events]
+    assert_allclose(np.array([e.value for e in events]), model.predict(windows), rtol=1e-6)
+
+
+def test_score_clips_of_a_regressor_matches_predict_and_names_bad_clips(arousal_model, corpus):
+    clips = list(corpus.data[:4]) + [np.array([], dtype=np.float32)]
+    with pytest.warns(StreamingWarning, match=r"1 of 5 clips could not be scored.*clips\[4\]"):
+        values = score_clips(arousal_model, clips)
+    assert values.shape == (5,) and np.isnan(values[4])
+    assert_allclose(values[:4], arousal_model.predict(corpus.data[:4]), rtol=1e-6)
+
+
+def test_a_speaker_normalised_regressor_adapts_to_the_stream(corpus, audio):
+    import copy
+
+    import sklearn
+
+    from sklearn_ser.pipelines import enroll_speaker, make_regression_pipeline
+
+    model = make_regression_pipeline("ridge", features="mfcc", speaker_norm=True)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model.fit(corpus.data, corpus.arousal, groups=corpus.groups)
+    warmup = 3
+    recognizer = StreamingRecognizer(model, window=1.0, hop=0.5, n_threads=None,
+                                     silence_threshold_db=None, adapt=True, warmup=warmup)
+    adapted = [e.raw_value for e in recognizer.stream(audio)]
+    # Window t after the warm-up equals enrolling windows 1..t and predicting window t.
+    windows = [audio[i * 8000:i * 8000 + 16000] for i in range(warmup + 1)]
+    enrolled = enroll_speaker(copy.deepcopy(model), "w", windows, min_level_db=None)
+    with sklearn.config_context(enable_metadata_routing=True):
+        expected = enrolled.predict(windows[-1:], groups=["w"])
+    assert_allclose(adapted[warmup], expected[0], rtol=1e-5, atol=1e-8)
+
+
+def test_a_network_regressor_scores_its_windows_without_the_padding(corpus):
+    from sklearn_ser.pipelines import make_regression_pipeline
+
+    pipe = make_regression_pipeline("cnn", channels=(4,), n_hidden=8, max_epochs=2,
+                                    validation_fraction=None, device="cpu", random_state=0)
+    pipe.fit(corpus.data, corpus.arousal)
+    clips = [corpus.data[0][:SR], corpus.data[1][: SR // 2]]
+    assert_allclose(score_clips(pipe, clips), pipe.predict(clips), rtol=1e-5, atol=1e-6)
+    events = list(StreamingRecognizer(pipe, window=1.0, hop=0.5).stream(corpus.data[2]))
+    window = corpus.data[2][SR // 2:SR // 2 + SR]
+    assert events[1].raw_value == pytest.approx(float(pipe.predict([window])[0]), rel=1e-5)

@@ -35,3 +35,9 @@ def load_model_file(path, *, trust=False, allow_version_mismatch=False):
     model = load_model(path, trusted=True if trust else None,
                        allow_version_mismatch=allow_version_mismatch)
     return model, manifest
+
+
+def target_name(manifest):
+    """The continuous target a regressor's file names (``arousal``, ...), else ``value``."""
+    target = (manifest.get("metadata") or {}).get("target")
+    return target if target and target != "emotion" else "value"

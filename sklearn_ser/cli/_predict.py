@@ -262,8 +262,9 @@ def _label_columns(classes, has_proba):
 def _value_columns(manifest, results):
     """A regressor's CSV columns, named after its target (``arousal``; ``value`` when the
     model file does not say), one per output for a model of several targets."""
-    target = (manifest.get("metadata") or {}).get("target")
-    name = target if target and target != "emotion" else "value"
+    from ._model_file import target_name
+
+    name = target_name(manifest)
     shapes = {np.shape(v) for v in results.values if v is not None}
     n_outputs = max((shape[0] for shape in shapes if shape), default=0)
     if not n_outputs:

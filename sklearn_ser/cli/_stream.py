@@ -1,10 +1,13 @@
-"""``sklearn-ser stream``: recognise emotions in a file or a microphone, printing as it goes."""
+"""``sklearn-ser stream``: recognise emotions (or track a continuous target such as arousal)
+in a file or a microphone, printing as it goes."""
 
 import json
 import math
 import os
 import sys
 import warnings
+
+import numpy as np
 
 
 def _smoothing(text):
@@ -33,8 +36,11 @@ def add_parser(commands):
         "and print each window's time, label and top class probabilities as soon as it is "
         "complete. Silent windows are printed as such and not scored. A window whose features "
         "lie far outside the model's training range (its guard step) is marked "
-        "[out of range] (out_of_range in --json): its label is an extrapolation. The model "
-        "file is checked before loading and unknown types are refused (see --trust).",
+        "[out of range] (out_of_range in --json): its label is an extrapolation. A "
+        "regressor's file (sklearn-ser train --target arousal, ...) prints each window's "
+        "predicted value under the target's name instead (value in --json), smoothed and "
+        "adapted as labels are. The model file is checked before loading and unknown types "
+        "are refused (see --trust).",
         epilog="The microphone needs the optional package sounddevice (pip install "
         "sounddevice). Stop with Ctrl-C.",
     )
@@ -82,21 +88,26 @@ def add_parser(commands):
     return parser
 
 
-def format_event(event, top=3):
-    """One line of text for a window."""
+def format_event(event, top=3, target="value"):
+    """One line of text for a window: its label and top probabilities, or a regressor's
+    value(s) under the name ``target``."""
     span = f"{event.start:7.2f}-{event.end:7.2f} s"
     if not event.is_speech:
         level = "-inf" if math.isinf(event.level_db) else f"{event.level_db:.0f}"
         return f"{span}  (silence, {level} dB)"
-    ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:max(1, top)]
-    probs = "  ".join(f"{label} {p:.2f}" for label, p in ranked)
     # The model's guard found this window far outside its training range: say so on the line.
     mark = "  [out of range]" if event.out_of_range else ""
+    if event.value is not None:
+        values = np.atleast_1d(event.value)
+        names = [target] if len(values) == 1 else [f"{target}_{j}" for j in range(len(values))]
+        return f"{span}  " + "  ".join(f"{n} {v:+.3f}" for n, v in zip(names, values)) + mark
+    ranked = sorted(event.probabilities.items(), key=lambda kv: -kv[1])[:max(1, top)]
+    probs = "  ".join(f"{label} {p:.2f}" for label, p in ranked)
     return f"{span}  {str(event.label):<12} {probs}{mark}"
 
 
 def event_json(event):
-    """A window as a JSON-serialisable dict."""
+    """A window as a JSON-serialisable dict (``value``: a regressor's, else None)."""
     return {
         "start": round(event.start, 4),
         "end": round(event.end, 4),
@@ -104,17 +115,24 @@ def event_json(event):
         "level_db": None if math.isinf(event.level_db) else round(event.level_db, 2),
         "label": None if event.label is None else str(event.label),
         "probabilities": {str(k): round(v, 6) for k, v in event.probabilities.items()},
+        "value": _rounded(event.value),
         "out_of_range": bool(event.out_of_range),
     }
 
 
+def _rounded(value):
+    if value is None:
+        return None
+    if np.ndim(value):
+        return [round(float(v), 6) for v in value]
+    return round(float(value), 6)
+
+
 def run(args, argv):
     """Run ``sklearn-ser stream``."""
-    from sklearn.base import is_regressor
-
     from ..exceptions import SklearnSerWarning
     from ..streaming import StreamingRecognizer
-    from ._model_file import load_model_file
+    from ._model_file import load_model_file, target_name
     from ._predict import model_sr
 
     if (args.file is None) == (not args.mic):
@@ -124,11 +142,6 @@ def run(args, argv):
         raise FileNotFoundError(f"No such audio file: '{args.file}'.")
     model, manifest = load_model_file(args.model, trust=args.trust,
                                       allow_version_mismatch=args.allow_version_mismatch)
-    if is_regressor(model):
-        raise ValueError(f"{args.model} holds a regressor of a continuous target "
-                         f"({(manifest.get('metadata') or {}).get('target', 'a value')}); "
-                         "stream reports emotion labels. Score its files with sklearn-ser "
-                         "predict.")
     speaker = _profile_speaker(model, args)
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", SklearnSerWarning)
@@ -150,11 +163,14 @@ def run(args, argv):
         events = _chain(first, events)
     else:
         events = recognizer.stream(args.file, chunk=min(args.hop, 1.0))
+    target = target_name(manifest)
     if not args.json:
-        print(f"{'window':>19}  {'label':<12} top classes", flush=True)
+        heading = target if recognizer.classes_ is None else f"{'label':<12} top classes"
+        print(f"{'window':>19}  {heading}", flush=True)
     try:
         for event in events:
-            text = json.dumps(event_json(event)) if args.json else format_event(event, args.top)
+            text = (json.dumps(event_json(event)) if args.json
+                    else format_event(event, args.top, target))
             print(text, flush=True)
     except KeyboardInterrupt:
         pass

@@ -40,16 +40,20 @@ class StreamingWarning(SklearnSerWarning):
 
 
 class ClipScorer:
-    """Class probabilities of clips from a fitted pipeline, by the cheapest exact route.
+    """Class probabilities (or a regressor's values) of clips from a fitted pipeline, by the
+    cheapest exact route.
 
     Calling the scorer on a list of clips returns their probabilities (as
-    ``predict_proba``); :meth:`score` also says which clips the guard flags. It is what
-    :class:`StreamingRecognizer`, :func:`score_clips` and ``sklearn-ser predict`` score with.
+    ``predict_proba``), or for a regressor of a continuous target (arousal, valence,
+    intensity) its predicted values, one column per output; :meth:`score` also says which
+    clips the guard flags. It is what :class:`StreamingRecognizer`, :func:`score_clips` and
+    ``sklearn-ser predict`` score with.
 
     * Deep pipelines (frame sequences -> a :mod:`sklearn_ser.neural` network) pad every clip to
       the training frame count with NaN frames, which the network masks. The scorer cuts the
       frames that are padding in every clip of the batch and hands the rest to the network's
-      ``predict_proba``, which gives the same probabilities for a fraction of the work.
+      ``predict_proba`` (a network regressor's ``predict``), which gives the same output for
+      a fraction of the work.
     * Pipelines without ``predict_proba`` (an ``SVC`` without ``probability=True``) give
       one-hot probabilities of their prediction, with a warning.
     * Speaker-normalised pipelines standardise each clip by the profile of ``speaker`` when
@@ -60,11 +64,19 @@ class ClipScorer:
 
     Parameters
     ----------
-    pipeline : fitted classifier or Pipeline
-        Any fitted classifier of clips with ``classes_``.
+    pipeline : fitted classifier, regressor or Pipeline
+        Any fitted classifier of clips with ``classes_``, or a regressor of clips (scikit-learn's
+        ``is_regressor``).
     speaker : str, int or None, default=None
         An enrolled speaker of the pipeline's speaker normalisers: every clip is theirs and
         is standardised by their profile.
+
+    Attributes
+    ----------
+    continuous : bool
+        True for a regressor: the scorer's rows are values, not probabilities.
+    classes : ndarray of shape (n_classes,) or None
+        The classifier's labels (None for a regressor).
     """
 
     def __init__(self, pipeline, *, speaker=None):
@@ -73,24 +85,19 @@ class ClipScorer:
         from sklearn.base import is_regressor
 
         check_is_fitted(pipeline)
-        if is_regressor(pipeline):
-            # Windows are reported as labels with class probabilities, which a regressor's
-            # values are not: refused here rather than failing on a missing classes_.
-            raise TypeError(
-                f"{type(_final(pipeline)).__name__} is a regressor of a continuous target; "
-                "streaming reports emotion labels and needs a classifier. Score a "
-                "regressor's windows with its predict on the clips instead.")
         self.pipeline = pipeline
-        self.classes = np.asarray(pipeline.classes_)
-        self.has_proba = hasattr(pipeline, "predict_proba")
-        if not self.has_proba:
+        self.continuous = is_regressor(pipeline)
+        self.classes = None if self.continuous else np.asarray(pipeline.classes_)
+        self.has_proba = not self.continuous and hasattr(pipeline, "predict_proba")
+        if not self.has_proba and not self.continuous:
             warnings.warn(
                 f"{type(_final(pipeline)).__name__} has no predict_proba (for an SVC, build it "
                 "with probability=True); probabilities are one-hot votes of predict.",
                 StreamingWarning, stacklevel=3)
         steps = getattr(pipeline, "steps", None)
         final = _final(pipeline)
-        self._trim = (steps is not None and len(steps) > 1 and self.has_proba
+        self._trim = (steps is not None and len(steps) > 1
+                      and (self.has_proba or self.continuous)
                       and type(final).__module__.startswith("sklearn_ser.neural"))
         self._features = pipeline[:-1] if self._trim else None
         self.guarded = bool(find_guards(pipeline))
@@ -107,8 +114,19 @@ class ClipScorer:
                 "clips, so each window is standardised with the pooled training statistics.",
                 StreamingWarning, stacklevel=3)
 
+    @property
+    def n_columns(self):
+        """Columns of the scorer's rows: the classes, or the regressor's outputs."""
+        if not self.continuous:
+            return len(self.classes)
+        final = _final(self.pipeline)
+        n_outputs = getattr(final, "n_outputs_", None)
+        if n_outputs is None:  # ConcordantRegressor keeps one mean per target column
+            n_outputs = np.size(getattr(final, "target_mean_", 1.0))
+        return int(n_outputs)
+
     def __call__(self, clips):
-        """Probabilities of the clips.
+        """Probabilities of the clips (a regressor's values).
 
         Parameters
         ----------
@@ -116,12 +134,12 @@ class ClipScorer:
 
         Returns
         -------
-        proba : ndarray of shape (n_clips, n_classes)
+        proba : ndarray of shape (n_clips, n_classes) or (n_clips, n_outputs)
         """
         return self._proba(clips)
 
     def score(self, clips):
-        """Probabilities of the clips, and which of them the pipeline's guard flags.
+        """Probabilities (values) of the clips, and which of them the pipeline's guard flags.
 
         The guard's :class:`~sklearn_ser.exceptions.OutOfRangeWarning` of this call is
         caught and read (its ``indices``), not shown: the features are computed once, for
@@ -153,12 +171,19 @@ class ClipScorer:
                     real = ~np.isnan(Z).all(axis=(0, 2))
                     n = int(np.flatnonzero(real)[-1]) + 1 if real.any() else 1
                     Z = Z[:, :n]
-                return _final(self.pipeline).predict_proba(Z)
-            if self.has_proba:
-                return self.pipeline.predict_proba(clips)
-            labels = self.pipeline.predict(clips)
-        return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
+                return self._rows(_final(self.pipeline), Z)
+            return self._rows(self.pipeline, clips)
 
+    def _rows(self, estimator, X, **params):
+        """``estimator``'s output on ``X`` as rows: probabilities, one-hot votes of its
+        labels (no ``predict_proba``), or a regressor's values (one column per output)."""
+        if self.continuous:
+            values = np.asarray(estimator.predict(X, **params), dtype=np.float64)
+            return values.reshape(len(values), -1)
+        if self.has_proba:
+            return estimator.predict_proba(X, **params)
+        labels = estimator.predict(X, **params)
+        return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
 
     def _speaker_proba(self, clips):
         """Probabilities with every clip standardised by the enrolled speaker's profile."""
@@ -168,11 +193,8 @@ class ClipScorer:
         with config_context(enable_metadata_routing=True):
             if self._trim:
                 Z = self._features.transform(clips, groups=groups)
-                return _final(self.pipeline).predict_proba(Z)
-            if self.has_proba:
-                return self.pipeline.predict_proba(clips, groups=groups)
-            labels = self.pipeline.predict(clips, groups=groups)
-        return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
+                return self._rows(_final(self.pipeline), Z)
+            return self._rows(self.pipeline, clips, groups=groups)
 
 
 def _check_enrolled(pipeline, speaker):
@@ -254,9 +276,9 @@ class _AdaptiveScorer(ClipScorer):
                     params = {} if key is None else {"groups": np.array([key], dtype=object)}
                     if self._single:
                         standardised = self._step.transform(Z[j:j + 1], **params)
-                        rows.append(self._score(self._tail, standardised))
+                        rows.append(self._rows(self._tail, standardised))
                     else:
-                        rows.append(self._score(self._own, clips[j:j + 1], **params))
+                        rows.append(self._rows(self._own, clips[j:j + 1], **params))
         return np.vstack(rows)
 
     @staticmethod
@@ -284,11 +306,6 @@ class _AdaptiveScorer(ClipScorer):
         self._pending = []
         return self._KEY
 
-    def _score(self, estimator, X, **params):
-        if self.has_proba:
-            return estimator.predict_proba(X, **params)
-        labels = estimator.predict(X, **params)
-        return (np.asarray(labels)[:, None] == self.classes[None, :]).astype(np.float64)
 
 
 def _final(estimator):
@@ -297,10 +314,12 @@ def _final(estimator):
 
 
 def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
-    """Class probabilities of clips, scored the way :class:`StreamingRecognizer` scores them.
+    """Class probabilities (or a regressor's values) of clips, scored the way
+    :class:`StreamingRecognizer` scores them.
 
-    Equal to ``pipeline.predict_proba(clips)``, but faster for deep pipelines (padding frames
-    are cut before the network) and with the thread pools capped (see ``n_threads``).
+    Equal to ``pipeline.predict_proba(clips)`` (``pipeline.predict(clips)`` for a regressor),
+    but faster for deep pipelines (padding frames are cut before the network) and with the
+    thread pools capped (see ``n_threads``).
 
     A bad clip does not stop the others: every clip is checked on its own (the rules of
     :func:`~sklearn_ser._validation.check_clips`), the good ones are scored, and each bad one
@@ -309,9 +328,10 @@ def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
 
     Parameters
     ----------
-    pipeline : fitted classifier or Pipeline
+    pipeline : fitted classifier, regressor or Pipeline
         Any fitted classifier of clips with ``classes_``. Without ``predict_proba``, the
-        probabilities are one-hot votes of ``predict`` (with a warning).
+        probabilities are one-hot votes of ``predict`` (with a warning). Or a fitted
+        regressor of a continuous target (arousal, valence, intensity).
     clips : list of ndarray of shape (n_samples_i,)
         Mono float clips at the pipeline's sample rate.
     n_threads : int or None, default=1
@@ -324,7 +344,8 @@ def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
     -------
     proba : ndarray of shape (n_clips, n_classes)
         Columns in ``pipeline.classes_`` order; a row of NaN for each clip that could not be
-        scored.
+        scored. For a regressor: its values, ``(n_clips,)`` (``(n_clips, n_outputs)`` for
+        several targets), NaN for each clip that could not be scored.
     errors : dict of int to str
         Only with ``return_errors=True``: the error of each clip that could not be scored,
         by its index in ``clips``.
@@ -340,6 +361,8 @@ def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
     checked, errors = check_clips_each(clips)
     with limit_threads(n_threads):
         proba = _score_each(scorer, checked, errors)
+    if scorer.continuous and proba.shape[1] == 1:  # one target: shaped as predict gives it
+        proba = proba[:, 0]
     messages = {i: str(errors[i]) for i in sorted(errors)}
     if return_errors:
         return proba, messages
@@ -347,38 +370,40 @@ def score_clips(pipeline, clips, *, n_threads=1, return_errors=False):
         listed = "; ".join(f"clips[{i}]: {text}" for i, text in list(messages.items())[:20])
         more = f"; and {len(messages) - 20} more" if len(messages) > 20 else ""
         warnings.warn(
-            f"{len(messages)} of {len(checked)} clips could not be scored; their rows of proba "
-            f"are NaN. {listed}{more}. Fix or remove them (score_clips(..., "
+            f"{len(messages)} of {len(checked)} clips could not be scored; their rows are "
+            f"NaN. {listed}{more}. Fix or remove them (score_clips(..., "
             "return_errors=True) returns every error).",
             StreamingWarning, stacklevel=2)
     return proba
 
 
 def _score_each(scorer, clips, errors):
-    """Probabilities of the good clips (None marks a bad one) in one batch; NaN rows elsewhere.
+    """Rows of the good clips (None marks a bad one) in one batch; NaN rows elsewhere.
 
     When the pipeline refuses the batch, the clips are scored one by one to find which ones
     it refuses (each clip's output never depends on the batch, so the numbers are the same).
     ``errors`` receives their errors; when it refuses every clip, its error is raised.
     """
-    proba = np.full((len(clips), len(scorer.classes)), np.nan)
     good = [i for i, clip in enumerate(clips) if clip is not None]
-    if not good:
-        return proba
-    try:
-        proba[good] = scorer([clips[i] for i in good])
-        return proba
-    except (ValueError, TypeError) as batch_error:
-        refused = {}
-        for i in good:
-            try:
-                proba[i] = scorer([clips[i]])[0]
-            except (ValueError, TypeError) as exc:
-                refused[i] = exc
-        if len(refused) == len(good):
-            raise batch_error
-    errors.update({i: f"{type(exc).__name__} when scored alone: {exc}"
-                   for i, exc in refused.items()})
+    rows = {}
+    if good:
+        try:
+            rows = dict(zip(good, scorer([clips[i] for i in good])))
+        except (ValueError, TypeError) as batch_error:
+            refused = {}
+            for i in good:
+                try:
+                    rows[i] = scorer([clips[i]])[0]
+                except (ValueError, TypeError) as exc:
+                    refused[i] = exc
+            if len(refused) == len(good):
+                raise batch_error
+            errors.update({i: f"{type(exc).__name__} when scored alone: {exc}"
+                           for i, exc in refused.items()})
+    width = len(next(iter(rows.values()))) if rows else scorer.n_columns
+    proba = np.full((len(clips), width), np.nan)
+    for i, row in rows.items():
+        proba[i] = row
     return proba
 
 
@@ -408,6 +433,13 @@ class StreamEvent:
         window's features far outside the training range (digital silence, a wild level, a
         broken input): its label is an extrapolation. Always False for a skipped window and
         for a pipeline without a guard.
+    value : float, ndarray of shape (n_outputs,) or None
+        For a regressor (arousal, valence, intensity): the smoothed prediction (equal to
+        ``raw_value`` without smoothing); an array for a regressor of several targets.
+        None for a classifier and for a skipped window, whose ``label`` and ``proba`` are
+        then the ones set.
+    raw_value : float, ndarray of shape (n_outputs,) or None
+        For a regressor: the window's own prediction.
     """
 
     start: float
@@ -419,6 +451,8 @@ class StreamEvent:
     raw_proba: np.ndarray = None
     classes: np.ndarray = None
     out_of_range: bool = False
+    value: object = None
+    raw_value: object = None
 
     @property
     def probabilities(self):
@@ -429,7 +463,8 @@ class StreamEvent:
 
 
 class StreamingRecognizer:
-    """Recognise emotions in an audio stream, window by window.
+    """Recognise emotions (or track arousal, valence, intensity) in an audio stream, window
+    by window.
 
     Audio arrives in chunks of any size (:meth:`process`); a ring buffer holds the last
     ``window`` seconds, and every ``hop`` seconds the newest complete window is scored by the
@@ -439,10 +474,13 @@ class StreamingRecognizer:
 
     Parameters
     ----------
-    pipeline : fitted classifier or Pipeline
+    pipeline : fitted classifier, regressor or Pipeline
         A fitted classifier of clips (from :func:`~sklearn_ser.pipelines.make_classic_pipeline`,
         :func:`~sklearn_ser.pipelines.make_deep_pipeline` or
-        :func:`~sklearn_ser.io.load_model`) trained at sample rate ``sr``.
+        :func:`~sklearn_ser.io.load_model`) trained at sample rate ``sr``; its events carry
+        a label and probabilities. Or a fitted regressor of a continuous target
+        (:func:`~sklearn_ser.pipelines.make_regression_pipeline`): its events carry the
+        predicted ``value`` instead, smoothed and adapted the same way.
     sr : int, default=16000
         Sample rate of the stream and of the pipeline. It must equal the pipeline's own
         ``sr`` parameter (its first step's that has one): a mismatch raises a ``ValueError``
@@ -456,7 +494,8 @@ class StreamingRecognizer:
         Windows with an RMS level below this (dB re full scale) are skipped as silence;
         None scores every window.
     smoothing : {None, "ema"} or int, default=None
-        Smoothing of the probabilities over scored windows: None; ``"ema"`` (exponential
+        Smoothing of the probabilities (a regressor's values) over scored windows: None;
+        ``"ema"`` (exponential
         moving average with weight ``alpha`` on the newest window); or an int k (mean of the
         last k scored windows). Silent windows leave the smoothing state unchanged.
     alpha : float, default=0.5
@@ -489,8 +528,8 @@ class StreamingRecognizer:
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        The pipeline's labels.
+    classes_ : ndarray of shape (n_classes,) or None
+        The pipeline's labels; None for a regressor.
     n_samples_seen_ : int
         Samples received since the start or the last :meth:`reset`.
 
@@ -707,6 +746,11 @@ class StreamingRecognizer:
                 continue
             raw = proba[rows[i]]
             smooth = self._smooth(raw)
+            if self._scorer.continuous:
+                events.append(StreamEvent(
+                    is_speech=True, value=_value(smooth), raw_value=_value(raw),
+                    out_of_range=bool(flags[rows[i]]), **times))
+                continue
             events.append(StreamEvent(
                 is_speech=True, label=self.classes_[int(np.argmax(smooth))], proba=smooth,
                 raw_proba=raw, classes=self.classes_, out_of_range=bool(flags[rows[i]]),
@@ -842,6 +886,11 @@ def _check_pipeline_sr(pipeline, sr):
             f"features would be computed at the wrong rate. Pass sr={rate} and feed audio at "
             f"{rate} Hz (resample it first, e.g. with librosa.resample or "
             f"load_audio(path, sr={rate})).")
+
+
+def _value(row):
+    """A regressor's row as an event's value: a float for one target, else an array."""
+    return float(row[0]) if len(row) == 1 else np.array(row, dtype=np.float64)
 
 
 def _level_db(samples):
