@@ -17,11 +17,18 @@ normaliser, scaler, SVC) is fitted per fold on them. No noisy training copies ar
     (enrolled from them, final SVC refitted on the training features plus them), UAR on the
     rest against the same pipeline without adaptation (training statistics) and against
     enrolment from the same clips without their labels.
+(d) continuous streaming: as (b), with svr-sn's regressor of the arousal derived from each
+    clip's category (``emotion_dimensions``) in place of the classifier; CCC and Pearson r of
+    the speech windows after the warm-up (a window's target is that of the clip covering most
+    of it), with ``adapt=True`` against the training statistics. Not in the default parts.
 
 Usage::
 
     SKLEARN_SER_EMODB=/work/shared/data/emodb python benchmarks/bench_personalisation.py \
         --cache /tmp/sser-cache --output benchmarks/results/personalisation_emodb
+    # (d), the regressor of derived arousal streamed, in its own report
+    python benchmarks/bench_personalisation.py --parts d \
+        --output benchmarks/results/personalisation_emodb_stream_arousal
     # the enrolment part on RAVDESS with another profile_prior
     python benchmarks/bench_personalisation.py --dataset ravdess --data-dir DIR --parts a \
         --prior 2 --output /tmp/personal_ravdess_prior2
@@ -46,11 +53,12 @@ N_DRAWS = 5
 WINDOW, HOP, PAUSE = 2.0, 0.5, 1.0
 
 
-def split_pipeline():
-    """svm-sn's feature step, and the rest of its steps (guard onwards) as a Pipeline."""
+def split_pipeline(name="svm-sn"):
+    """The feature step of model ``name``, and the rest of its steps (guard onwards) as a
+    Pipeline (svm-sn and svr-sn share the feature step, so the cached features serve both)."""
     from sklearn.pipeline import Pipeline
 
-    pipe = make_named_pipeline("svm-sn", random_state=0)
+    pipe = make_named_pipeline(name, random_state=0)
     names = [n for n, _ in pipe.steps]
     at = names.index("features")
     return pipe.steps[at][1], Pipeline(pipe.steps[at + 1:])
@@ -106,10 +114,16 @@ def main():
     if "b" in args.parts:
         results["stream"] = part_stream(folds, bunch, y, groups, args.stream_speakers)
         print(json.dumps(results["stream"], indent=1), flush=True)
+    if "d" in args.parts:
+        results["stream_arousal"] = part_stream_arousal(X, bunch, y, groups,
+                                                        args.stream_speakers)
+        print(json.dumps(results["stream_arousal"], indent=1), flush=True)
     results["seconds"] = round(time.perf_counter() - start, 1)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     if set(args.parts) == set("abc"):
         out.with_suffix(".md").write_text(markdown(results))
+    elif set(args.parts) == {"d"}:
+        out.with_suffix(".md").write_text(markdown_stream_arousal(results))
     print(f"done in {results['seconds']} s; wrote {out.with_suffix('.json')}")
 
 
@@ -174,12 +188,12 @@ def routed():
     return sklearn.config_context(enable_metadata_routing=True)
 
 
-def fit_folds(X, y, groups, prior=None):
+def fit_folds(X, y, groups, prior=None, name="svm-sn"):
     """One fitted post-feature pipeline per test speaker (leave one speaker out)."""
     folds = {}
     for speaker in np.unique(groups):
         train = groups != speaker
-        _, rest = split_pipeline()
+        _, rest = split_pipeline(name)
         if prior is not None:
             rest.set_params(speakernormalizer__profile_prior=prior)
         with routed():
@@ -313,6 +327,71 @@ def part_stream(folds, bunch, y, groups, n_speakers, warmup=8):
     return {"warmup_windows": warmup, "speakers": sorted(folds)[:n_speakers],
             "n_windows_scored": int(sum(len(t) for t, _ in pairs["adapted"])),
             **{name: round(uar(v), 4) for name, v in pairs.items()}}
+
+
+def part_stream_arousal(X, bunch, y, groups, n_speakers, warmup=8):
+    """(d) as (b), with svr-sn's regressor of the derived arousal; CCC of the windows."""
+    from sklearn.pipeline import Pipeline
+
+    from sklearn_ser.datasets import emotion_dimensions
+    from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
+    from sklearn_ser.streaming import StreamingRecognizer
+
+    arousal = dict(zip(np.unique(y), emotion_dimensions(np.unique(y))["arousal"]))
+    folds = fit_folds(X, np.array([arousal[label] for label in y]), groups, name="svr-sn")
+    features, _ = split_pipeline("svr-sn")
+    features.fit(bunch.data[:2])
+    pairs = {"training": [], "adapted": []}
+    for speaker in sorted(folds)[:n_speakers]:
+        test = np.flatnonzero(groups == speaker)
+        order = np.random.default_rng(1).permutation(test)
+        audio, owner = joined([bunch.data[i] for i in order], y[order], bunch.sr)
+        model = Pipeline([("features", features)] + list(folds[speaker].steps))
+        for name, adapt in (("training", False), ("adapted", True)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                recognizer = StreamingRecognizer(model, sr=bunch.sr, window=WINDOW, hop=HOP,
+                                                 adapt=adapt, warmup=warmup)
+                events = [e for e in recognizer.stream(audio, chunk=HOP) if e.is_speech]
+            kept = [(window_label(owner, e, bunch.sr), e.value) for e in events[warmup:]]
+            pairs[name].append(np.array([(arousal[t], v) for t, v in kept if t is not None]))
+        print(speaker, {k: round(ccc(*v[-1].T), 3) for k, v in pairs.items()}, flush=True)
+    figures = {}
+    for name, per_speaker in pairs.items():
+        both = np.vstack(per_speaker)
+        figures[name] = {"ccc": round(float(ccc(both[:, 0], both[:, 1])), 4),
+                         "pearson": round(float(np.corrcoef(both.T)[0, 1]), 4),
+                         "ccc_per_speaker_mean": round(float(np.mean(
+                             [ccc(p[:, 0], p[:, 1]) for p in per_speaker])), 4)}
+    return {"warmup_windows": warmup, "speakers": sorted(folds)[:n_speakers],
+            "n_windows_scored": int(sum(len(p) for p in pairs["adapted"])), **figures}
+
+
+def markdown_stream_arousal(r):
+    """Part (d) as the Markdown report of benchmarks/results/."""
+    st = r["stream_arousal"]
+    lines = [
+        f"# Streaming a regressor of derived arousal with online adaptation ({r['dataset']})",
+        "",
+        f"`python benchmarks/bench_personalisation.py --parts d --stream-speakers "
+        f"{len(st['speakers'])}` ({r['seconds']} s on 2 shared cores): svr-sn (default features computed once per clip and "
+        "cached; guard, speaker normaliser, scaler and the rescaled SVR fitted per fold, "
+        "leave one speaker out, no noisy copies) on the arousal derived from each clip's "
+        "category (`emotion_dimensions`: every clip of an emotion has the same value). Each "
+        f"test speaker's clips joined with {PAUSE} s pauses and streamed through "
+        f"`StreamingRecognizer` ({WINDOW} s windows, {HOP} s hop, warm-up "
+        f"{st['warmup_windows']} speech windows). Scored: the {st['n_windows_scored']} speech "
+        "windows after the warm-up whose majority lies in a clip (target: that clip's "
+        f"arousal), speakers {', '.join(st['speakers'])}.",
+        "",
+        "| speaker statistics | CCC (pooled windows) | Pearson r | mean CCC per speaker |",
+        "|---|---|---|---|",
+    ]
+    for name, text in (("training", "training statistics"), ("adapted", "adapt=True")):
+        row = st[name]
+        lines.append(f"| {text} | {row['ccc']:.3f} | {row['pearson']:.3f} | "
+                     f"{row['ccc_per_speaker_mean']:.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
