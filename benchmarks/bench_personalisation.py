@@ -374,8 +374,8 @@ def markdown_stream_arousal(r):
         f"# Streaming a regressor of derived arousal with online adaptation ({r['dataset']})",
         "",
         f"`python benchmarks/bench_personalisation.py --parts d --stream-speakers "
-        f"{len(st['speakers'])}` ({r['seconds']} s on 2 shared cores): svr-sn (default features computed once per clip and "
-        "cached; guard, speaker normaliser, scaler and the rescaled SVR fitted per fold, "
+        f"{len(st['speakers'])}` ({r['seconds']} s on 2 shared cores): svr-sn (default "
+        "features computed once per clip and cached; guard, speaker normaliser, scaler and the rescaled SVR fitted per fold, "
         "leave one speaker out, no noisy copies) on the arousal derived from each clip's "
         "category (`emotion_dimensions`: every clip of an emotion has the same value). Each "
         f"test speaker's clips joined with {PAUSE} s pauses and streamed through "

@@ -1,13 +1,14 @@
-"""CCC of the speaker-normalised SVR regressor with and without noisy training copies.
+"""CCC of the regressors with and without noisy training copies, clean and in noise.
 
-``make_regression_pipeline("svr", speaker_norm=True, noise_augmentation=...)`` end to end
-through :func:`~sklearn_ser.model_selection.evaluate`: no copies (the default so far) against
-two noisy copies of every training clip (made as the classic pipelines make theirs), on the
-clean test clips and on the test clips in white noise and in babble of other speakers at 20
-and 10 dB SNR (training clips clean; the test conditions are seeded, the same for both
-variants). Folds: leave one speaker out on the synthetic corpus (420 clips, 8 speakers, seed
-0) and EmoDB (arousal derived from the category); RAVDESS in 6 speaker-grouped folds
-(intensity levels and derived arousal), as ``sklearn-ser benchmark --target`` runs them.
+``make_regression_pipeline(kind, speaker_norm=..., noise_augmentation=...)`` end to end
+through :func:`~sklearn_ser.model_selection.evaluate` (``--models``: ``svr-sn`` by default):
+no copies against two noisy copies of every training clip (made as the classic pipelines
+make theirs), on the clean test clips and on the test clips in white noise and in babble of
+other speakers at 20 and 10 dB SNR (training clips clean; the test conditions are seeded,
+the same for both variants). Folds: leave one speaker out on the synthetic corpus (420
+clips, 8 speakers, seed 0) and EmoDB (arousal derived from the category); RAVDESS in 6
+speaker-grouped folds (intensity levels and derived arousal), as ``sklearn-ser benchmark
+--target`` runs them.
 
 Usage::
 
@@ -33,6 +34,10 @@ def main(argv=None):
     parser.add_argument("--ravdess", default=None, help="RAVDESS folder (skipped without)")
     parser.add_argument("--cache-dir", default=None, help="feature cache (joblib.Memory)")
     parser.add_argument("--copies", default="0,2", help="noisy copies per clip to compare")
+    parser.add_argument("--models", default="svr-sn",
+                        help="svr-sn, svr, ridge-sn or ridge, comma-separated")
+    parser.add_argument("--cases", default=None,
+                        help="corpus:target pairs to run (default: all that have data)")
     parser.add_argument("--output", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
 
@@ -43,18 +48,24 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     dirs = {"synthetic": None, "emodb": args.emodb, "ravdess": args.ravdess}
     rows = []
+    chosen = None if args.cases is None else set(args.cases.split(","))
     for name, target, cv in CASES:
         if name != "synthetic" and not dirs[name]:
             continue
+        if chosen is not None and f"{name}:{target}" not in chosen:
+            continue
         corpus = load_corpus(name, data_dir=dirs[name], target=target)
-        for copies in [int(c) for c in args.copies.split(",")]:
-            model = make_regression_pipeline("svr", speaker_norm=True,
-                                             noise_augmentation=copies or None,
+        for model_name, copies in [(m, int(c)) for m in args.models.split(",")
+                                   for c in args.copies.split(",")]:
+            kind, _, sn = model_name.partition("-")
+            model = make_regression_pipeline(kind, speaker_norm=sn == "sn",
+                                             noise_augmentation=copies,
                                              memory=args.cache_dir, random_state=0)
             start = time.perf_counter()
             report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups, cv=cv,
                               test_snr=SNRS, test_noise=NOISES, random_state=0)
-            row = {"corpus": name, "target": target, "cv": cv, "noisy_copies": copies,
+            row = {"corpus": name, "target": target, "cv": cv, "model": model_name,
+                   "noisy_copies": copies,
                    "ccc": round(report.ccc, 4), "pearson": round(report.pearson, 4),
                    "mae": round(report.mae, 4),
                    **{f"ccc_{k}": round(v, 4) for k, v in report.ccc_by_condition.items()},

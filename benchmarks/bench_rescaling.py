@@ -10,11 +10,17 @@ the synthetic corpus (420 clips, 8 speakers, seed 0) and EmoDB; RAVDESS in the b
 speaker-grouped folds (``--cv kfold:6``). End-to-end figures of the pipelines come from
 ``sklearn-ser benchmark --target ...`` (``benchmarks/results/continuous-rescaled/``).
 
+``--svr-grid`` screens the SVR's own settings instead, on the same folds and features, all
+rescaled: gamma at 0.1, 0.3, 1 and 3 times scikit-learn's "scale" (1 / n_features on the
+standardised features), C at 1, 3 and 10, epsilon at 0.1 and 0.3 (of the standardised
+target).
+
 Usage::
 
     python benchmarks/bench_rescaling.py --emodb $SKLEARN_SER_EMODB \
         --ravdess $SKLEARN_SER_RAVDESS --cache-dir /tmp/rescale-cache \
         --output benchmarks/results/rescaling_screen.json
+    python benchmarks/bench_rescaling.py --svr-grid ... --output svr_grid.jsonl
 """
 
 import argparse
@@ -68,6 +74,34 @@ def out_of_fold(kind, rescale, X, y, groups, splits):
     return pred
 
 
+SVR_GRID = [(g, c, e) for g in (0.1, 0.3, 1.0, 3.0) for c in (1.0, 3.0, 10.0)
+            for e in (0.1, 0.3)]
+
+
+def svr_grid(name, target, X, y, groups, splits, output):
+    """Rows of CCC for every SVR setting of ``SVR_GRID``, appended to ``output`` (JSONL)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVR
+
+    from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
+    from sklearn_ser.pipelines import ConcordantRegressor
+
+    for gamma, C, epsilon in SVR_GRID:
+        pred = np.empty(len(y))
+        for train, test in splits:
+            model = make_pipeline(StandardScaler(), ConcordantRegressor(
+                SVR(C=C, epsilon=epsilon, gamma=gamma / X.shape[1]), rescale=True))
+            model.fit(X[train], y[train], concordantregressor__groups=groups[train])
+            pred[test] = model.predict(X[test])
+        row = {"corpus": name, "target": target, "gamma_times_scale": gamma, "C": C,
+               "epsilon": epsilon, "ccc": round(ccc(y, pred), 4),
+               "pearson": round(float(np.corrcoef(y, pred)[0, 1]), 4)}
+        print(json.dumps(row), flush=True)
+        with open(output, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--emodb", default=None, help="EmoDB folder (skipped without)")
@@ -76,6 +110,8 @@ def main(argv=None):
     parser.add_argument("--kinds", default="svr,ridge", help="regressors (default: both)")
     parser.add_argument("--variants", default="plain,rescaled",
                         help="without and with the rescaling (default: both)")
+    parser.add_argument("--svr-grid", action="store_true",
+                        help="screen the SVR's gamma, C and epsilon instead (JSONL rows)")
     parser.add_argument("--output", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
 
@@ -89,6 +125,9 @@ def main(argv=None):
             continue
         X, y, groups = speaker_features(name, dirs[name], target, args.cache_dir)
         splits = folds(name, X, y, groups)
+        if args.svr_grid:
+            svr_grid(name, target, X, y, groups, splits, args.output)
+            continue
         for kind in args.kinds.split(","):
             row = {"corpus": name, "target": target, "model": f"{kind}-sn"}
             for key in args.variants.split(","):

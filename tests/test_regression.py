@@ -26,7 +26,8 @@ def arousal_report(corpus):
 
 def test_regression_pipeline_steps_and_names():
     pipe = make_regression_pipeline("svr", features=("mfcc", "prosody"), reduce="pca")
-    assert [name for name, _ in pipe.steps] == ["features", "guard", "scaler", "pca", "svr"]
+    assert [name for name, _ in pipe.steps] == ["noise", "features", "guard", "scaler", "pca",
+                                                "svr"]
     assert "svr__regressor__C" in pipe.get_params()
     steps = [name for name, _ in make_named_pipeline("ridge-sn").steps]
     assert steps[-3:] == ["speakernormalizer", "scaler", "ridge"]
@@ -221,7 +222,7 @@ def test_noisy_copies_carry_their_sources_continuous_targets(corpus):
         SpeedPerturber().fit_resample(clips, corpus.arousal[:12])
 
 
-def test_regression_pipeline_trains_on_noisy_copies_on_request(corpus):
+def test_regression_pipeline_trains_on_noisy_copies(corpus):
     import sklearn
 
     pipe = make_regression_pipeline("ridge", features="mfcc", speaker_norm=True,
@@ -233,7 +234,12 @@ def test_regression_pipeline_trains_on_noisy_copies_on_request(corpus):
     assert len(noise.sample_indices_) == 2 * len(corpus.data)
     # One condition per speaker and copy, standardised as speakers of their own.
     assert {c["group"] for c in noise.conditions_} == set(corpus.groups)
-    assert make_regression_pipeline("svr").steps[0][0] != "noise"  # off by default
+    # By default two copies for the classic regressors, none for a network.
+    assert make_regression_pipeline("svr").named_steps["noise"].n_copies == 2
+    assert make_regression_pipeline("ridge", noise_augmentation=None).steps[0][0] != "noise"
+    assert make_regression_pipeline("cnn").steps[0][0] != "noise"
+    assert make_regression_pipeline("cnn", noise_augmentation=2).named_steps[
+        "noise"].n_copies == 2
 
 
 def test_ridge_chooses_its_penalty_on_folds_of_whole_speakers():
@@ -283,3 +289,23 @@ def test_a_saved_ridge_pipeline_keeps_its_speaker_folds(tmp_path, corpus):
         np.testing.assert_allclose(
             loaded.predict(list(corpus.data[:5]), groups=corpus.groups[:5]),
             pipe.predict(list(corpus.data[:5]), groups=corpus.groups[:5]))
+
+
+def test_inner_speaker_folds_keep_a_noisy_copy_with_its_source():
+    """The copies are made before the regressor's inner folds: a copy held out while its
+    source speaker trains would make the held-out part look easier than a new speaker."""
+    from sklearn_ser.augmentation import source_speakers
+    from sklearn_ser.pipelines._concordant import SpeakerFolds
+
+    speakers = np.repeat(["a", "b", "c", "d"], 5)
+    groups = np.concatenate([speakers, np.char.add(speakers, "/noise1"),
+                             np.char.add(speakers, "/noise2")])
+    assert source_speakers(groups).tolist() == speakers.tolist() * 3
+    X = np.zeros((len(groups), 1))
+    folds = SpeakerFolds(5)
+    assert folds.get_n_splits(X, groups=groups) == 4  # four voices, not twelve ids
+    for train, test in folds.split(X, groups=groups):
+        held_out = set(source_speakers(groups[test]))
+        assert len(held_out) == 1 and held_out.isdisjoint(source_speakers(groups[train]))
+    # Plain ids, integers included, are their own speakers.
+    assert source_speakers([3, 3, 7]).tolist() == ["3", "3", "7"]

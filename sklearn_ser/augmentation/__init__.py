@@ -22,7 +22,7 @@ from ._effects import (
     reverberate,
     room_impulse_response,
 )
-from ._noise import NoiseAugmenter
+from ._noise import NoiseAugmenter, source_speakers
 from ._speed import SpeedPerturber
 
 __all__ = [
@@ -41,4 +41,5 @@ __all__ = [
     "pitch_shift",
     "reverberate",
     "room_impulse_response",
+    "source_speakers",
 ]

@@ -1,5 +1,6 @@
 """NoiseAugmenter: noisy copies of the training clips, one noise condition per speaker."""
 
+import re
 from numbers import Integral
 
 import numpy as np
@@ -264,6 +265,29 @@ class NoiseAugmenter(_ClipSampler):
             blocks.append(np.char.add(ids, f"/noise{copy + 1}") if self.copy_groups == "apart"
                           else ids)
         return np.concatenate(blocks)
+
+
+def source_speakers(groups):
+    """The speaker each sample was recorded by: a copy's id (``"s/noise1"``, as
+    :class:`NoiseAugmenter` with ``copy_groups="apart"`` names it) back to its source's
+    (``"s"``), every other id as a string.
+
+    For splits made inside ``fit`` after the copies (a regressor's inner folds): a copy must
+    fall on its source speaker's side, or the held-out part shares a voice with the training
+    part and looks easier than a new speaker.
+
+    Examples
+    --------
+    >>> from sklearn_ser.augmentation import source_speakers
+    >>> source_speakers(["a", "b", "a/noise1", "b/noise2"]).tolist()
+    ['a', 'b', 'a', 'b']
+    """
+    ids = np.asarray(groups).astype(str)
+    return np.array([_COPY_SUFFIX.sub("", g) for g in ids], dtype=ids.dtype)
+
+
+# How NoiseAugmenter marks a copy's speaker id (see _output_groups).
+_COPY_SUFFIX = re.compile(r"/noise[0-9]+$")
 
 
 def _noisy_chunk(items):

@@ -11,6 +11,7 @@ from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import reject_ragged
+from ..augmentation import source_speakers
 from ..exceptions import SklearnSerWarning
 from ..utils._compat import HasMethods, Interval, validate_data
 
@@ -49,7 +50,9 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         is not rescaled (stretching noise would lower CCC), with a warning.
     cv : int, default=5
         Folds of the out-of-fold predictions: whole speakers per fold
-        (``GroupKFold``) when ``fit`` gets ``groups``, at most one per speaker.
+        (``GroupKFold``) when ``fit`` gets ``groups``, at most one per speaker. A noisy
+        training copy of the pipeline's ``NoiseAugmenter`` counts as its source speaker
+        (:class:`SpeakerFolds`).
 
     Attributes
     ----------
@@ -185,7 +188,7 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                 "speakers as groups to fit (metadata routing).", SklearnSerWarning,
                 stacklevel=4)
             return KFold(self.cv, shuffle=True, random_state=0)
-        if len(np.unique(groups)) < 2:
+        if len(np.unique(source_speakers(groups))) < 2:
             warnings.warn(
                 "ConcordantRegressor got one speaker: out-of-fold predictions need at least "
                 "two, so the predictions are not rescaled.", SklearnSerWarning, stacklevel=4)
@@ -219,19 +222,29 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
 
 class SpeakerFolds(GroupKFold):
-    """``GroupKFold`` that makes one fold per group when there are fewer groups than
-    ``n_splits`` (a corpus of few speakers), where ``GroupKFold`` raises; with a single
-    group, folds of its samples (``KFold``), the only split left."""
+    """``GroupKFold`` over the speakers the samples were recorded by, that makes one fold
+    per speaker when there are fewer speakers than ``n_splits`` (a corpus of few speakers),
+    where ``GroupKFold`` raises; with a single speaker, folds of its samples (``KFold``), the
+    only split left.
+
+    A noisy training copy (``NoiseAugmenter``'s id ``"s/noise1"``) counts as its source
+    speaker ``s`` (:func:`~sklearn_ser.augmentation.source_speakers`): the folds are made
+    inside ``fit``, after the copies, and a copy on the other side of its source would give
+    a held-out part that shares a voice with the training part."""
 
     def get_n_splits(self, X=None, y=None, groups=None):
         if groups is None:
             return self.n_splits
-        n_groups = len(np.unique(groups))
+        n_groups = len(np.unique(source_speakers(groups)))
         return min(self.n_splits, n_groups if n_groups > 1 else len(groups))
 
     def split(self, X, y=None, groups=None):
         n_splits = self.get_n_splits(X, y, groups)
-        if groups is not None and len(np.unique(groups)) == 1:
+        if groups is None:
+            yield from GroupKFold(n_splits).split(X, y, groups)
+            return
+        speakers = source_speakers(groups)
+        if len(np.unique(speakers)) == 1:
             yield from KFold(n_splits).split(X, y)
             return
-        yield from GroupKFold(n_splits).split(X, y, groups)
+        yield from GroupKFold(n_splits).split(X, y, speakers)
