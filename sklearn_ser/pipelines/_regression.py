@@ -166,10 +166,10 @@ def make_regression_pipeline(
     derived arousal).
 
     The noisy copies (``noise_augmentation="auto"`` for ``"svr"`` and ``"ridge"``): with
-    the speaker-normalised SVR they kept the clean CCC within half a point on every target
-    of the three corpora and raised it in white noise and babble at 20 and 10 dB on every
-    one (``benchmarks/README.md``, "Continuous targets", noisy training copies), as for the
-    classifiers; they triple the clips whose features ``fit`` extracts. A noisy copy keeps
+    the SVR, speaker-normalised or not, they left the clean CCC about where it was on the
+    synthetic corpus, EmoDB and RAVDESS, and raised it in white noise and babble on every
+    target (``benchmarks/README.md``, "Noisy training copies for the regressors"), as for
+    the classifiers; they triple the clips whose features ``fit`` extracts. A noisy copy keeps
     every cue of the speaker, so it keeps its source's target. No speed copies: a speed
     change moves pitch and tempo, cues of arousal and intensity, so a copy would not have
     its source's target (``SpeedPerturber`` refuses continuous targets).
