@@ -300,27 +300,40 @@ def window_label(owner, event, sr):
     return None if best == "None" else best
 
 
-def part_stream(folds, bunch, y, groups, n_speakers, warmup=8):
-    """(b) each test speaker's clips joined with pauses, streamed with and without adapt."""
+def streamed_speakers(folds, bunch, y, groups, n_speakers, warmup, name="svm-sn"):
+    """Each of the first ``n_speakers`` test speakers' clips joined with pauses and streamed
+    through its fold's model (``name``'s feature step + the fitted rest), with the training
+    statistics and with ``adapt``: yields the speaker, the label of every sample and, per
+    mode, the speech events after the warm-up."""
     from sklearn.pipeline import Pipeline
 
     from sklearn_ser.streaming import StreamingRecognizer
 
-    features, _ = split_pipeline()
+    features, _ = split_pipeline(name)
     features.fit(bunch.data[:2])
-    pairs = {"training": [], "adapted": []}
     for speaker in sorted(folds)[:n_speakers]:
         test = np.flatnonzero(groups == speaker)
         order = np.random.default_rng(1).permutation(test)
         audio, owner = joined([bunch.data[i] for i in order], y[order], bunch.sr)
         model = Pipeline([("features", features)] + list(folds[speaker].steps))
-        for name, adapt in (("training", False), ("adapted", True)):
+        events = {}
+        for mode, adapt in (("training", False), ("adapted", True)):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 recognizer = StreamingRecognizer(model, sr=bunch.sr, window=WINDOW, hop=HOP,
                                                  adapt=adapt, warmup=warmup)
-                events = [e for e in recognizer.stream(audio, chunk=HOP) if e.is_speech]
-            kept = [(window_label(owner, e, bunch.sr), e.label) for e in events[warmup:]]
+                speech = [e for e in recognizer.stream(audio, chunk=HOP) if e.is_speech]
+            events[mode] = speech[warmup:]
+        yield speaker, owner, events
+
+
+def part_stream(folds, bunch, y, groups, n_speakers, warmup=8):
+    """(b) each test speaker's clips joined with pauses, streamed with and without adapt."""
+    pairs = {"training": [], "adapted": []}
+    for speaker, owner, events in streamed_speakers(folds, bunch, y, groups, n_speakers,
+                                                    warmup):
+        for name, speech in events.items():
+            kept = [(window_label(owner, e, bunch.sr), e.label) for e in speech]
             kept = [(t, g) for t, g in kept if t is not None]
             pairs[name].append((np.array([t for t, _ in kept]), np.array([g for _, g in kept])))
         print(speaker, {k: uar(v[-1:]) for k, v in pairs.items()}, flush=True)
@@ -331,29 +344,16 @@ def part_stream(folds, bunch, y, groups, n_speakers, warmup=8):
 
 def part_stream_arousal(X, bunch, y, groups, n_speakers, warmup=8):
     """(d) as (b), with svr-sn's regressor of the derived arousal; CCC of the windows."""
-    from sklearn.pipeline import Pipeline
-
     from sklearn_ser.datasets import emotion_dimensions
     from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
-    from sklearn_ser.streaming import StreamingRecognizer
 
     arousal = dict(zip(np.unique(y), emotion_dimensions(np.unique(y))["arousal"]))
     folds = fit_folds(X, np.array([arousal[label] for label in y]), groups, name="svr-sn")
-    features, _ = split_pipeline("svr-sn")
-    features.fit(bunch.data[:2])
     pairs = {"training": [], "adapted": []}
-    for speaker in sorted(folds)[:n_speakers]:
-        test = np.flatnonzero(groups == speaker)
-        order = np.random.default_rng(1).permutation(test)
-        audio, owner = joined([bunch.data[i] for i in order], y[order], bunch.sr)
-        model = Pipeline([("features", features)] + list(folds[speaker].steps))
-        for name, adapt in (("training", False), ("adapted", True)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                recognizer = StreamingRecognizer(model, sr=bunch.sr, window=WINDOW, hop=HOP,
-                                                 adapt=adapt, warmup=warmup)
-                events = [e for e in recognizer.stream(audio, chunk=HOP) if e.is_speech]
-            kept = [(window_label(owner, e, bunch.sr), e.value) for e in events[warmup:]]
+    for speaker, owner, events in streamed_speakers(folds, bunch, y, groups, n_speakers,
+                                                    warmup, name="svr-sn"):
+        for name, speech in events.items():
+            kept = [(window_label(owner, e, bunch.sr), e.value) for e in speech]
             pairs[name].append(np.array([(arousal[t], v) for t, v in kept if t is not None]))
         print(speaker, {k: round(ccc(*v[-1].T), 3) for k, v in pairs.items()}, flush=True)
     figures = {}
