@@ -239,12 +239,12 @@ class SpeakerFolds(GroupKFold):
         return min(self.n_splits, n_groups if n_groups > 1 else len(groups))
 
     def split(self, X, y=None, groups=None):
-        n_splits = self.get_n_splits(X, y, groups)
-        if groups is None:
-            yield from GroupKFold(n_splits).split(X, y, groups)
+        if groups is None:  # GroupKFold's own error: the folds need speakers
+            yield from GroupKFold(self.n_splits).split(X, y, groups)
             return
         speakers = source_speakers(groups)
-        if len(np.unique(speakers)) == 1:
-            yield from KFold(n_splits).split(X, y)
+        n_speakers = len(np.unique(speakers))
+        if n_speakers == 1:
+            yield from KFold(min(self.n_splits, len(speakers))).split(X, y)
             return
-        yield from GroupKFold(n_splits).split(X, y, speakers)
+        yield from GroupKFold(min(self.n_splits, n_speakers)).split(X, y, speakers)
