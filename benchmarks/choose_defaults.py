@@ -440,23 +440,70 @@ def extract_logmel(memory, tag, clips):
     return logmel_features(tag + "-logmel", clips)
 
 
+def extract_with_range(memory, tag, clips, range_db):
+    """Default five-set features with the voice-activity mask's dynamic range set to
+    ``range_db``; in this process (a loky worker would import the module's own value)."""
+    from sklearn_ser.features import _activity
+
+    @memory.cache(ignore=["clips"])
+    def ranged_features(tag, range_db, clips):
+        saved = _activity.DYNAMIC_RANGE_DB
+        _activity.DYNAMIC_RANGE_DB = range_db
+        try:
+            _, union = make_features()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return union.fit(clips[:2]).transform(clips)
+        finally:
+            _activity.DYNAMIC_RANGE_DB = saved
+
+    return ranged_features(tag, range_db, clips)
+
+
+def run_range(args):
+    """Stage ``range``: the -sn SVM (two per-speaker copies, apart) with the voice-activity
+    mask's dynamic range at each of ``--ranges`` dB, features extracted for each."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    keys = (*keys, "padded")
+    blocks = ("bspk1", "bspk2")
+    for range_db in (float(r) for r in args.ranges.split(",")):
+        start = time.time()
+        F = {k: extract_with_range(memory, f"{args.corpus}-{k}", made[k], range_db)
+             for k in (*keys, *blocks)}
+        extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in blocks]
+        pred = fit_predict_sn(F, y, groups, folds, extra, lambda: SVC(C=3.0, gamma="scale"),
+                              keys)
+        row = {"corpus": args.corpus, "stage": "range", "variant": f"svm-sn, {range_db:g} dB",
+               **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
+                  for k in keys if k != "padded"},
+               "same_label_zeros": round(float(np.mean(pred["padded"] == pred["clean"])), 4),
+               "seconds": round(time.time() - start)}
+        print(json.dumps(row), flush=True)
+        with open(args.output, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=("emodb", "ravdess"), required=True)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
-                                                     "plain", "level"),
+                                                     "plain", "level", "range"),
                         default="variants")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variants", default=None,
                         help="stage level: comma-separated indices of the variants to run")
+    parser.add_argument("--ranges", default="40,30,25,20",
+                        help="stage range: comma-separated dynamic ranges in dB")
     args = parser.parse_args()
     sklearn.set_config(enable_metadata_routing=False)
     if args.stage == "variants":
         run(args)
     elif args.stage == "level":
         run_level(args)
+    elif args.stage == "range":
+        run_range(args)
     elif args.stage in ("babble", "plain"):
         run_more(args)
     else:
