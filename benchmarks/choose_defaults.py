@@ -460,6 +460,56 @@ def extract_with_range(memory, tag, clips, range_db):
     return ranged_features(tag, range_db, clips)
 
 
+def stratified_copies(clips, groups, n_copies, seed, snr_range=NOISE_SNR_RANGE, kinds=KINDS):
+    """``n_copies`` noisy copies of every clip, one condition per speaker and copy as in
+    :func:`noisy_per_speaker`, but drawn stratified over all the speaker-copies: the kinds in
+    equal turns (shuffled), the SNRs one from each of as many equal slices of the range."""
+    rng = np.random.default_rng(seed)
+    speakers = np.unique(groups)
+    n_units = len(speakers) * n_copies
+    unit_kinds = rng.permutation(np.resize(np.asarray(kinds), n_units))
+    low, high = snr_range
+    unit_snrs = rng.permutation(low + (high - low) * (np.arange(n_units) + rng.uniform(
+        size=n_units)) / n_units)
+    copies = [[None] * len(clips) for _ in range(n_copies)]
+    for u, (copy, g) in enumerate((c, g) for c in range(n_copies) for g in speakers):
+        others = np.flatnonzero(groups != g)
+        for i in np.flatnonzero(groups == g):
+            noise = str(unit_kinds[u])
+            if noise == "babble":
+                talkers = [clips[j] for j in rng.choice(others, 5, replace=False)]
+                noise = make_babble(talkers, len(clips[i]), random_state=rng)
+            copies[copy][i] = clip32(add_noise(clips[i], snr=unit_snrs[u], noise=noise,
+                                               random_state=rng))
+    return copies
+
+
+def run_strata(args):
+    """Stage ``strata``: the -sn SVM's two per-speaker copies with their conditions drawn at
+    random (the default) or stratified, over several seeds."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    for seed in (int(s) for s in args.seeds.split(",")):
+        variants = {
+            "random": [noisy_per_speaker(clips, groups, seed=seed * 10 + c) for c in (1, 2)],
+            "stratified": stratified_copies(clips, groups, 2, seed=seed),
+        }
+        for name, blocks in variants.items():
+            tags = [f"{args.corpus}-strata-{name}-{seed}-{c}" for c in (1, 2)]
+            F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in keys}
+            extra = []
+            for c, (tag, block) in enumerate(zip(tags, blocks)):
+                F[tag] = extract(memory, tag, block, True)
+                extra.append((F[tag], np.char.add(groups.astype(str), f"/n{c + 1}")))
+            pred = fit_predict_sn(F, y, groups, folds, extra,
+                                  lambda: SVC(C=3.0, gamma="scale"), keys)
+            row = {"corpus": args.corpus, "stage": "strata", "variant": f"svm-sn, {name}",
+                   "seed": seed, **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
+                                    for k in keys}}
+            print(json.dumps(row), flush=True)
+            with open(args.output, "a") as out:
+                out.write(json.dumps(row) + "\n")
+
+
 def run_range(args):
     """Stage ``range``: the -sn SVM (two per-speaker copies, apart) with the voice-activity
     mask's dynamic range at each of ``--ranges`` dB, features extracted for each."""
@@ -489,13 +539,15 @@ def main():
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
-                                                     "plain", "level", "range"),
+                                                     "plain", "level", "range", "strata"),
                         default="variants")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variants", default=None,
                         help="stage level: comma-separated indices of the variants to run")
     parser.add_argument("--ranges", default="40,30,25,20",
                         help="stage range: comma-separated dynamic ranges in dB")
+    parser.add_argument("--seeds", default="1,2,3,4",
+                        help="stage strata: seeds of the copies")
     args = parser.parse_args()
     sklearn.set_config(enable_metadata_routing=False)
     if args.stage == "variants":
@@ -504,6 +556,8 @@ def main():
         run_level(args)
     elif args.stage == "range":
         run_range(args)
+    elif args.stage == "strata":
+        run_strata(args)
     elif args.stage in ("babble", "plain"):
         run_more(args)
     else:
