@@ -75,6 +75,54 @@ def test_profile_prior_shrinks_towards_training_statistics():
     np.testing.assert_allclose(scale, norm.speaker_scale_, rtol=1e-6)
 
 
+def _voices(rng, n_speakers=12, n_clips=40):
+    """Feature 0 tells voices apart by level, feature 1 does not; feature 2's spread is the
+    voice's own, feature 3's the same for every voice."""
+    level = rng.normal(scale=5.0, size=n_speakers)
+    spread = np.exp(rng.normal(scale=1.0, size=n_speakers))
+    rows = []
+    for s in range(n_speakers):
+        noise = rng.normal(size=(n_clips, 4))
+        rows.append(np.column_stack([level[s] + noise[:, 0], noise[:, 1],
+                                     spread[s] * noise[:, 2], noise[:, 3]]))
+    return np.vstack(rows), np.repeat(np.arange(n_speakers), n_clips)
+
+
+def test_auto_prior_trusts_few_clips_where_voices_differ():
+    rng = np.random.default_rng(2)
+    X, groups = _voices(rng)
+    norm = SpeakerNormalizer().fit(X, groups=groups)
+    assert norm.profile_prior == "auto"
+    # Level: voices differ far more than clips do, so a few clips are trusted.
+    assert norm.mean_prior_[0] < 0.2 < 20 < norm.mean_prior_[1]
+    # Spread: a voice's own spread is trusted where voices differ in it.
+    assert norm.variance_prior_[2] < 5 < 20 < norm.variance_prior_[3]
+    new = np.array([12.0, 3.0, 0.0, 0.0]) + rng.normal(size=(3, 4)) * [1, 1, 4, 1]
+    norm.enroll(new, "new")
+    mean, scale = norm.profile_statistics("new")
+    assert abs(mean[0] - new[:, 0].mean()) < 0.5  # the enrolment clips' own level
+    assert abs(mean[1] - norm.mean_[1]) < 0.3  # the training level
+    own = new[:, 2].std()
+    assert abs(scale[2] - own) < abs(norm.speaker_scale_[2] - own)
+    np.testing.assert_allclose(scale[3], norm.speaker_scale_[3], rtol=0.1)
+
+
+def test_auto_prior_without_speakers_falls_back_to_five_clips():
+    rng = np.random.default_rng(3)
+    X, groups = _voices(rng)
+    for fitted in (SpeakerNormalizer().fit(X), SpeakerNormalizer().fit(X[:40], groups=groups[:40])):
+        np.testing.assert_array_equal(fitted.mean_prior_, 5.0)
+        np.testing.assert_array_equal(fitted.variance_prior_, 5.0)
+
+
+def test_auto_prior_is_finite_for_constant_features():
+    X = np.column_stack([np.ones(40), np.repeat([0.0, 1.0], 20)])
+    norm = SpeakerNormalizer().fit(X, groups=np.repeat(["a", "b"], 20))
+    assert np.all(np.isfinite(norm.mean_prior_)) and np.all(np.isfinite(norm.variance_prior_))
+    norm.enroll(X[:3], "c")
+    assert np.all(np.isfinite(norm.transform(X[:2], groups=["c", "c"])))
+
+
 def test_enrolment_with_all_clips_equals_full_speaker_normalisation(corpus, fitted):
     pipe = _fitted(corpus)
     pipe.set_params(speakernormalizer__profile_prior=0)

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import reject_ragged
 from ..exceptions import SklearnSerWarning
-from ..utils._compat import Interval, _fit_context, validate_data
+from ..utils._compat import Interval, StrOptions, _fit_context, validate_data
 
 
 class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -36,10 +36,9 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
       ``profiles_``. ``transform`` standardises every clip of an enrolled speaker by that
       profile, so a single clip of theirs gets their own statistics. ``enroll(...,
       update=True)`` merges more clips into the profile (running statistics). A few clips
-      give a poor spread estimate (a feature that barely moves in three clips would be
-      blown up), so a profile's variance is shrunk towards the typical within-speaker
-      variance of the training speakers, and its mean towards the pooled training mean, each
-      worth ``profile_prior`` clips. A whole
+      give a poor estimate, so a profile's mean is shrunk towards the pooled training
+      mean and its variance towards the typical within-speaker variance of the training
+      speakers, each by a weight in pseudo-clips (``profile_prior``; see below). A whole
       pipeline is enrolled with :func:`sklearn_ser.pipelines.enroll_speaker`, which runs the
       clips through the steps before the normaliser. ``fit`` forgets every profile.
 
@@ -57,12 +56,23 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     min_clips : int, default=2
         Speakers with fewer clips are standardised with the pooled training statistics.
         Also the fewest clips an enrolment profile may hold (and never fewer than 2).
-    profile_prior : float, default=5.0
-        Weight, in clips, of the training statistics in an enrolled speaker's: the variance
-        is ``(m2 + profile_prior * speaker_scale_**2) / (n_clips + profile_prior)`` and the
-        mean ``(n_clips * mean + profile_prior * mean_) / (n_clips + profile_prior)``. 0 uses
-        the enrolment clips' own statistics. Chosen by the mean over EmoDB and RAVDESS
-        (benchmarks/README.md, personalisation).
+    profile_prior : "auto" or float, default="auto"
+        Weight, in clips, of the training statistics in an enrolled speaker's: the mean is
+        ``(n_clips * mean + w_mean * mean_) / (n_clips + w_mean)`` and the variance
+        ``(m2 + w_var * speaker_scale_**2) / (n_clips + w_var)``, feature by feature.
+        ``"auto"`` estimates both weights per feature from the training speakers (empirical
+        Bayes under a normal model; ``mean_prior_`` and ``variance_prior_``): ``w_mean`` is
+        the within-speaker variance over the variance of the speakers' true means, so a
+        feature whose level tells voices apart (pitch) trusts a few clips, and one that
+        varies more with the emotion than with the voice keeps the training mean; ``w_var``
+        is 2 over the variance of the speakers' true log variances, since the log of a
+        variance from ``n`` clips scatters by about ``2 / (n - 1)``. Both true variances
+        are the observed ones less the part a speaker's finite clips explain. Fitted
+        without two speakers of two clips each, ``"auto"`` uses 5 clips for both. A number
+        uses that weight for both and every feature; 0 uses the enrolment clips' own
+        statistics. ``"auto"`` was chosen over the single numbers (5 was the best of 0, 2,
+        5, 10 and 20) by the mean over EmoDB and RAVDESS (benchmarks/README.md,
+        personalisation).
 
     Attributes
     ----------
@@ -75,6 +85,10 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     speaker_scale_ : ndarray of shape (n_features,)
         Typical within-speaker standard deviation of the training speakers (root mean of
         their variances; ``scale_`` when fitted without groups): the prior of profiles.
+    mean_prior_, variance_prior_ : ndarray of shape (n_features,)
+        Weights in clips of the training mean and of ``speaker_scale_`` in a profile's
+        statistics, as estimated for ``profile_prior="auto"`` (a number set for
+        ``profile_prior`` is used in their place, read when a profile is used).
     profiles_ : dict of str to dict
         Enrolled speakers by the string form of their id: ``{"n_clips": int, "mean":
         ndarray, "m2": ndarray}`` (``m2``: sum of squared deviations from the mean). Plain
@@ -100,10 +114,10 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
         "min_clips": [Interval(Integral, 1, None, closed="left")],
-        "profile_prior": [Interval(Real, 0, None, closed="left")],
+        "profile_prior": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, *, with_mean=True, with_std=True, min_clips=2, profile_prior=5.0):
+    def __init__(self, *, with_mean=True, with_std=True, min_clips=2, profile_prior="auto"):
         self.with_mean = with_mean
         self.with_std = with_std
         self.min_clips = min_clips
@@ -131,6 +145,7 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.mean_, self.scale_ = _statistics(X)
         self.n_speakers_ = 0 if groups is None else len(np.unique(_check_groups(groups, X)))
         self.speaker_scale_ = _within_scale(X, groups, self.scale_)
+        self.mean_prior_, self.variance_prior_ = _empirical_bayes_weights(X, groups)
         self.profiles_ = {}
         return self
 
@@ -200,14 +215,16 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self._profile_statistics(self.profiles_[key])
 
     def _profile_statistics(self, profile):
-        # Both statistics are shrunk by the same pseudo-clips: a few clips of one or two
-        # emotions put the mean off the speaker's centre as much as they misjudge the spread.
-        prior, n = self.profile_prior, profile["n_clips"]
-        mean = (n * np.asarray(profile["mean"], dtype=np.float64) + prior * self.mean_) / (
-            n + prior)
+        n = profile["n_clips"]
+        if self.profile_prior == "auto":
+            w_mean, w_var = self.mean_prior_, self.variance_prior_
+        else:
+            w_mean = w_var = float(self.profile_prior)
+        mean = (n * np.asarray(profile["mean"], dtype=np.float64) + w_mean * self.mean_) / (
+            n + w_mean)
         variance = ((np.asarray(profile["m2"], dtype=np.float64)
-                     + prior * getattr(self, "speaker_scale_", self.scale_) ** 2)
-                    / (profile["n_clips"] + prior))
+                     + w_var * getattr(self, "speaker_scale_", self.scale_) ** 2)
+                    / (n + w_var))
         scale = np.sqrt(variance)
         scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
         return mean, scale
@@ -318,6 +335,42 @@ def _within_scale(X, groups, pooled):
     scale = np.sqrt(np.mean(variances, axis=0))
     scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
     return scale
+
+
+#: Pseudo-clips of both profile weights when ``"auto"`` has too few training speakers.
+_FALLBACK_PROFILE_WEIGHT = 5.0
+#: Largest weight, in clips: a feature whose speakers do not differ keeps the training
+#: statistics (a finite cap keeps the arithmetic finite).
+_MAX_PROFILE_WEIGHT = 1e6
+
+
+def _empirical_bayes_weights(X, groups):
+    """Per-feature weights, in clips, of the training mean and within-speaker variance in an
+    enrolled speaker's profile (see ``SpeakerNormalizer``'s ``profile_prior="auto"``)."""
+    fallback = np.full(X.shape[1], _FALLBACK_PROFILE_WEIGHT)
+    if groups is None:
+        return fallback, fallback.copy()
+    groups = np.asarray(groups)
+    rows = [groups == g for g in np.unique(groups) if (groups == g).sum() >= 2]
+    if len(rows) < 2:
+        return fallback, fallback.copy()
+    X = np.asarray(X, dtype=np.float64)
+    counts = np.array([r.sum() for r in rows], dtype=np.float64)
+    means = np.array([X[r].mean(axis=0) for r in rows])
+    variances = np.array([X[r].var(axis=0, ddof=1) for r in rows])
+    within = variances.mean(axis=0)
+    tiny = np.finfo(np.float64).tiny
+    # The speakers' means scatter by their true spread plus within / n from their clips.
+    between = means.var(axis=0, ddof=1) - np.mean(within[None, :] / counts[:, None], axis=0)
+    mean_weight = within / np.maximum(between, within / _MAX_PROFILE_WEIGHT + tiny)
+    # A log sample variance of n normal values scatters by about 2 / (n - 1).
+    log_var = np.log(np.maximum(variances, tiny))
+    log_between = log_var.var(axis=0, ddof=1) - np.mean(2.0 / (counts - 1.0))
+    variance_weight = 2.0 / np.maximum(log_between, 2.0 / _MAX_PROFILE_WEIGHT)
+    constant = within <= 0  # a feature constant within every speaker: nothing to learn
+    mean_weight[constant] = variance_weight[constant] = _MAX_PROFILE_WEIGHT
+    return (np.minimum(mean_weight, _MAX_PROFILE_WEIGHT),
+            np.minimum(variance_weight, _MAX_PROFILE_WEIGHT))
 
 
 def find_speaker_normalizers(estimator):
