@@ -1,0 +1,62 @@
+"""A network's robustness with its frame sequences cut to speech frames, or whole.
+
+The deep pipelines give their networks every frame of a clip (``speech_only=False`` on the
+sequence extractor), silence included. This script evaluates a ready-made deep model (by its
+benchmark name) as it is and with ``speech_only=True`` (the frames of the clip's
+voice-activity mask only, as the classic pipelines pool), on the same speaker-independent
+folds and test conditions as ``sklearn-ser benchmark``: white noise and babble at 20 and 10 dB
+SNR on the test clips, and 0.5 s of exact zeros at both ends (with the share of clips whose
+label the padding leaves unchanged).
+
+Usage::
+
+    python benchmarks/bench_deep_silence.py --data-dir $SKLEARN_SER_EMODB --model crnn-sn \
+        --speech-only 0,1 --output benchmarks/results/deep_silence_emodb.json
+"""
+
+import argparse
+import json
+import time
+import warnings
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", default="emodb")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--cv", default="loso")
+    parser.add_argument("--model", default="crnn-sn")
+    parser.add_argument("--speech-only", default="0,1",
+                        help="comma-separated 0/1: the sequence extractor's speech_only")
+    parser.add_argument("--output", required=True, help="JSON file of the rows")
+    args = parser.parse_args(argv)
+
+    from sklearn_ser.cli._benchmark import build_model, load_corpus
+    from sklearn_ser.model_selection import evaluate, make_cv
+
+    warnings.simplefilter("ignore")
+    corpus = load_corpus(args.dataset, data_dir=args.data_dir)
+    rows = []
+    for speech_only in (bool(int(v)) for v in args.speech_only.split(",")):
+        model = build_model(args.model, sr=corpus.sr, random_state=0)
+        extractor = model.steps[0][0]  # "logmel" or "mfcc": the sequence extractor
+        model.set_params(**{f"{extractor}__speech_only": speech_only})
+        start = time.perf_counter()
+        report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups,
+                          cv=make_cv(args.cv), test_snr=[20, 10], test_noise=["white", "babble"],
+                          test_padding=[0.5])
+        row = {"dataset": args.dataset, "cv": args.cv, "model": args.model,
+               "speech_only": speech_only, "uar": round(report.uar, 4),
+               **{f"uar_{k}": round(v, 4) for k, v in report.uar_by_condition.items()},
+               **{f"agree_{c}": round(float(a), 4) for c, a in zip(
+                   report.conditions["condition"], report.conditions["agreement"])
+                  if c.startswith("zeros")},
+               "seconds": round(time.perf_counter() - start, 1)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        with open(args.output, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
