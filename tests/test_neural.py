@@ -286,6 +286,34 @@ def test_deep_pipeline_end_to_end():
         make_deep_pipeline("transformer")
 
 
+def test_speech_only_network_ignores_zero_padding():
+    """With speech_only=True the network's input, and so its output, does not change when a
+    clip is padded with digital silence; with every frame it does."""
+    from sklearn_ser.datasets import make_emotional_speech
+    from sklearn_ser.exceptions import OutOfRangeWarning
+    from sklearn_ser.pipelines import make_deep_pipeline
+
+    data = make_emotional_speech(24, n_speakers=4, emotions=["anger", "sadness"],
+                                 duration=(0.5, 0.7), random_state=0)
+    zeros = np.zeros(8000, dtype=np.float32)
+    padded = [np.concatenate([zeros, clip, zeros]) for clip in data.data[:6]]
+    small = dict(n_mels=16, hop_length=160, max_frames=140, channels=(4,), n_units=8,
+                 max_epochs=3, device="cpu", random_state=0)
+    probabilities = {}
+    for speech_only in (False, True):
+        pipe = make_deep_pipeline("crnn", speech_only=speech_only, **small)
+        assert pipe.named_steps["logmel"].speech_only is speech_only
+        pipe.fit(data.data, data.target)
+        clean = pipe.predict_proba(data.data[:6])
+        if speech_only:
+            probabilities[speech_only] = (clean, pipe.predict_proba(padded))
+        else:  # the silent frames lie far outside the training range, and the guard says so
+            with pytest.warns(OutOfRangeWarning, match="clips \\[0, 1, 2, 3, 4, 5\\]"):
+                probabilities[speech_only] = (clean, pipe.predict_proba(padded))
+    np.testing.assert_allclose(*probabilities[True], atol=1e-5)
+    assert not np.allclose(*probabilities[False], atol=1e-3)
+
+
 def test_deep_pipelines_train_on_the_measured_schedule():
     """Plain and speaker-normalised pipelines train every epoch on all training clips (cosine
     schedule, no early stopping); early stopping is one parameter away."""

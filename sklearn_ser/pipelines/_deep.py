@@ -54,7 +54,7 @@ _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
                        hop_length=320, max_frames=300, speaker_norm=False,
                        speed_perturbation="auto", noise_augmentation=None, guard=True,
-                       memory=None, random_state=None, **net_params):
+                       speech_only=False, memory=None, random_state=None, **net_params):
     """A deep recogniser that starts from clips.
 
     The pipeline is ``extractor(pooling=None) -> FeatureRangeGuard -> FrameWise(StandardScaler())
@@ -115,6 +115,14 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         with an :class:`~sklearn_ser.exceptions.OutOfRangeWarning` naming the clips whose
         typical (median) frame lies far outside it. It never changes a prediction. False
         leaves it out; ``set_params(guard="passthrough")`` turns it off in a built pipeline.
+    speech_only : bool, default=False
+        Give the network only the frames of each clip's voice-activity mask (the extractor's
+        ``speech_only``; as the classic pipelines pool their functionals), instead of every
+        frame. Silence or zero padding around a clip then changes nothing, and the
+        speaker-normalised networks' statistics are taken over speech alone. It is not the
+        default yet: on EmoDB it cost ``crnn-sn`` some clean accuracy while it made the
+        padded clips' labels those of the clean ones and gained in noise, and it has not
+        been measured on RAVDESS (benchmarks/results/robustness_emodb.md).
     memory : str, joblib.Memory or None, default=None
         Feature cache of the extractor (its ``memory`` parameter): a grid search over network
         parameters then extracts each fold's training and test features once.
@@ -166,7 +174,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         raise ValueError(f"Unknown deep model {kind!r}; choose from {sorted(NETWORKS)}.")
     steps = frame_steps(features, sr=sr, n_mels=n_mels, n_mfcc=n_mfcc, hop_length=hop_length,
                         max_frames=max_frames, speaker_norm=speaker_norm, guard=guard,
-                        memory=memory)
+                        speech_only=speech_only, memory=memory)
     class_name, step = NETWORKS[kind]
     network = make_network(class_name, kind, _TRAINING_SETTINGS, random_state=random_state,
                            net_params=net_params)
@@ -177,7 +185,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 
 
 def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frames=300,
-                speaker_norm=False, guard=True, memory=None, n_jobs=None):
+                speaker_norm=False, guard=True, speech_only=False, memory=None, n_jobs=None):
     """The steps in front of a network: ``extractor(pooling=None) -> [FeatureRangeGuard] ->
     FrameWise(StandardScaler() or SpeakerNormalizer())``, as a list of ``(name, step)``.
 
@@ -185,16 +193,17 @@ def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frame
     """
     window = dict(hop_length=hop_length, win_length=2 * hop_length,
                   n_fft=max(512, 1 << (2 * hop_length - 1).bit_length()))
-    # The networks see every frame, silence included (speech_only=False): their settings
-    # were tuned on whole clips, and speech-only sequences have not been trained and
-    # measured yet (the classic pipelines pool speech frames only).
+    # By default the networks see every frame, silence included: their settings were tuned
+    # on whole clips, and speech-only sequences are measured on one corpus only so far (see
+    # make_deep_pipeline's speech_only).
     if features == "logmel":
         extractor = LogMelExtractor(sr=sr, n_mels=n_mels, pooling=None, max_frames=max_frames,
-                                    memory=memory, n_jobs=n_jobs, speech_only=False, **window)
+                                    memory=memory, n_jobs=n_jobs, speech_only=speech_only,
+                                    **window)
     elif features == "mfcc":
         extractor = MFCCExtractor(sr=sr, n_mfcc=n_mfcc, n_mels=n_mels, deltas=2, pooling=None,
                                   max_frames=max_frames, memory=memory, n_jobs=n_jobs,
-                                  speech_only=False, **window)
+                                  speech_only=speech_only, **window)
     else:
         raise ValueError(f"features must be 'logmel' or 'mfcc'; got {features!r}.")
     steps = [(features, extractor)]
