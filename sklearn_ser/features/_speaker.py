@@ -144,8 +144,9 @@ class SpeakerNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self.mean_, self.scale_ = _statistics(X)
         self.n_speakers_ = 0 if groups is None else len(np.unique(_check_groups(groups, X)))
-        self.speaker_scale_ = _within_scale(X, groups, self.scale_)
-        self.mean_prior_, self.variance_prior_ = _empirical_bayes_weights(X, groups)
+        moments = _speaker_moments(X, groups)
+        self.speaker_scale_ = _within_scale(moments, self.scale_)
+        self.mean_prior_, self.variance_prior_ = _empirical_bayes_weights(moments, X.shape[1])
         self.profiles_ = {}
         return self
 
@@ -323,16 +324,26 @@ def _merge(profile, X):
     return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta**2 * (n_a * n_b / n)
 
 
-def _within_scale(X, groups, pooled):
-    """Root mean of the training speakers' own variances (the pooled scale without groups)."""
+def _speaker_moments(X, groups):
+    """Clip count, mean and variance (``ddof=0``) of every training speaker with at least
+    two clips, as arrays of one row per speaker; None without groups or such speakers."""
     if groups is None:
-        return pooled.copy()
+        return None
     groups = np.asarray(groups)
-    variances = [X[groups == g].var(axis=0) for g in np.unique(groups)
-                 if (groups == g).sum() >= 2]
-    if not variances:
+    rows = [groups == g for g in np.unique(groups) if (groups == g).sum() >= 2]
+    if not rows:
+        return None
+    counts = np.array([r.sum() for r in rows], dtype=np.float64)
+    means = np.array([X[r].mean(axis=0) for r in rows])
+    variances = np.array([X[r].var(axis=0) for r in rows])
+    return counts, means, variances
+
+
+def _within_scale(moments, pooled):
+    """Root mean of the training speakers' own variances (the pooled scale without them)."""
+    if moments is None:
         return pooled.copy()
-    scale = np.sqrt(np.mean(variances, axis=0))
+    scale = np.sqrt(np.mean(moments[2], axis=0))
     scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
     return scale
 
@@ -344,20 +355,15 @@ _FALLBACK_PROFILE_WEIGHT = 5.0
 _MAX_PROFILE_WEIGHT = 1e6
 
 
-def _empirical_bayes_weights(X, groups):
+def _empirical_bayes_weights(moments, n_features):
     """Per-feature weights, in clips, of the training mean and within-speaker variance in an
-    enrolled speaker's profile (see ``SpeakerNormalizer``'s ``profile_prior="auto"``)."""
-    fallback = np.full(X.shape[1], _FALLBACK_PROFILE_WEIGHT)
-    if groups is None:
+    enrolled speaker's profile (see ``SpeakerNormalizer``'s ``profile_prior="auto"``), from
+    the training speakers' :func:`_speaker_moments`."""
+    fallback = np.full(n_features, _FALLBACK_PROFILE_WEIGHT)
+    if moments is None or len(moments[0]) < 2:
         return fallback, fallback.copy()
-    groups = np.asarray(groups)
-    rows = [groups == g for g in np.unique(groups) if (groups == g).sum() >= 2]
-    if len(rows) < 2:
-        return fallback, fallback.copy()
-    X = np.asarray(X, dtype=np.float64)
-    counts = np.array([r.sum() for r in rows], dtype=np.float64)
-    means = np.array([X[r].mean(axis=0) for r in rows])
-    variances = np.array([X[r].var(axis=0, ddof=1) for r in rows])
+    counts, means, variances = (np.asarray(m, dtype=np.float64) for m in moments)
+    variances = variances * (counts / (counts - 1.0))[:, None]  # unbiased (ddof=1)
     within = variances.mean(axis=0)
     tiny = np.finfo(np.float64).tiny
     # The speakers' means scatter by their true spread plus within / n from their clips.
