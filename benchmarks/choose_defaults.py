@@ -488,6 +488,7 @@ def run_strata(args):
     """Stage ``strata``: the -sn SVM's two per-speaker copies with their conditions drawn at
     random (the default) or stratified, over several seeds."""
     clips, y, groups, folds, memory, made, keys = prepare(args)
+    conditions = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in keys}
     for seed in (int(s) for s in args.seeds.split(",")):
         variants = {
             "random": [noisy_per_speaker(clips, groups, seed=seed * 10 + c) for c in (1, 2)],
@@ -495,7 +496,7 @@ def run_strata(args):
         }
         for name, blocks in variants.items():
             tags = [f"{args.corpus}-strata-{name}-{seed}-{c}" for c in (1, 2)]
-            F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in keys}
+            F = dict(conditions)
             extra = []
             for c, (tag, block) in enumerate(zip(tags, blocks)):
                 F[tag] = extract(memory, tag, block, True)
