@@ -2,16 +2,17 @@
 
 The deep pipelines give their networks every frame of a clip (``speech_only=False`` on the
 sequence extractor), silence included. This script evaluates a ready-made deep model (by its
-benchmark name) as it is and with ``speech_only=True`` (the frames of the clip's
-voice-activity mask only, as the classic pipelines pool), on the same speaker-independent
-folds and test conditions as ``sklearn-ser benchmark``: white noise and babble at 20 and 10 dB
-SNR on the test clips, and 0.5 s of exact zeros at both ends (with the share of clips whose
-label the padding leaves unchanged).
+benchmark name) as it is, with ``speech_only=True`` (the frames of the clip's
+voice-activity mask only, as the classic pipelines pool) and with ``speech_only="edges"``
+(the frames from the first to the last speech frame, pauses kept), on the same
+speaker-independent folds and test conditions as ``sklearn-ser benchmark``: white noise and
+babble at 20 and 10 dB SNR on the test clips, and 0.5 s of exact zeros at both ends (with the
+share of clips whose label the padding leaves unchanged).
 
 Usage::
 
     python benchmarks/bench_deep_silence.py --data-dir $SKLEARN_SER_EMODB --model crnn-sn \
-        --speech-only 0,1 --output benchmarks/results/deep_silence_emodb.json
+        --speech-only 0,1,edges --output benchmarks/results/deep_silence_emodb.json
 """
 
 import argparse
@@ -27,7 +28,8 @@ def main(argv=None):
     parser.add_argument("--cv", default="loso")
     parser.add_argument("--model", default="crnn-sn")
     parser.add_argument("--speech-only", default="0,1",
-                        help="comma-separated 0/1: the sequence extractor's speech_only")
+                        help="comma-separated 0, 1 or edges: the sequence extractor's "
+                             "speech_only")
     parser.add_argument("--output", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
 
@@ -37,7 +39,7 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     corpus = load_corpus(args.dataset, data_dir=args.data_dir)
     rows = []
-    for speech_only in (bool(int(v)) for v in args.speech_only.split(",")):
+    for speech_only in (_speech_only(v) for v in args.speech_only.split(",")):
         model = build_model(args.model, sr=corpus.sr, random_state=0)
         extractor = model.steps[0][0]  # "logmel" or "mfcc": the sequence extractor
         model.set_params(**{f"{extractor}__speech_only": speech_only})
@@ -56,6 +58,11 @@ def main(argv=None):
         print(json.dumps(row), flush=True)
         with open(args.output, "w") as f:
             json.dump(rows, f, indent=1)
+
+
+def _speech_only(value):
+    """The extractor's ``speech_only`` from the command line: ``0``, ``1`` or ``edges``."""
+    return value if value == "edges" else bool(int(value))
 
 
 if __name__ == "__main__":

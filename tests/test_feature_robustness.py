@@ -94,12 +94,12 @@ def test_digital_silence_is_finite_bounded_and_warned(est, reference):
 
 @pytest.mark.parametrize("est", EXTRACTORS, ids=lambda e: type(e).__name__)
 def test_padding_with_silence_moves_speech_features_little(est, reference):
-    """0.5 s of zeros at both ends: with the speech mask almost nothing moves, without it
-    (``speech_only=False``) the functionals pool the padding too."""
+    """0.5 s of zeros at both ends: with the speech mask, or its span (``"edges"``), almost
+    nothing moves, without it (``speech_only=False``) the functionals pool the padding too."""
     zeros = np.zeros(8000, dtype=np.float32)
     padded = [np.concatenate([zeros, c, zeros]) for c in reference]
     moved = {}
-    for speech_only in (True, False):
+    for speech_only in (True, "edges", False):
         fitted = est.set_params(speech_only=speech_only).fit(reference)
         plain = _transform(fitted, reference)
         scale = plain.std(axis=0) + 1e-12
@@ -107,8 +107,28 @@ def test_padding_with_silence_moves_speech_features_little(est, reference):
         moved[speech_only] = np.mean(deviation.max(axis=0) > 1.0)
     est.set_params(speech_only=True)
     assert moved[True] <= 0.02
+    assert moved["edges"] <= 0.02
     if not isinstance(est, ProsodyExtractor):  # its pitch functionals are voiced-only anyway
         assert moved[False] > 5 * moved[True]
+
+
+def test_edges_trim_the_silence_around_speech_and_keep_its_pauses(reference):
+    """``speech_only="edges"``: zero padding at both ends leaves the frame sequence as it is,
+    a pause inside the utterance stays in it, where the voice-activity mask drops it."""
+    clip = reference[0]
+    zeros = np.zeros(8000, dtype=np.float32)
+    padded = np.concatenate([zeros, clip, zeros])
+    paused = np.concatenate([clip, zeros, clip])
+    est = LogMelExtractor(pooling=None, speech_only="edges", max_frames=400).fit([paused])
+    plain, padded_seq = est.transform([clip]), est.transform([padded])
+    np.testing.assert_allclose(padded_seq, plain, rtol=1e-5, atol=1e-6)
+    real = {mode: np.isfinite(est.set_params(speech_only=mode).transform([paused])[0, :, 0]).sum()
+            for mode in ("edges", True, False)}
+    pause_frames = len(zeros) // est.hop_length
+    assert real["edges"] >= real[True] + pause_frames - 2
+    assert real["edges"] <= real[False]
+    with pytest.raises(ValueError, match="speech_only"):
+        LogMelExtractor(speech_only="middle").fit([clip])
 
 
 def test_flatness_of_silent_frames_is_one_not_the_bin_count(reference):

@@ -29,7 +29,7 @@ Extractors map it onto their own frames by the time of each frame's centre.
 import numpy as np
 
 from ._engine import shared
-from ._framing import row_dot
+from ._framing import row_dot, segment_starts
 
 #: Block length of the activity analysis, in seconds.
 BLOCK_SECONDS = 0.01
@@ -120,3 +120,16 @@ def select_frames(features, counts, mask):
     clip_of_frame = np.repeat(np.arange(len(counts)), counts)
     kept = np.bincount(clip_of_frame[mask], minlength=len(counts)).astype(np.int64)
     return features[mask], kept
+
+
+def speech_span_mask(mask, counts):
+    """Each clip's frames from its first to its last True frame of ``mask`` (all of them
+    where it has none): the silence before and after the speech goes, the pauses inside it
+    stay."""
+    out = np.ones(len(mask), dtype=bool)
+    for start, count in zip(segment_starts(counts), counts):
+        index = np.flatnonzero(mask[start : start + count])
+        if len(index):
+            out[start : start + index[0]] = False
+            out[start + index[-1] + 1 : start + count] = False
+    return out

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._validation import check_clips, clip_lengths
 from ..utils._compat import HasMethods, Interval, StrOptions, _fit_context
-from ._activity import select_frames, speech_frame_mask
+from ._activity import select_frames, speech_frame_mask, speech_span_mask
 from ._engine import chunked_frames, map_chunks
 from ._framing import frame_counts, iter_chunks, iter_groups, warn_unusual_clips
 from ._pooling import FUNCTIONALS, deltas, pad_sequences, pool
@@ -88,7 +88,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         "deltas": [Interval(Integral, 0, 2, closed="both")],
         "functionals": [StrOptions(set(FUNCTIONAL_PRESETS)), list, tuple],
         "pooling": [StrOptions({"stats"}), None],
-        "speech_only": ["boolean"],
+        "speech_only": ["boolean", StrOptions({"edges"})],
         "max_frames": [Interval(Integral, 1, None, closed="left"), None],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [Integral, None],
@@ -216,13 +216,20 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         """``_frame_features`` run chunk by chunk (cache-sized temporaries), joined."""
         return chunked_frames(self._frame_features, clips, iter_chunks(clips))
 
-    def _speech_frames(self, clips):
-        """Frame features of the clips, only their speech frames when ``speech_only``."""
-        frames, counts = self._chunked_frame_features(clips)
+    def _speech_mask(self, clips, counts):
+        """The frames that ``speech_only`` keeps, as a mask over the stacked frames: the
+        voice-activity mask (True), the span from each clip's first to its last speech frame
+        (``"edges"``), or None for every frame (False)."""
         if not self.speech_only:
-            return frames, counts
+            return None
         mask = speech_frame_mask(clips, counts, sr=self.sr, hop_length=self.hop_length)
-        return select_frames(frames, counts, mask)
+        return speech_span_mask(mask, counts) if self.speech_only == "edges" else mask
+
+    def _speech_frames(self, clips):
+        """Frame features of the clips, only the frames that ``speech_only`` keeps."""
+        frames, counts = self._chunked_frame_features(clips)
+        mask = self._speech_mask(clips, counts)
+        return (frames, counts) if mask is None else select_frames(frames, counts, mask)
 
     def _frames_with_deltas(self, clips):
         # Deltas follow the selection: a clip's speech frames give the same deltas whatever

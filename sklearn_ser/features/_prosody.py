@@ -16,7 +16,7 @@ import soxr
 from .._validation import check_clips
 from ..exceptions import AudioWarning
 from ..utils._compat import Interval
-from ._activity import select_frames, speech_frame_mask
+from ._activity import select_frames, speech_span_mask
 from ._base import _PooledFrameExtractor
 from ._engine import chunked_frames
 from ._framing import (
@@ -319,12 +319,14 @@ class ProsodyExtractor(_PooledFrameExtractor):
         Statistics taken over each contour.
     pooling : {"stats", None}, default="stats"
         ``"stats"``: functionals per clip; None: NaN-padded contour sequences.
-    speech_only : bool, default=True
+    speech_only : bool or "edges", default=True
         Pool (or keep as sequences) only the frames that hold speech, by the clip's own
         voice-activity mask (:func:`sklearn_ser.features.speech_blocks`: energy within 40 dB
         of the clip's loudest 10 ms; digital silence never counts). Added silence or padding
         then moves the features little. A clip without speech falls back
-        to all its frames. False uses every frame.
+        to all its frames. ``"edges"`` keeps every frame from the first to the last speech
+        frame (the silence around the utterance goes, its pauses stay). False uses every
+        frame.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
@@ -452,10 +454,10 @@ class ProsodyExtractor(_PooledFrameExtractor):
         tonal = _voiced_stack(values[:, [0, 4]], voiced, counts, voiced_counts)
         level, level_counts = values[:, [3, 2]], counts
         span, span_counts = values, counts
-        if self.speech_only:
-            mask = speech_frame_mask(clips, counts, sr=self.sr, hop_length=self.hop_length)
+        mask = self._speech_mask(clips, counts)
+        if mask is not None:
             level, level_counts = select_frames(level, counts, mask)
-            span, span_counts = select_frames(values, counts, _span_mask(mask, counts))
+            span, span_counts = select_frames(values, counts, speech_span_mask(mask, counts))
         groups = [(tonal, np.maximum(voiced_counts, 1)), (level, level_counts)]
         blocks = []
         for order in range(self.deltas + 1):
@@ -464,18 +466,6 @@ class ProsodyExtractor(_PooledFrameExtractor):
                 blocks.append(pool(level, group_counts, self._functionals))
         blocks.append(_clip_measures(span, span_counts, self.hop_length / self.sr))
         return np.concatenate(blocks, axis=1)
-
-
-def _span_mask(mask, counts):
-    """Each clip's frames from its first to its last True frame of ``mask`` (all of them
-    where it has none)."""
-    out = np.ones(len(mask), dtype=bool)
-    for start, count in zip(segment_starts(counts), counts):
-        index = np.flatnonzero(mask[start : start + count])
-        if len(index):
-            out[start : start + index[0]] = False
-            out[start + index[-1] + 1 : start + count] = False
-    return out
 
 
 def _voiced_stack(contours, voiced, counts, voiced_counts):

@@ -115,14 +115,16 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         with an :class:`~sklearn_ser.exceptions.OutOfRangeWarning` naming the clips whose
         typical (median) frame lies far outside it. It never changes a prediction. False
         leaves it out; ``set_params(guard="passthrough")`` turns it off in a built pipeline.
-    speech_only : bool, default=False
+    speech_only : bool or "edges", default=False
         Give the network only the frames of each clip's voice-activity mask (the extractor's
         ``speech_only``; as the classic pipelines pool their functionals), instead of every
         frame. Silence or zero padding around a clip then changes nothing, and the
-        speaker-normalised networks' statistics are taken over speech alone. It is not the
-        default yet: on EmoDB it cost ``crnn-sn`` some clean accuracy while it made the
-        padded clips' labels those of the clean ones and gained in noise, and it has not
-        been measured on RAVDESS (benchmarks/results/robustness_emodb.md).
+        speaker-normalised networks' statistics are taken over speech alone. ``"edges"``
+        keeps every frame from the first to the last speech frame: the silence and padding
+        around the utterance go, its pauses stay. Neither is the default yet: on EmoDB speech
+        frames alone cost ``crnn-sn`` some clean accuracy while they made the padded clips'
+        labels those of the clean ones and gained in noise, and neither has been measured on
+        RAVDESS (benchmarks/results/robustness_emodb.md).
     memory : str, joblib.Memory or None, default=None
         Feature cache of the extractor (its ``memory`` parameter): a grid search over network
         parameters then extracts each fold's training and test features once.
