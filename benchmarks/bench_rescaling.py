@@ -15,12 +15,17 @@ rescaled: gamma at 0.1, 0.3, 1 and 3 times scikit-learn's "scale" (1 / n_feature
 standardised features), C at 1, 3 and 10, epsilon at 0.1 and 0.3 (of the standardised
 target).
 
+``--select`` screens feature selection before the default SVR: the k functionals most
+correlated with the target in each fold's training speakers (``SelectKBest(f_regression)``),
+k at 200, 300 and 500 against all of them.
+
 Usage::
 
     python benchmarks/bench_rescaling.py --emodb $SKLEARN_SER_EMODB \
         --ravdess $SKLEARN_SER_RAVDESS --cache-dir /tmp/rescale-cache \
         --output benchmarks/results/rescaling_screen.json
     python benchmarks/bench_rescaling.py --svr-grid ... --output svr_grid.jsonl
+    python benchmarks/bench_rescaling.py --select ... --output select.jsonl
 """
 
 import argparse
@@ -80,26 +85,57 @@ SVR_GRID = [(g, c, e) for g in (0.1, 0.3, 1.0, 3.0) for c in (1.0, 3.0, 10.0)
 
 def svr_grid(name, target, X, y, groups, splits, output):
     """Rows of CCC for every SVR setting of ``SVR_GRID``, appended to ``output`` (JSONL)."""
+    from sklearn.svm import SVR
+
+    for gamma, C, epsilon in SVR_GRID:
+        svr = SVR(C=C, epsilon=epsilon, gamma=gamma / X.shape[1])
+        append_row(output, screened(name, target, [], svr, X, y, groups, splits),
+                   gamma_times_scale=gamma, C=C, epsilon=epsilon)
+
+
+SELECT_KS = (None, 200, 300, 500)
+
+
+def select_screen(name, target, X, y, groups, splits, output):
+    """Rows of CCC with the default SVR behind the k features most correlated with the
+    target in the training speakers (``SelectKBest(f_regression)``, then standardised again),
+    for every k of ``SELECT_KS`` (None: all features), appended to ``output`` (JSONL)."""
+    from sklearn.feature_selection import SelectKBest, f_regression
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_ser.pipelines import REGRESSORS
+
+    for k in SELECT_KS:
+        front = [] if k is None else [SelectKBest(f_regression, k=k), StandardScaler()]
+        append_row(output, screened(name, target, front, REGRESSORS["svr"](), X, y, groups,
+                                    splits), select_k=k)
+
+
+def screened(name, target, front, regressor, X, y, groups, splits):
+    """CCC and Pearson's r of ``StandardScaler -> front -> ConcordantRegressor(regressor)``,
+    rescaled, over the folds."""
+    from sklearn.base import clone
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVR
 
     from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
     from sklearn_ser.pipelines import ConcordantRegressor
 
-    for gamma, C, epsilon in SVR_GRID:
-        pred = np.empty(len(y))
-        for train, test in splits:
-            model = make_pipeline(StandardScaler(), ConcordantRegressor(
-                SVR(C=C, epsilon=epsilon, gamma=gamma / X.shape[1]), rescale=True))
-            model.fit(X[train], y[train], concordantregressor__groups=groups[train])
-            pred[test] = model.predict(X[test])
-        row = {"corpus": name, "target": target, "gamma_times_scale": gamma, "C": C,
-               "epsilon": epsilon, "ccc": round(ccc(y, pred), 4),
-               "pearson": round(float(np.corrcoef(y, pred)[0, 1]), 4)}
-        print(json.dumps(row), flush=True)
-        with open(output, "a") as f:
-            f.write(json.dumps(row) + "\n")
+    pred = np.empty(len(y))
+    for train, test in splits:
+        model = make_pipeline(StandardScaler(), *[clone(step) for step in front],
+                              ConcordantRegressor(clone(regressor), rescale=True))
+        model.fit(X[train], y[train], concordantregressor__groups=groups[train])
+        pred[test] = model.predict(X[test])
+    return {"corpus": name, "target": target, "ccc": round(ccc(y, pred), 4),
+            "pearson": round(float(np.corrcoef(y, pred)[0, 1]), 4)}
+
+
+def append_row(output, row, **setting):
+    row = {**row, **setting}
+    print(json.dumps(row), flush=True)
+    with open(output, "a") as f:
+        f.write(json.dumps(row) + "\n")
 
 
 def main(argv=None):
@@ -112,6 +148,8 @@ def main(argv=None):
                         help="without and with the rescaling (default: both)")
     parser.add_argument("--svr-grid", action="store_true",
                         help="screen the SVR's gamma, C and epsilon instead (JSONL rows)")
+    parser.add_argument("--select", action="store_true",
+                        help="screen feature selection before the SVR instead (JSONL rows)")
     parser.add_argument("--output", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
 
@@ -125,8 +163,9 @@ def main(argv=None):
             continue
         X, y, groups = speaker_features(name, dirs[name], target, args.cache_dir)
         splits = folds(name, X, y, groups)
-        if args.svr_grid:
-            svr_grid(name, target, X, y, groups, splits, args.output)
+        if args.svr_grid or args.select:
+            screen = svr_grid if args.svr_grid else select_screen
+            screen(name, target, X, y, groups, splits, args.output)
             continue
         for kind in args.kinds.split(","):
             row = {"corpus": name, "target": target, "model": f"{kind}-sn"}
