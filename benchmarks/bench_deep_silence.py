@@ -13,6 +13,9 @@ Usage::
 
     python benchmarks/bench_deep_silence.py --data-dir $SKLEARN_SER_EMODB --model crnn-sn \
         --speech-only 0,1,edges --output benchmarks/results/deep_silence_emodb.json
+
+``--noise-copies 2`` trains the network with two noisy copies of every training clip
+(``make_deep_pipeline(noise_augmentation=2)``), as the classic pipelines do by default.
 """
 
 import argparse
@@ -30,6 +33,9 @@ def main(argv=None):
     parser.add_argument("--speech-only", default="0,1",
                         help="comma-separated 0, 1 or edges: the sequence extractor's "
                              "speech_only")
+    parser.add_argument("--noise-copies", type=int, default=0,
+                        help="noisy training copies (make_deep_pipeline's "
+                             "noise_augmentation; 0: none, the default pipeline)")
     parser.add_argument("--output", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
 
@@ -40,7 +46,8 @@ def main(argv=None):
     corpus = load_corpus(args.dataset, data_dir=args.data_dir)
     rows = []
     for speech_only in (_speech_only(v) for v in args.speech_only.split(",")):
-        model = build_model(args.model, sr=corpus.sr, random_state=0)
+        model = (with_noise_copies(args.model, args.noise_copies, sr=corpus.sr)
+                 if args.noise_copies else build_model(args.model, sr=corpus.sr, random_state=0))
         extractor = model.steps[0][0]  # "logmel" or "mfcc": the sequence extractor
         model.set_params(**{f"{extractor}__speech_only": speech_only})
         start = time.perf_counter()
@@ -48,7 +55,7 @@ def main(argv=None):
                           cv=make_cv(args.cv), test_snr=[20, 10], test_noise=["white", "babble"],
                           test_padding=[0.5])
         row = {"dataset": args.dataset, "cv": args.cv, "model": args.model,
-               "speech_only": speech_only, "uar": round(report.uar, 4),
+               "speech_only": speech_only, "noise_copies": args.noise_copies, "uar": round(report.uar, 4),
                **{f"uar_{k}": round(v, 4) for k, v in report.uar_by_condition.items()},
                **{f"agree_{c}": round(float(a), 4) for c, a in zip(
                    report.conditions["condition"], report.conditions["agreement"])
@@ -58,6 +65,16 @@ def main(argv=None):
         print(json.dumps(row), flush=True)
         with open(args.output, "w") as f:
             json.dump(rows, f, indent=1)
+
+
+def with_noise_copies(name, copies, *, sr):
+    """The deep model ``name`` as the benchmark builds it, with ``copies`` noisy copies of
+    every training clip."""
+    from sklearn_ser.pipelines import make_deep_pipeline, parse_model_name
+
+    kind, speaker_norm = parse_model_name(name)
+    return make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, random_state=0,
+                              noise_augmentation=copies)
 
 
 def _speech_only(value):
