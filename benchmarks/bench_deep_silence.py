@@ -48,7 +48,8 @@ def main(argv=None):
     for speech_only in (_speech_only(v) for v in args.speech_only.split(",")):
         model = (with_noise_copies(args.model, args.noise_copies, sr=corpus.sr)
                  if args.noise_copies else build_model(args.model, sr=corpus.sr, random_state=0))
-        extractor = model.steps[0][0]  # "logmel" or "mfcc": the sequence extractor
+        # the sequence extractor, after the noisy copies' step if any
+        extractor = next(name for name, _ in model.steps if name in ("logmel", "mfcc"))
         model.set_params(**{f"{extractor}__speech_only": speech_only})
         start = time.perf_counter()
         report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups,
