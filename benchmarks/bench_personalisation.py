@@ -21,6 +21,12 @@ normaliser, scaler, SVC) is fitted per fold on them. No noisy training copies ar
     clip's category (``emotion_dimensions``) in place of the classifier; CCC and Pearson r of
     the speech windows after the warm-up (a window's target is that of the clip covering most
     of it), with ``adapt=True`` against the training statistics. Not in the default parts.
+(e) where the enrolment error lies (k = 5): the enrolled profile's mean with the full
+    speaker's scale, the full speaker's mean with the profile's scale, and the profile's mean
+    with each enrolment clip's emotion offset removed (the class means of the training
+    speakers' standardised features, scaled by the profile), by the true labels (an oracle)
+    and by the labels the enrolled pipeline predicts. A diagnosis: the oracles see what no
+    user has. Not in the default parts.
 
 Usage::
 
@@ -29,6 +35,8 @@ Usage::
     # (d), the regressor of derived arousal streamed, in its own report
     python benchmarks/bench_personalisation.py --parts d \
         --output benchmarks/results/personalisation_emodb_stream_arousal
+    # (e), the diagnosis of the enrolment error, printed and written as JSON
+    python benchmarks/bench_personalisation.py --parts e --output /tmp/enrol_diagnosis
     # the enrolment part on RAVDESS with another profile_prior
     python benchmarks/bench_personalisation.py --dataset ravdess --data-dir DIR --parts a \
         --prior 2 --output /tmp/personal_ravdess_prior2
@@ -114,6 +122,9 @@ def main():
     if "b" in args.parts:
         results["stream"] = part_stream(folds, bunch, y, groups, args.stream_speakers)
         print(json.dumps(results["stream"], indent=1), flush=True)
+    if "e" in args.parts:
+        results["diagnosis"] = part_diagnosis(folds, X, y, groups, rng)
+        print(json.dumps(results["diagnosis"], indent=1), flush=True)
     if "d" in args.parts:
         results["stream_arousal"] = part_stream_arousal(X, bunch, y, groups,
                                                         args.stream_speakers)
@@ -247,6 +258,64 @@ def part_enrolment(folds, X, y, groups, rng):
         table[f"k={k}"] = {name: [round(float(np.mean(v)), 4), round(float(np.std(v)), 4)]
                            for name, v in scores.items()}
     return table
+
+
+def part_diagnosis(folds, X, y, groups, rng, k=5):
+    """(e) UAR with one part of an enrolled profile replaced, mean over N_DRAWS draws."""
+    from sklearn_ser.pipelines import enroll_speaker
+
+    names = ("enrolled", "k_mean_full_scale", "full_mean_k_scale", "emotion_removed_oracle",
+             "emotion_removed_predicted")
+    scores = {name: [] for name in names}
+    offsets = {speaker: emotion_offsets(X, y, groups, groups != speaker) for speaker in folds}
+    for _ in range(N_DRAWS):
+        pairs = {name: [] for name in names}
+        for speaker, pipe in folds.items():
+            test = np.flatnonzero(groups == speaker)
+            enrol = rng.choice(test, size=k, replace=False)
+            scored = np.setdiff1d(test, enrol)
+            enrolled = enroll_speaker(pipe, "new", X[enrol], min_level_db=None)
+            normaliser = pipe.named_steps["speakernormalizer"]
+            mean, scale = normaliser.profile_statistics("new")
+            predicted = predict(enrolled, X[enrol], "new")
+            offset = offsets[speaker]
+            variants = {
+                "enrolled": (mean, scale),
+                "k_mean_full_scale": (mean, X[test].std(axis=0)),
+                "full_mean_k_scale": (X[test].mean(axis=0), scale),
+                "emotion_removed_oracle": (
+                    (X[enrol] - scale * np.stack([offset[c] for c in y[enrol]])).mean(0), scale),
+                "emotion_removed_predicted": (
+                    (X[enrol] - scale * np.stack([offset[c] for c in predicted])).mean(0),
+                    scale),
+            }
+            for name, (m, sd) in variants.items():
+                set_profile(normaliser, "new", m, sd)
+                pairs[name].append((y[scored], predict(enrolled, X[scored], "new")))
+            normaliser.profiles_.clear()
+        for name in names:
+            scores[name].append(uar(pairs[name]))
+    return {"k": k, **{name: [round(float(np.mean(v)), 4), round(float(np.std(v)), 4)]
+                       for name, v in scores.items()}}
+
+
+def emotion_offsets(X, y, groups, train):
+    """Mean standardised features of each emotion over the training speakers, each speaker
+    standardised by their own clips."""
+    Z = np.empty_like(X[train], dtype=float)
+    for speaker in np.unique(groups[train]):
+        rows = groups[train] == speaker
+        part = X[train][rows]
+        sd = part.std(axis=0)
+        Z[rows] = (part - part.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return {label: Z[y[train] == label].mean(axis=0) for label in np.unique(y[train])}
+
+
+def set_profile(normaliser, speaker, mean, scale, weight=1e9):
+    """A profile that the normaliser's prior leaves at ``mean`` and ``scale``: so many clips
+    that the prior's few weigh nothing."""
+    scale = np.where(scale > 0, scale, 1.0)
+    normaliser.profiles_[speaker] = {"n_clips": weight, "mean": mean, "m2": weight * scale**2}
 
 
 def part_few_shot(folds, X, y, groups, rng, per_class=2):
