@@ -4,7 +4,8 @@ The deep pipelines give their networks every frame of a clip (``speech_only=Fals
 sequence extractor), silence included. This script evaluates a ready-made deep model (by its
 benchmark name) as it is, with ``speech_only=True`` (the frames of the clip's
 voice-activity mask only, as the classic pipelines pool) and with ``speech_only="edges"``
-(the frames from the first to the last speech frame, pauses kept), on the same
+(the frames from the first to the last speech frame, pauses kept) or ``"audible"`` (every
+frame but those of exact digital silence), on the same
 speaker-independent folds and test conditions as ``sklearn-ser benchmark``: white noise and
 babble at 20 and 10 dB SNR on the test clips, and 0.5 s of exact zeros at both ends (with the
 share of clips whose label the padding leaves unchanged).
@@ -31,8 +32,8 @@ def main(argv=None):
     parser.add_argument("--cv", default="loso")
     parser.add_argument("--model", default="crnn-sn")
     parser.add_argument("--speech-only", default="0,1",
-                        help="comma-separated 0, 1 or edges: the sequence extractor's "
-                             "speech_only")
+                        help="comma-separated 0, 1, edges or audible: the sequence "
+                             "extractor's speech_only")
     parser.add_argument("--noise-copies", type=int, default=0,
                         help="noisy training copies (make_deep_pipeline's "
                              "noise_augmentation; 0: none, the default pipeline)")
@@ -79,8 +80,9 @@ def with_noise_copies(name, copies, *, sr):
 
 
 def _speech_only(value):
-    """The extractor's ``speech_only`` from the command line: ``0``, ``1`` or ``edges``."""
-    return value if value == "edges" else bool(int(value))
+    """The extractor's ``speech_only`` from the command line: ``0``, ``1``, ``edges`` or
+    ``audible``."""
+    return value if value in ("edges", "audible") else bool(int(value))
 
 
 if __name__ == "__main__":

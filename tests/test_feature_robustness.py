@@ -94,12 +94,13 @@ def test_digital_silence_is_finite_bounded_and_warned(est, reference):
 
 @pytest.mark.parametrize("est", EXTRACTORS, ids=lambda e: type(e).__name__)
 def test_padding_with_silence_moves_speech_features_little(est, reference):
-    """0.5 s of zeros at both ends: with the speech mask, or its span (``"edges"``), almost
-    nothing moves, without it (``speech_only=False``) the functionals pool the padding too."""
+    """0.5 s of zeros at both ends: with the speech mask, its span (``"edges"``) or the
+    frames outside digital silence (``"audible"``) almost nothing moves, without any
+    (``speech_only=False``) the functionals pool the padding too."""
     zeros = np.zeros(8000, dtype=np.float32)
     padded = [np.concatenate([zeros, c, zeros]) for c in reference]
     moved = {}
-    for speech_only in (True, "edges", False):
+    for speech_only in (True, "edges", "audible", False):
         fitted = est.set_params(speech_only=speech_only).fit(reference)
         plain = _transform(fitted, reference)
         scale = plain.std(axis=0) + 1e-12
@@ -108,6 +109,7 @@ def test_padding_with_silence_moves_speech_features_little(est, reference):
     est.set_params(speech_only=True)
     assert moved[True] <= 0.02
     assert moved["edges"] <= 0.02
+    assert moved["audible"] <= 0.02
     if not isinstance(est, ProsodyExtractor):  # its pitch functionals are voiced-only anyway
         assert moved[False] > 5 * moved[True]
 
@@ -129,6 +131,25 @@ def test_edges_trim_the_silence_around_speech_and_keep_its_pauses(reference):
     assert real["edges"] <= real[False]
     with pytest.raises(ValueError, match="speech_only"):
         LogMelExtractor(speech_only="middle").fit([clip])
+
+
+def test_audible_drops_digital_silence_and_keeps_natural_silence(reference):
+    """``speech_only="audible"``: the frames of exact zeros go, wherever they are; a quiet
+    pause that holds the recording's noise floor stays, as with every frame."""
+    rng = np.random.default_rng(1)
+    clip = reference[0]
+    zeros = np.zeros(8000, dtype=np.float32)
+    hiss = (1e-4 * rng.standard_normal(8000)).astype(np.float32)
+    est = LogMelExtractor(pooling=None, speech_only="audible", max_frames=400).fit([clip])
+    plain = est.transform([clip])
+    padded = est.transform([np.concatenate([zeros, clip, zeros])])
+    gapped = est.transform([np.concatenate([clip, zeros, clip])])
+    np.testing.assert_allclose(padded, plain, rtol=1e-5, atol=1e-6)
+    n_real = lambda seq: int(np.isfinite(seq[0, :, 0]).sum())  # noqa: E731
+    assert n_real(gapped) <= 2 * n_real(plain) + 2
+    quiet = [np.concatenate([clip, hiss, clip])]
+    every = est.set_params(speech_only=False).transform(quiet)
+    np.testing.assert_array_equal(est.set_params(speech_only="audible").transform(quiet), every)
 
 
 def test_flatness_of_silent_frames_is_one_not_the_bin_count(reference):

@@ -59,24 +59,41 @@ def speech_blocks(clip, *, sr):
         True where the block holds speech; a clip without enough speech falls back to its
         non-silent blocks, then to all of them.
     """
-    block = block_length(sr)
-    n_blocks = max(1, -(-len(clip) // block))
-    padded = np.zeros(n_blocks * block)
-    padded[: len(clip)] = clip
-    rows = padded.reshape(n_blocks, block)
     # Each block by its own energy, unsmoothed: a smoothed level lent speech to the faint
     # blocks beside it, so that a frame of padding counted as speech when the padding held
     # a trace of noise and not when it held exact zeros.
-    energy = row_dot(rows, rows)
+    energy = _block_energy(clip, sr)
     audible = energy > 0.0
     if not audible.any():
-        return np.ones(n_blocks, dtype=bool)
+        return np.ones(len(energy), dtype=bool)
+    n_blocks = len(energy)
     level = np.full(n_blocks, -np.inf)
     level[audible] = 10.0 * np.log10(energy[audible])
     speech = level >= level[audible].max() - DYNAMIC_RANGE_DB
     if np.count_nonzero(speech) < MIN_SPEECH_BLOCKS:
         return audible
     return speech
+
+
+def audible_blocks(clip, *, sr):
+    """True for each 10 ms block of ``clip`` that is not exact digital silence.
+
+    Digital silence (every sample exactly zero) is what padding, an editor's gap or a
+    stream's dropout leaves; a recording's quietest stretch still holds its noise floor.
+    A clip of zeros only keeps all its blocks.
+    """
+    audible = _block_energy(clip, sr) > 0.0
+    return audible if audible.any() else np.ones(len(audible), dtype=bool)
+
+
+def _block_energy(clip, sr):
+    """Energy of each 10 ms block of ``clip`` (the last one zero-padded)."""
+    block = block_length(sr)
+    n_blocks = max(1, -(-len(clip) // block))
+    padded = np.zeros(n_blocks * block)
+    padded[: len(clip)] = clip
+    rows = padded.reshape(n_blocks, block)
+    return row_dot(rows, rows)
 
 
 def _shared_speech_blocks(clip, sr):
@@ -103,10 +120,23 @@ def speech_frame_mask(clips, counts, *, sr, hop_length):
     ndarray of shape (counts.sum(),), bool
         Every clip keeps at least one frame.
     """
+    return _frame_mask(clips, counts, sr, hop_length, _shared_speech_blocks)
+
+
+def audible_frame_mask(clips, counts, *, sr, hop_length):
+    """Flag of every stacked frame of ``clips`` whose centre lies outside digital silence
+    (:func:`audible_blocks`), as :func:`speech_frame_mask` maps its blocks."""
+    return _frame_mask(clips, counts, sr, hop_length,
+                       lambda clip, sr: audible_blocks(clip, sr=sr))
+
+
+def _frame_mask(clips, counts, sr, hop_length, block_flags):
+    """Each frame's flag: that of the block holding its centre (``block_flags(clip, sr)``);
+    a clip none of whose frames is flagged keeps them all."""
     block = block_length(sr)
     masks = []
     for clip, count in zip(clips, counts):
-        flags = _shared_speech_blocks(clip, sr)
+        flags = block_flags(clip, sr)
         centre_block = np.minimum(np.arange(count) * hop_length // block, len(flags) - 1)
         mask = flags[centre_block]
         if not mask.any():  # frames too sparse to meet a speech block: keep them all

@@ -18,7 +18,12 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._validation import check_clips, clip_lengths
 from ..utils._compat import HasMethods, Interval, StrOptions, _fit_context
-from ._activity import select_frames, speech_frame_mask, speech_span_mask
+from ._activity import (
+    audible_frame_mask,
+    select_frames,
+    speech_frame_mask,
+    speech_span_mask,
+)
 from ._engine import chunked_frames, map_chunks
 from ._framing import frame_counts, iter_chunks, iter_groups, warn_unusual_clips
 from ._pooling import FUNCTIONALS, deltas, pad_sequences, pool
@@ -88,7 +93,7 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
         "deltas": [Interval(Integral, 0, 2, closed="both")],
         "functionals": [StrOptions(set(FUNCTIONAL_PRESETS)), list, tuple],
         "pooling": [StrOptions({"stats"}), None],
-        "speech_only": ["boolean", StrOptions({"edges"})],
+        "speech_only": ["boolean", StrOptions({"edges", "audible"})],
         "max_frames": [Interval(Integral, 1, None, closed="left"), None],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": [Integral, None],
@@ -219,9 +224,12 @@ class _PooledFrameExtractor(TransformerMixin, BaseEstimator):
     def _speech_mask(self, clips, counts):
         """The frames that ``speech_only`` keeps, as a mask over the stacked frames: the
         voice-activity mask (True), the span from each clip's first to its last speech frame
-        (``"edges"``), or None for every frame (False)."""
+        (``"edges"``), every frame outside digital silence (``"audible"``), or None for every
+        frame (False)."""
         if not self.speech_only:
             return None
+        if self.speech_only == "audible":
+            return audible_frame_mask(clips, counts, sr=self.sr, hop_length=self.hop_length)
         mask = speech_frame_mask(clips, counts, sr=self.sr, hop_length=self.hop_length)
         return speech_span_mask(mask, counts) if self.speech_only == "edges" else mask
 

@@ -289,14 +289,15 @@ class SpectralExtractor(_PooledFrameExtractor):
         Statistics taken over each clip's frames.
     pooling : {"stats", None}, default="stats"
         ``"stats"``: functionals per clip; None: NaN-padded frame sequences.
-    speech_only : bool or "edges", default=True
+    speech_only : bool, "edges" or "audible", default=True
         Pool (or keep as sequences) only the frames that hold speech, by the clip's own
         voice-activity mask (:func:`sklearn_ser.features.speech_blocks`: energy within 40 dB
         of the clip's loudest 10 ms; digital silence never counts). Added silence or padding
         then moves the features little. A clip without speech falls back
         to all its frames. ``"edges"`` keeps every frame from the first to the last speech
-        frame (the silence around the utterance goes, its pauses stay). False uses every
-        frame.
+        frame (the silence around the utterance goes, its pauses stay); ``"audible"`` every
+        frame but those of exact digital silence (padding, gaps), natural silence included.
+        False uses every frame.
     max_frames : int or None, default=None
         Frames per sequence when ``pooling=None``; None takes the longest training clip.
     memory : str, joblib.Memory or None, default=None
