@@ -1,19 +1,24 @@
-"""A network's robustness with its frame sequences cut to speech frames, or whole.
+"""Which frames of a clip a deep model's network gets, and its robustness with each.
 
-The deep pipelines give their networks every frame of a clip (``speech_only=False`` on the
-sequence extractor), silence included. This script evaluates a ready-made deep model (by its
-benchmark name) as it is, with ``speech_only=True`` (the frames of the clip's
-voice-activity mask only, as the classic pipelines pool) and with ``speech_only="edges"``
-(the frames from the first to the last speech frame, pauses kept) or ``"audible"`` (every
-frame but those of exact digital silence), on the same
-speaker-independent folds and test conditions as ``sklearn-ser benchmark``: white noise and
-babble at 20 and 10 dB SNR on the test clips, and 0.5 s of exact zeros at both ends (with the
-share of clips whose label the padding leaves unchanged).
+This script evaluates a ready-made deep model (by its benchmark name) with each given
+``speech_only`` of its sequence extractor: every frame (``0``), the frames of the clip's
+voice-activity mask only, as the classic pipelines pool (``1``), the frames from the first to
+the last speech frame, pauses kept (``edges``), or every frame but those of exact digital
+silence (``audible``, the deep pipelines' default). Folds and test conditions are those of
+``sklearn-ser benchmark``: white noise and babble at 20 and 10 dB SNR on the test clips, and
+0.5 s of exact zeros at both ends (with the share of clips whose label the padding leaves
+unchanged).
 
 Usage::
 
     python benchmarks/bench_deep_silence.py --data-dir $SKLEARN_SER_EMODB --model crnn-sn \
-        --speech-only 0,1,edges --output benchmarks/results/deep_silence_emodb.json
+        --speech-only 0,1,edges,audible --output deep_silence_emodb.json
+    python benchmarks/bench_deep_silence.py --dataset ravdess \
+        --data-dir $SKLEARN_SER_RAVDESS --cv kfold:3 --speech-only 0,edges,audible \
+        --output deep_silence_ravdess.json
+
+The files in ``benchmarks/results/`` gather the rows of several such runs, each row with
+the commit and date it ran at.
 
 ``--noise-copies 2`` trains the network with two noisy copies of every training clip
 (``make_deep_pipeline(noise_augmentation=2)``), as the classic pipelines do by default.

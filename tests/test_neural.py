@@ -287,8 +287,9 @@ def test_deep_pipeline_end_to_end():
 
 
 def test_speech_only_network_ignores_zero_padding():
-    """With speech_only=True, "edges" or "audible" the network's input, and so its output,
-    does not change when a clip is padded with digital silence; with every frame it does."""
+    """With speech_only=True, "edges" or "audible" (the default) the network's input, and so
+    its output, does not change when a clip is padded with digital silence; with every frame
+    it does."""
     from sklearn_ser.datasets import make_emotional_speech
     from sklearn_ser.exceptions import OutOfRangeWarning
     from sklearn_ser.pipelines import make_deep_pipeline
@@ -300,9 +301,9 @@ def test_speech_only_network_ignores_zero_padding():
     small = dict(n_mels=16, hop_length=160, max_frames=140, channels=(4,), n_units=8,
                  max_epochs=3, device="cpu", random_state=0)
     probabilities = {}
-    for speech_only in (False, True, "edges", "audible"):
-        pipe = make_deep_pipeline("crnn", speech_only=speech_only, **small)
-        assert pipe.named_steps["logmel"].speech_only == speech_only
+    for speech_only in (False, True, "edges", "default"):
+        chosen = {} if speech_only == "default" else {"speech_only": speech_only}
+        pipe = make_deep_pipeline("crnn", **chosen, **small)
         pipe.fit(data.data, data.target)
         clean = pipe.predict_proba(data.data[:6])
         if speech_only:
@@ -312,7 +313,7 @@ def test_speech_only_network_ignores_zero_padding():
                 probabilities[speech_only] = (clean, pipe.predict_proba(padded))
     np.testing.assert_allclose(*probabilities[True], atol=1e-5)
     np.testing.assert_allclose(*probabilities["edges"], atol=1e-5)
-    np.testing.assert_allclose(*probabilities["audible"], atol=1e-5)
+    np.testing.assert_allclose(*probabilities["default"], atol=1e-5)
     assert not np.allclose(*probabilities[False], atol=1e-3)
 
 

@@ -54,7 +54,7 @@ _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
                        hop_length=320, max_frames=300, speaker_norm=False,
                        speed_perturbation="auto", noise_augmentation=None, guard=True,
-                       speech_only=False, memory=None, random_state=None, **net_params):
+                       speech_only="audible", memory=None, random_state=None, **net_params):
     """A deep recogniser that starts from clips.
 
     The pipeline is ``extractor(pooling=None) -> FeatureRangeGuard -> FrameWise(StandardScaler())
@@ -115,16 +115,17 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         with an :class:`~sklearn_ser.exceptions.OutOfRangeWarning` naming the clips whose
         typical (median) frame lies far outside it. It never changes a prediction. False
         leaves it out; ``set_params(guard="passthrough")`` turns it off in a built pipeline.
-    speech_only : bool or "edges", default=False
-        Give the network only the frames of each clip's voice-activity mask (the extractor's
-        ``speech_only``; as the classic pipelines pool their functionals), instead of every
-        frame. Silence or zero padding around a clip then changes nothing, and the
-        speaker-normalised networks' statistics are taken over speech alone. ``"edges"``
-        keeps every frame from the first to the last speech frame: the silence and padding
-        around the utterance go, its pauses stay. Neither is the default yet: on EmoDB speech
-        frames alone cost ``crnn-sn`` some clean accuracy while they made the padded clips'
-        labels those of the clean ones and gained in noise, and neither has been measured on
-        RAVDESS (benchmarks/results/robustness_emodb.md).
+    speech_only : bool, "edges" or "audible", default="audible"
+        Which frames of a clip the network gets (the extractor's ``speech_only``).
+        ``"audible"``: every frame but those of exact digital silence, so that zero padding
+        (``FixedDuration``, a stream's gaps, an editor's silence) changes nothing while a
+        recording's own pauses and noise floor stay. True: only the frames of the clip's
+        voice-activity mask, as the classic pipelines pool their functionals. ``"edges"``:
+        every frame from the first to the last speech frame. False: every frame. Chosen on
+        EmoDB and RAVDESS with ``crnn-sn``: with every frame, 0.5 s of zeros around a clip
+        changed the label of a third to a half of the clips; speech frames only and
+        ``"edges"`` kept every label and gained in noise, but cost clean accuracy on both
+        corpora (benchmarks/README.md, "Robustness of the ready-made recognisers").
     memory : str, joblib.Memory or None, default=None
         Feature cache of the extractor (its ``memory`` parameter): a grid search over network
         parameters then extracts each fold's training and test features once.
@@ -187,7 +188,8 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 
 
 def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frames=300,
-                speaker_norm=False, guard=True, speech_only=False, memory=None, n_jobs=None):
+                speaker_norm=False, guard=True, speech_only="audible", memory=None,
+                n_jobs=None):
     """The steps in front of a network: ``extractor(pooling=None) -> [FeatureRangeGuard] ->
     FrameWise(StandardScaler() or SpeakerNormalizer())``, as a list of ``(name, step)``.
 
@@ -195,9 +197,9 @@ def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frame
     """
     window = dict(hop_length=hop_length, win_length=2 * hop_length,
                   n_fft=max(512, 1 << (2 * hop_length - 1).bit_length()))
-    # By default the networks see every frame, silence included: their settings were tuned
-    # on whole clips, and speech-only sequences are measured on one corpus only so far (see
-    # make_deep_pipeline's speech_only).
+    # By default the networks see every frame but those of digital silence: their settings
+    # were tuned on whole clips, pauses included, and exact zeros carry nothing of the voice
+    # (see make_deep_pipeline's speech_only).
     if features == "logmel":
         extractor = LogMelExtractor(sr=sr, n_mels=n_mels, pooling=None, max_frames=max_frames,
                                     memory=memory, n_jobs=n_jobs, speech_only=speech_only,
