@@ -149,11 +149,11 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 
     The noisy copies are off by default here, unlike the classic pipelines: they multiply
     the network's training clips (three times with two copies; nine times with the speed
-    copies of a plain pipeline), and so its training time, and whether they keep the clean
-    accuracy of the networks has not been measured on EmoDB and RAVDESS yet (on two CPU
-    cores one such run takes hours). Without them the networks lose far more in noise than
-    the classic pipelines (benchmarks/README.md, "Robustness of the ready-made
-    recognisers"); ``noise_augmentation="auto"`` is the setting to try on a GPU.
+    copies of a plain pipeline), and so its training time. On EmoDB they kept ``crnn-sn``'s
+    clean accuracy and raised it far in white noise and babble; RAVDESS, where the defaults
+    are also chosen, has not been measured yet (benchmarks/README.md, "Robustness of the
+    ready-made recognisers"). Without them the networks lose far more in noise than the
+    classic pipelines; ``noise_augmentation="auto"`` adds them.
 
     The network trains for a fixed 60 epochs (cosine learning-rate schedule) on all training
     clips: on EmoDB this beat early stopping on a held-out part of them for every network,
