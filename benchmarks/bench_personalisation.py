@@ -227,6 +227,14 @@ def uar(pairs):
     return float(unweighted_average_recall(truth, guess))
 
 
+def enrolment_draws(folds, groups, rng, k):
+    """Each test speaker's fitted fold, clips, k random enrolment clips and the rest (scored)."""
+    for speaker, pipe in folds.items():
+        test = np.flatnonzero(groups == speaker)
+        enrol = rng.choice(test, size=k, replace=False)
+        yield speaker, pipe, test, enrol, np.setdiff1d(test, enrol)
+
+
 def part_enrolment(folds, X, y, groups, rng):
     """(a) k unlabelled enrolment clips per test speaker, excluded from scoring."""
     from sklearn_ser.pipelines import enroll_speaker
@@ -242,10 +250,7 @@ def part_enrolment(folds, X, y, groups, rng):
         scores = {"none": [], "full": [], "enrolled": []}
         for _ in range(N_DRAWS):
             pairs = {name: [] for name in scores}
-            for speaker, pipe in folds.items():
-                test = np.flatnonzero(groups == speaker)
-                enrol = rng.choice(test, size=k, replace=False)
-                scored = np.setdiff1d(test, enrol)
+            for speaker, pipe, test, enrol, scored in enrolment_draws(folds, groups, rng, k):
                 # Full-speaker statistics: all the speaker's clips (enrolment ones included).
                 full = predict(pipe, X[test], "__full__")
                 pairs["full"].append((y[scored], full[np.isin(test, scored)]))
@@ -270,10 +275,7 @@ def part_diagnosis(folds, X, y, groups, rng, k=5):
     offsets = {speaker: emotion_offsets(X, y, groups, groups != speaker) for speaker in folds}
     for _ in range(N_DRAWS):
         pairs = {name: [] for name in names}
-        for speaker, pipe in folds.items():
-            test = np.flatnonzero(groups == speaker)
-            enrol = rng.choice(test, size=k, replace=False)
-            scored = np.setdiff1d(test, enrol)
+        for speaker, pipe, test, enrol, scored in enrolment_draws(folds, groups, rng, k):
             enrolled = enroll_speaker(pipe, "new", X[enrol], min_level_db=None)
             normaliser = pipe.named_steps["speakernormalizer"]
             mean, scale = normaliser.profile_statistics("new")
