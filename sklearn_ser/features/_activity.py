@@ -63,10 +63,10 @@ def speech_blocks(clip, *, sr):
     # blocks beside it, so that a frame of padding counted as speech when the padding held
     # a trace of noise and not when it held exact zeros.
     energy = _block_energy(clip, sr)
+    n_blocks = len(energy)
     audible = energy > 0.0
     if not audible.any():
-        return np.ones(len(energy), dtype=bool)
-    n_blocks = len(energy)
+        return np.ones(n_blocks, dtype=bool)
     level = np.full(n_blocks, -np.inf)
     level[audible] = 10.0 * np.log10(energy[audible])
     speech = level >= level[audible].max() - DYNAMIC_RANGE_DB
@@ -126,20 +126,19 @@ def speech_frame_mask(clips, counts, *, sr, hop_length):
 def audible_frame_mask(clips, counts, *, sr, hop_length):
     """Flag of every stacked frame of ``clips`` whose centre lies outside digital silence
     (:func:`audible_blocks`), as :func:`speech_frame_mask` maps its blocks."""
-    return _frame_mask(clips, counts, sr, hop_length,
-                       lambda clip, sr: audible_blocks(clip, sr=sr))
+    return _frame_mask(clips, counts, sr, hop_length, audible_blocks)
 
 
 def _frame_mask(clips, counts, sr, hop_length, block_flags):
-    """Each frame's flag: that of the block holding its centre (``block_flags(clip, sr)``);
-    a clip none of whose frames is flagged keeps them all."""
+    """Each frame's flag: that of the block holding its centre (``block_flags(clip,
+    sr=sr)``); a clip none of whose frames is flagged keeps them all."""
     block = block_length(sr)
     masks = []
     for clip, count in zip(clips, counts):
-        flags = block_flags(clip, sr)
+        flags = block_flags(clip, sr=sr)
         centre_block = np.minimum(np.arange(count) * hop_length // block, len(flags) - 1)
         mask = flags[centre_block]
-        if not mask.any():  # frames too sparse to meet a speech block: keep them all
+        if not mask.any():  # frames too sparse to meet a flagged block: keep them all
             mask = np.ones(count, dtype=bool)
         masks.append(mask)
     return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
