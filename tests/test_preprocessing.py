@@ -107,6 +107,26 @@ def test_denoiser_barely_touches_clean_speechlike_input():
     assert snr_db(clean, out) > 20
 
 
+@pytest.mark.parametrize("method", ["gating", "wiener"])
+def test_denoiser_measures_noise_beside_digital_silence(method):
+    # Zero padding once gave the Wiener gain a zero noise estimate and NaN output, and left
+    # gating nothing to remove: the noise must be measured in the frames that hold signal.
+    clean, noisy = tone_bursts_in_noise(snr=0.0)
+    zeros = np.zeros(8000)
+    padded = np.concatenate([zeros, noisy, zeros])
+    out = denoise(padded, method=method)
+    assert np.all(np.isfinite(out))
+    gain_padded = snr_db(clean, out[8000:-8000]) - snr_db(clean, noisy)
+    gain_plain = snr_db(clean, denoise(noisy, method=method)) - snr_db(clean, noisy)
+    assert gain_padded > gain_plain - 1.5  # frames straddling the padding measure it lower
+
+
+def test_denoiser_keeps_an_all_zero_clip_zero():
+    for method in ("gating", "wiener"):
+        out = denoise(np.zeros(16000), method=method)
+        assert np.all(out == 0)
+
+
 def test_denoiser_hop_must_divide_n_fft(tone_clips):
     with pytest.raises(ValueError, match="multiple of hop_length"):
         Denoiser(n_fft=500, hop_length=128).fit(tone_clips)
@@ -221,13 +241,18 @@ def test_split_windows_returns_windows_and_sources():
 
 
 def test_denoiser_keeps_speech_when_the_quiet_frames_are_digital_zeros():
-    """Studio clips start with exact zeros; they must not make the gate remove everything."""
+    """Studio clips start with exact zeros; they must not make the gate remove everything,
+    and the room tone in the speech's pauses is what the gate removes."""
     from sklearn_ser.preprocessing import Denoiser
 
     rng = np.random.default_rng(3)
     t = np.arange(16000) / 16000
-    voice = 0.3 * np.sin(2 * np.pi * 200 * t) + 0.003 * rng.standard_normal(len(t))
+    voiced = (t % 0.5) < 0.3  # 0.3 s bursts, 0.2 s pauses
+    room = 0.003 * rng.standard_normal(len(t))
+    voice = 0.3 * np.sin(2 * np.pi * 200 * t) * voiced + room
     clip = np.concatenate([np.zeros(4000), voice, np.zeros(4000)]).astype(np.float32)
-    out = Denoiser().fit_transform([clip])[0]
-    kept = np.sqrt(np.mean(out[4000:-4000] ** 2) / np.mean(clip[4000:-4000] ** 2))
-    assert kept > 0.8
+    out = Denoiser().fit_transform([clip])[0][4000:-4000]
+    inner = voiced & (np.abs((t % 0.5) - 0.15) < 0.1)  # bursts, away from their edges
+    pause = ~voiced & (np.abs((t % 0.5) - 0.4) < 0.05)
+    assert np.sqrt(np.mean(out[inner] ** 2) / np.mean(voice[inner] ** 2)) > 0.8
+    assert np.sqrt(np.mean(out[pause] ** 2) / np.mean(voice[pause] ** 2)) < 0.5

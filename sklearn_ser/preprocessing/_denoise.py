@@ -11,7 +11,7 @@ Two estimators of the clean spectrum are offered, both vectorised over frames an
   ``N`` (a vectorised stand-in for Ephraim-Malah's decision-directed estimate).
 
 The noise statistics come from the ``quiet_fraction`` of frames with the lowest energy in the
-clip. That is a good estimate for speech, which pauses; a signal with no quiet frames at all
+clip, frames of exact digital zeros left out (they hold no noise to measure). That is a good estimate for speech, which pauses; a signal with no quiet frames at all
 (a steady tone from start to end) has its own level counted as noise.
 
 Which is better was measured as the output SNR against the clean signal, in white noise, on
@@ -64,9 +64,17 @@ def istft(spec, *, n_fft, hop_length, length):
 
 
 def _quiet_frames(power, quiet_fraction):
+    """The lowest-energy ``quiet_fraction`` of the frames that hold any signal.
+
+    Frames of exact digital zeros (padding, an editor's silence) carry no noise to measure:
+    counted, they would put the noise estimate at zero and leave the clip as it was.
+    """
     energy = power.sum(axis=1)
-    n_quiet = max(1, int(np.ceil(quiet_fraction * len(energy))))
-    return np.argsort(energy, kind="stable")[:n_quiet]
+    audible = np.flatnonzero(energy > 0)
+    if len(audible) == 0:
+        audible = np.arange(len(energy))
+    n_quiet = max(1, int(np.ceil(quiet_fraction * len(audible))))
+    return audible[np.argsort(energy[audible], kind="stable")[:n_quiet]]
 
 
 def denoise(
@@ -117,17 +125,16 @@ def denoise(
     power = spec.real**2 + spec.imag**2
     quiet = _quiet_frames(power, quiet_fraction)
     smooth_frames = max(1, int(round(smooth_ms * 1e-3 * sr / hop_length)))
-    tiny = np.finfo(np.float64).tiny
+    # Powers are floored 120 dB below the clip's peak: a zero noise estimate (a bin the quiet
+    # frames leave empty) would otherwise overflow the Wiener ratio into NaN, and exact zeros
+    # would give -3000 dB levels whose spread puts the gating threshold above every cell.
+    floor = max(power.max() * 1e-12, np.finfo(np.float64).tiny)
     if method == "wiener":
-        noise = power[quiet].mean(axis=0) + tiny
+        noise = power[quiet].mean(axis=0) + floor
         smoothed = uniform_filter1d(power, smooth_frames, axis=0, mode="nearest")
         xi = np.maximum(smoothed / noise - 1.0, 10.0 ** (gain_floor_db / 10.0))
         gain = np.maximum(xi / (1.0 + xi), 10.0 ** (gain_floor_db / 20.0))
     else:
-        # Levels are floored 120 dB below the clip's peak: exact digital zeros (common at the
-        # edges of studio recordings) would otherwise give -3000 dB outliers whose spread puts
-        # the threshold above every cell and gates the whole clip to silence.
-        floor = max(power.max() * 1e-12, tiny)
         level = 10.0 * np.log10(power + floor)
         noise_level = level[quiet]
         threshold = noise_level.mean(axis=0) + n_std_thresh * noise_level.std(axis=0)
