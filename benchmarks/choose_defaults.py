@@ -17,7 +17,9 @@ is always babble; stage ``plain`` the plain SVM (speed copies, shrunk LDA) with 
 drawn per speaker or per clip, one or two, with and without the speed copies, on the four
 sets and on the five; stage ``level`` the plain SVM's noisy copies at their clip's level
 or at a random gain (``LEVEL_RANGE_DB``), and with every clip loudness-normalised, against a
-level change of the test clips (-20 dB, and +20 dB clipped at full scale).
+level change of the test clips (-20 dB, and +20 dB clipped at full scale). Stage ``denoise``
+passes every clip through ``denoise`` (gating or Wiener) before its features; stage ``sets``
+fits the -sn SVM on each feature set alone, on all but one, and with the sets weighted.
 
 Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
 at 10 dB (other folds' speakers only) and with 0.5 s of exact zeros at both ends (agreement of
@@ -53,6 +55,7 @@ from sklearn_ser.augmentation import add_noise, change_speed, make_babble
 from sklearn_ser.features import SpeakerNormalizer
 from sklearn_ser.metrics import unweighted_average_recall
 from sklearn_ser.model_selection import make_cv
+from sklearn_ser.preprocessing import denoise
 from sklearn_ser.pipelines._classic import make_features
 
 NOISE_SNR_RANGE = (0.0, 30.0)
@@ -534,19 +537,104 @@ def run_range(args):
             out.write(json.dumps(row) + "\n")
 
 
+def denoised(clips, method):
+    return [clip32(denoise(c, method=method)) for c in clips]
+
+
+def run_denoise(args):
+    """Stage ``denoise``: the -sn SVM (two per-speaker copies, apart) on clips passed through
+    ``denoise`` before their features: every clip alike, training, copies and test."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    keys = (*keys, "padded")
+    blocks = ("bspk1", "bspk2")
+    for method in args.methods.split(","):
+        start = time.time()
+        F = {}
+        for k in (*keys, *blocks):
+            if method == "none":
+                F[k] = extract(memory, f"{args.corpus}-{k}-denoise-none", made[k], True)
+            else:
+                F[k] = extract(memory, f"{args.corpus}-{k}-denoised-{method}",
+                               denoised(made[k], method), True)
+        extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in blocks]
+        pred = fit_predict_sn(F, y, groups, folds, extra, lambda: SVC(C=3.0, gamma="scale"),
+                              keys)
+        row = {"corpus": args.corpus, "stage": "denoise", "variant": f"svm-sn, {method}",
+               **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
+                  for k in keys if k != "padded"},
+               "same_label_zeros": round(float(np.mean(pred["padded"] == pred["clean"])), 4),
+               "seconds": round(time.time() - start)}
+        print(json.dumps(row), flush=True)
+        with open(args.output, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
+SET_SIZES = {"mfcc": 840, "lpcc": 34, "spectral": 476, "prosody": 118, "logmel": 640}
+
+
+def set_columns(names):
+    """Columns of the named sets in the five-set features (the union's order)."""
+    edges = np.cumsum([0, *SET_SIZES.values()])
+    return np.concatenate([np.arange(edges[i], edges[i + 1])
+                           for i, name in enumerate(SET_SIZES) if name in names])
+
+
+class WeightedSVC(SVC):
+    """An RBF SVC on columns multiplied by fixed ``weights`` (the sets' shares of the kernel)."""
+
+    def __init__(self, weights=None, C=3.0, gamma="scale"):
+        super().__init__(C=C, gamma=gamma)
+        self.weights = weights
+
+    def fit(self, X, y):
+        return super().fit(X * self.weights, y)
+
+    def predict(self, X):
+        return super().predict(X * self.weights)
+
+
+def run_sets(args):
+    """Stage ``sets``: the -sn SVM (two per-speaker copies, apart) on each feature set alone,
+    on all but one, and with each set's columns weighted by its size to the power -p, so that
+    a set's share of the RBF kernel's distances depends less on how many columns it has."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    blocks = ("bspk1", "bspk2")
+    full = {k: extract(memory, f"{args.corpus}-{k}-denoise-none", made[k], True)
+            for k in (*keys, *blocks)}
+    names = list(SET_SIZES)
+    variants = [(f"only {n}", [n], 0.0) for n in names]
+    variants += [(f"without {n}", [m for m in names if m != n], 0.0) for n in names]
+    variants += [(f"all, weights size^-{p:g}", names, p) for p in (0.25, 0.5)]
+    sizes = np.concatenate([np.full(n, float(n)) for n in SET_SIZES.values()])
+    for name, use, power in variants:
+        columns = set_columns(use)
+        F = {k: v[:, columns] for k, v in full.items()}
+        weights = sizes[columns] ** -power
+        extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in blocks]
+        pred = fit_predict_sn(F, y, groups, folds, extra, lambda: WeightedSVC(weights), keys)
+        row = {"corpus": args.corpus, "stage": "sets", "variant": f"svm-sn, {name}",
+               **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
+        print(json.dumps(row), flush=True)
+        with open(args.output, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=("emodb", "ravdess"), required=True)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
-                                                     "plain", "level", "range", "strata"),
+                                                     "plain", "level", "range", "strata",
+                                                     "denoise", "sets"),
                         default="variants")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variants", default=None,
                         help="stage level: comma-separated indices of the variants to run")
     parser.add_argument("--ranges", default="40,30,25,20",
                         help="stage range: comma-separated dynamic ranges in dB")
+    parser.add_argument("--methods", default="none,gating,wiener",
+                        help="stage denoise: comma-separated denoise methods (none: raw clips)")
     parser.add_argument("--seeds", default="1,2,3,4",
                         help="stage strata: seeds of the copies")
     args = parser.parse_args()
@@ -559,6 +647,10 @@ def main():
         run_range(args)
     elif args.stage == "strata":
         run_strata(args)
+    elif args.stage == "denoise":
+        run_denoise(args)
+    elif args.stage == "sets":
+        run_sets(args)
     elif args.stage in ("babble", "plain"):
         run_more(args)
     else:
