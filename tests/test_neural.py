@@ -346,14 +346,14 @@ def test_speaker_normalised_deep_pipeline_in_evaluate(normalizer_speakers):
     from sklearn_ser.pipelines import make_deep_pipeline, make_named_pipeline
 
     assert [s for s, _ in make_named_pipeline("crnn-sn").steps] == [
-        "logmel", "guard", "framewise", "crnnclassifier"]
+        "noise", "logmel", "guard", "framewise", "crnnclassifier"]
     seen = normalizer_speakers
     data = make_emotional_speech(48, n_speakers=4, emotions=["anger", "sadness"],
                                  duration=(0.5, 0.7), random_state=0)
-    pipe = make_deep_pipeline("cnn", speaker_norm=True, n_mels=16, hop_length=160,
-                              max_frames=40, channels=(4,), n_hidden=4, max_epochs=3,
-                              patience=3, validation_fraction=0.34, device="cpu",
-                              random_state=0)
+    pipe = make_deep_pipeline("cnn", speaker_norm=True, noise_augmentation=None, n_mels=16,
+                              hop_length=160, max_frames=40, channels=(4,), n_hidden=4,
+                              max_epochs=3, patience=3, validation_fraction=0.34,
+                              device="cpu", random_state=0)
     report = evaluate(pipe, data.data, data.target, groups=data.groups, cv="kfold:2",
                       return_estimators=True)
     assert None not in seen
@@ -429,7 +429,11 @@ def test_deep_pipeline_noisy_copies(monkeypatch):
     from sklearn_ser.neural._classifiers import _SequenceClassifier
     from sklearn_ser.pipelines import make_deep_pipeline
 
-    assert "noise" not in make_deep_pipeline("cnn").named_steps  # off by default
+    # By default: two copies with speaker normalisation, none for the plain networks.
+    assert "noise" not in make_deep_pipeline("cnn").named_steps
+    assert make_deep_pipeline("cnn", speaker_norm=True).named_steps["noise"].n_copies == 2
+    assert "noise" not in make_deep_pipeline("cnn", speaker_norm=True,
+                                             noise_augmentation=None).named_steps
     seen = []
     split = _SequenceClassifier._split
 
@@ -442,7 +446,7 @@ def test_deep_pipeline_noisy_copies(monkeypatch):
                                  duration=(0.4, 0.5), random_state=0)
     small = dict(n_mels=16, hop_length=160, max_frames=30, channels=(4,), n_hidden=4,
                  max_epochs=2, device="cpu", random_state=0)
-    sn = make_deep_pipeline("cnn", speaker_norm=True, noise_augmentation="auto", **small)
+    sn = make_deep_pipeline("cnn", speaker_norm=True, **small)
     noise = sn.named_steps["noise"]
     assert (noise.n_copies, noise.conditions, noise.gain_range) == (2, "speaker", None)
     with config_context(enable_metadata_routing=True):

@@ -53,7 +53,7 @@ _SCHEDULE = dict(max_epochs=60, validation_fraction=None, lr_schedule="cosine")
 
 def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_mfcc=20,
                        hop_length=320, max_frames=300, speaker_norm=False,
-                       speed_perturbation="auto", noise_augmentation=None, guard=True,
+                       speed_perturbation="auto", noise_augmentation="auto", guard=True,
                        speech_only="audible", memory=None, random_state=None, **net_params):
     """A deep recogniser that starts from clips.
 
@@ -100,14 +100,15 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         clip per factor, duration and pitch changed together). ``"auto"``: (0.9, 1.1)
         without speaker normalisation, where it was measured (see Notes), and none with it.
         None: no copies.
-    noise_augmentation : "auto", int or None, default=None
+    noise_augmentation : "auto", int or None, default="auto"
         Noisy copies of every training clip that a
         :class:`~sklearn_ser.augmentation.NoiseAugmenter` (step ``"noise"``) adds in ``fit``
         only, made as the classic pipelines make theirs (white, pink, brown or babble noise
         of other training speakers at 0-30 dB SNR; with speaker normalisation one condition
         per speaker and copy, standardised as speakers of their own; without it one per
         clip and copy, at a random level, the speed copies made of them too). ``"auto"``:
-        two copies. None (the default) or 0: no copies. See Notes.
+        two copies with speaker normalisation, none without (see Notes). An int: that many
+        copies. None or 0: no copies.
     guard : bool, default=True
         Put a :class:`~sklearn_ser.features.FeatureRangeGuard` (step ``"guard"``) on the raw
         frame sequences, before the scaler: it learns each coefficient's range over the
@@ -147,13 +148,13 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     time. On EmoDB leave-one-speaker-out they raised the CNN's UAR, from the command line on
     a CPU and over several seeds on a GPU (benchmarks/README.md, "Deep pipelines on EmoDB").
 
-    The noisy copies are off by default here, unlike the classic pipelines: they multiply
-    the network's training clips (three times with two copies; nine times with the speed
-    copies of a plain pipeline), and so its training time. On EmoDB they kept ``crnn-sn``'s
-    clean accuracy and raised it far in white noise and babble; RAVDESS, where the defaults
-    are also chosen, has not been measured yet (benchmarks/README.md, "Robustness of the
-    ready-made recognisers"). Without them the networks lose far more in noise than the
-    classic pipelines; ``noise_augmentation="auto"`` adds them.
+    The speaker-normalised networks train on two noisy copies of every clip by default, as
+    the classic pipelines do; they triple the training clips and the training time. With
+    them ``crnn-sn`` kept its clean accuracy on EmoDB and RAVDESS and gained far in white
+    noise and babble (benchmarks/README.md, "Robustness of the ready-made recognisers").
+    The plain networks get none by default: with their speed copies, noisy copies make
+    nine times the training clips, and that was not measured. ``noise_augmentation=2``
+    adds them.
 
     The network trains for a fixed 60 epochs (cosine learning-rate schedule) on all training
     clips: on EmoDB this beat early stopping on a held-out part of them for every network,
@@ -184,7 +185,17 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     steps.append((step, network))
     return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr,
                            random_state=random_state,
-                           **noise_copy_settings(noise_augmentation, speaker_norm))
+                           **noise_copy_settings(deep_noise_copies(noise_augmentation,
+                                                                   speaker_norm),
+                                                 speaker_norm))
+
+
+def deep_noise_copies(noise_augmentation, speaker_norm):
+    """A network's ``noise_augmentation`` with ``"auto"`` resolved: the classic pipelines'
+    copies with speaker normalisation, where they were measured, and none without."""
+    if isinstance(noise_augmentation, str) and noise_augmentation == "auto" and not speaker_norm:
+        return None
+    return noise_augmentation
 
 
 def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frames=300,

@@ -751,10 +751,11 @@ def _embedding_member(member, *, sr, memory, random_state):
                 f"method='features' takes one classic model and networks "
                 f"({', '.join(sorted(NETWORKS))}, with or without '-sn'); got {member!r}."
             )
-        # No speed copies of its own: a sampler inside the union would change the number
-        # of rows; the fusion's own copies, made before the union, reach the network.
+        # No speed or noisy copies of its own: a sampler inside the union would change the
+        # number of rows; the fusion's own copies, made before the union, reach the network.
         estimator = make_deep_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
-                                       speed_perturbation=None, random_state=random_state)
+                                       speed_perturbation=None, noise_augmentation=None,
+                                       random_state=random_state)
         return member, request_speakers(estimator)
     name, estimator = member
     steps = [step for _, step in getattr(estimator, "steps", [(name, estimator)])]
@@ -763,6 +764,6 @@ def _embedding_member(member, *, sr, memory, random_state):
             f"method='features': member {name!r} must be a pipeline that starts from clips "
             "and ends in a network (its transform gives the embeddings), without samplers "
             "(they would change the number of rows); build it with "
-            "make_deep_pipeline(..., speed_perturbation=None)."
+            "make_deep_pipeline(..., speed_perturbation=None, noise_augmentation=None)."
         )
     return name, request_speakers(estimator)

@@ -139,7 +139,8 @@ def make_regression_pipeline(
         clip and copy, at a random level). ``"auto"``: the matching classifier pipelines'
         default, two copies for ``"svr"`` and ``"ridge"`` (as :func:`make_classic_pipeline`;
         chosen on the synthetic corpus, EmoDB and RAVDESS, see Notes) and none for a network
-        (as :func:`make_deep_pipeline`: not measured; pass 2 to try). An int: that many
+        (not measured for the regressors, unlike :func:`make_deep_pipeline`'s
+        speaker-normalised classifiers; pass 2 to try). An int: that many
         copies, for any kind. None or 0: none.
     sr : int, default=16000
         Sample rate of the clips.
@@ -200,7 +201,8 @@ def make_regression_pipeline(
         class_name, step = _NETWORK_REGRESSORS[kind]
         network = make_network(class_name, kind, _NETWORK_TRAINING_SETTINGS,
                                random_state=random_state, net_params=net_params)
-        # "auto" follows make_deep_pipeline: no copies for a network (not measured).
+        # "auto": no copies for a network regressor. The deep classifiers' copies were
+        # measured for classification only; a regressor's were not.
         copies = None if noise_augmentation == "auto" else noise_augmentation
         return _with_copies([*steps, (step, network)], copies, speaker_norm,
                             sr=sr, n_jobs=n_jobs, random_state=random_state)
