@@ -202,6 +202,7 @@ def run(args):
 
 KINDS = ("white", "pink", "brown", "babble")
 N_FOUR_SETS = 1468  # columns of the MFCC, LPCC, spectral and prosodic sets
+COPY_BLOCKS = ("bspk1", "bspk2")  # the two per-speaker noisy copies made by prepare()
 
 
 def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE, kinds=KINDS,
@@ -519,22 +520,31 @@ def run_range(args):
     mask's dynamic range at each of ``--ranges`` dB, features extracted for each."""
     clips, y, groups, folds, memory, made, keys = prepare(args)
     keys = (*keys, "padded")
-    blocks = ("bspk1", "bspk2")
     for range_db in (float(r) for r in args.ranges.split(",")):
         start = time.time()
         F = {k: extract_with_range(memory, f"{args.corpus}-{k}", made[k], range_db)
-             for k in (*keys, *blocks)}
-        extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in blocks]
-        pred = fit_predict_sn(F, y, groups, folds, extra, lambda: SVC(C=3.0, gamma="scale"),
-                              keys)
-        row = {"corpus": args.corpus, "stage": "range", "variant": f"svm-sn, {range_db:g} dB",
-               **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
-                  for k in keys if k != "padded"},
-               "same_label_zeros": round(float(np.mean(pred["padded"] == pred["clean"])), 4),
-               "seconds": round(time.time() - start)}
-        print(json.dumps(row), flush=True)
-        with open(args.output, "a") as out:
-            out.write(json.dumps(row) + "\n")
+             for k in (*keys, *COPY_BLOCKS)}
+        score_with_two_copies(args, "range", f"svm-sn, {range_db:g} dB", F, y, groups, folds,
+                              keys, start=start)
+
+
+def score_with_two_copies(args, stage, variant, F, y, groups, folds, keys, start=None,
+                          make_classifier=lambda: SVC(C=3.0, gamma="scale")):
+    """Fit the -sn classifier on the clean clips and the two per-speaker copies (standardised
+    apart), score each test condition of ``keys`` (``"padded"``: the share of labels kept
+    under zero padding), and print and append the row to ``args.output``."""
+    extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in COPY_BLOCKS]
+    pred = fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys)
+    row = {"corpus": args.corpus, "stage": stage, "variant": variant,
+           **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
+              for k in keys if k != "padded"}}
+    if "padded" in keys:
+        row["same_label_zeros"] = round(float(np.mean(pred["padded"] == pred["clean"])), 4)
+    if start is not None:
+        row["seconds"] = round(time.time() - start)
+    print(json.dumps(row), flush=True)
+    with open(args.output, "a") as out:
+        out.write(json.dumps(row) + "\n")
 
 
 def denoised(clips, method):
@@ -546,27 +556,17 @@ def run_denoise(args):
     ``denoise`` before their features: every clip alike, training, copies and test."""
     clips, y, groups, folds, memory, made, keys = prepare(args)
     keys = (*keys, "padded")
-    blocks = ("bspk1", "bspk2")
     for method in args.methods.split(","):
         start = time.time()
         F = {}
-        for k in (*keys, *blocks):
+        for k in (*keys, *COPY_BLOCKS):
             if method == "none":
                 F[k] = extract(memory, f"{args.corpus}-{k}-denoise-none", made[k], True)
             else:
                 F[k] = extract(memory, f"{args.corpus}-{k}-denoised-{method}",
                                denoised(made[k], method), True)
-        extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in blocks]
-        pred = fit_predict_sn(F, y, groups, folds, extra, lambda: SVC(C=3.0, gamma="scale"),
-                              keys)
-        row = {"corpus": args.corpus, "stage": "denoise", "variant": f"svm-sn, {method}",
-               **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
-                  for k in keys if k != "padded"},
-               "same_label_zeros": round(float(np.mean(pred["padded"] == pred["clean"])), 4),
-               "seconds": round(time.time() - start)}
-        print(json.dumps(row), flush=True)
-        with open(args.output, "a") as out:
-            out.write(json.dumps(row) + "\n")
+        score_with_two_copies(args, "denoise", f"svm-sn, {method}", F, y, groups, folds, keys,
+                              start=start)
 
 
 SET_SIZES = {"mfcc": 840, "lpcc": 34, "spectral": 476, "prosody": 118, "logmel": 640}
@@ -598,9 +598,8 @@ def run_sets(args):
     on all but one, and with each set's columns weighted by its size to the power -p, so that
     a set's share of the RBF kernel's distances depends less on how many columns it has."""
     clips, y, groups, folds, memory, made, keys = prepare(args)
-    blocks = ("bspk1", "bspk2")
     full = {k: extract(memory, f"{args.corpus}-{k}-denoise-none", made[k], True)
-            for k in (*keys, *blocks)}
+            for k in (*keys, *COPY_BLOCKS)}
     names = list(SET_SIZES)
     variants = [(f"only {n}", [n], 0.0) for n in names]
     variants += [(f"without {n}", [m for m in names if m != n], 0.0) for n in names]
@@ -610,13 +609,8 @@ def run_sets(args):
         columns = set_columns(use)
         F = {k: v[:, columns] for k, v in full.items()}
         weights = sizes[columns] ** -power
-        extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in blocks]
-        pred = fit_predict_sn(F, y, groups, folds, extra, lambda: WeightedSVC(weights), keys)
-        row = {"corpus": args.corpus, "stage": "sets", "variant": f"svm-sn, {name}",
-               **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
-        print(json.dumps(row), flush=True)
-        with open(args.output, "a") as out:
-            out.write(json.dumps(row) + "\n")
+        score_with_two_copies(args, "sets", f"svm-sn, {name}", F, y, groups, folds, keys,
+                              make_classifier=lambda: WeightedSVC(weights))
 
 
 def main():
