@@ -34,9 +34,9 @@ DATASETS = ("synthetic", "emodb", "ravdess", "tess", "cremad", "folder")
 #: Targets of ``--target``: the emotion category, or a continuous one.
 TARGETS = ("emotion", "arousal", "valence", "intensity")
 
-#: Models of a continuous target when ``--models`` is not given.
 #: Models of a benchmark without --models: one of each classic family.
 DEFAULT_MODELS = "svm,nb,dt"
+#: Models of a continuous target when ``--models`` is not given.
 DEFAULT_REGRESSION_MODELS = "svr-sn,ridge-sn"
 
 
