@@ -55,8 +55,8 @@ from sklearn_ser.augmentation import add_noise, change_speed, make_babble
 from sklearn_ser.features import SpeakerNormalizer
 from sklearn_ser.metrics import unweighted_average_recall
 from sklearn_ser.model_selection import make_cv
-from sklearn_ser.preprocessing import denoise
 from sklearn_ser.pipelines._classic import make_features
+from sklearn_ser.preprocessing import denoise
 
 NOISE_SNR_RANGE = (0.0, 30.0)
 COLOURS = ("white", "pink", "brown")
@@ -600,6 +600,9 @@ def run_sets(args):
     clips, y, groups, folds, memory, made, keys = prepare(args)
     full = {k: extract(memory, f"{args.corpus}-{k}-denoise-none", made[k], True)
             for k in (*keys, *COPY_BLOCKS)}
+    if full["clean"].shape[1] != sum(SET_SIZES.values()):
+        raise ValueError(f"SET_SIZES does not match the default features' "
+                         f"{full['clean'].shape[1]} columns; update it.")
     names = list(SET_SIZES)
     variants = [(f"only {n}", [n], 0.0) for n in names]
     variants += [(f"without {n}", [m for m in names if m != n], 0.0) for n in names]

@@ -193,9 +193,7 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
 def deep_noise_copies(noise_augmentation, speaker_norm):
     """A network's ``noise_augmentation`` with ``"auto"`` resolved: the classic pipelines'
     copies with speaker normalisation, where they were measured, and none without."""
-    if isinstance(noise_augmentation, str) and noise_augmentation == "auto" and not speaker_norm:
-        return None
-    return noise_augmentation
+    return None if noise_augmentation == "auto" and not speaker_norm else noise_augmentation
 
 
 def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frames=300,

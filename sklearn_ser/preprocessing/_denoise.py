@@ -11,8 +11,9 @@ Two estimators of the clean spectrum are offered, both vectorised over frames an
   ``N`` (a vectorised stand-in for Ephraim-Malah's decision-directed estimate).
 
 The noise statistics come from the ``quiet_fraction`` of frames with the lowest energy in the
-clip, frames of exact digital zeros left out (they hold no noise to measure). That is a good estimate for speech, which pauses; a signal with no quiet frames at all
-(a steady tone from start to end) has its own level counted as noise.
+clip, frames of exact digital zeros left out (they hold no noise to measure). That is a good
+estimate for speech, which pauses; a signal with no quiet frames at all (a steady tone from
+start to end) has its own level counted as noise.
 
 Which is better was measured as the output SNR against the clean signal, in white noise, on
 synthetic utterances (``benchmarks/bench_robustness.py --denoiser-only`` prints the table;
