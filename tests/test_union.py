@@ -129,19 +129,20 @@ class _ReadOnlyFlag(MFCCExtractor):
         return np.array([[0.0 if np.asarray(x).flags.writeable else 1.0] for x in X])
 
 
-def test_worker_processes_map_the_shares_and_leave_no_files(tmp_path, monkeypatch):
-    # Shares larger than joblib's max_nbytes (1 MB): eight shares of 1.2 MB.
+def test_worker_processes_get_pickled_shares_and_no_files(tmp_path, monkeypatch):
+    # Shares larger than joblib's max_nbytes (1 MB), which joblib would otherwise memory-map
+    # in JOBLIB_TEMP_FOLDER: eight shares of 1.2 MB.
     monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
     rng = np.random.default_rng(0)
     clips = [(0.1 * rng.standard_normal(100_000)).astype(np.float32) for _ in range(24)]
     union = ExtractorUnion([("flag", _ReadOnlyFlag())], n_jobs=2).fit(clips[:2])
     with parallel_config(backend="loky"):
-        mapped = union.transform(clips)
-    with parallel_config(backend="threading"):  # threads get the samples as they are
+        in_processes = union.transform(clips)
+    with parallel_config(backend="threading"):
         in_threads = union.transform(clips)
-    assert mapped.ravel().tolist() == [1.0] * len(clips)
+    assert in_processes.ravel().tolist() == [0.0] * len(clips)  # copies, not memory maps
     assert in_threads.ravel().tolist() == [0.0] * len(clips)
-    assert list(tmp_path.iterdir()) == []  # joblib removed its memory maps
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_share_threads_keep_their_own_spectra_scopes(monkeypatch):

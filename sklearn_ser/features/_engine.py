@@ -15,8 +15,8 @@ signal processing (``_framing`` and the extractors) calls it at three points:
   scope per share of clips, so the values are held for one share at most.
 * **Shares.** :func:`run_shares` runs a function over shares of clips: in this process on
   the kernel threads, or through joblib (``n_jobs``), whose backend decides where (loky
-  processes, threads, Dask, Ray). Worker processes get each share as one array, which joblib
-  memory-maps for them (its ``max_nbytes`` rule) instead of pickling the samples.
+  processes, threads, Dask, Ray). Worker processes get each share as one array, pickled
+  (not memory-mapped: see :func:`run_shares`).
 
 The state that travels with a call (open sharing scopes, the clip numbering of warnings, the
 serial flag) lives in :mod:`contextvars`, and the kernel threads run in a copy of their
@@ -206,8 +206,8 @@ def share_slices(clips, n_workers):
 
 
 class _PackedClips:
-    """Clips laid end to end in one float32 array, and their lengths: one array that
-    joblib memory-maps for a worker process, where a list of short clips is pickled."""
+    """Clips laid end to end in one float32 array, and their lengths: one array pickles
+    as a single buffer copy, where a list of short clips pickles object by object."""
 
     def __init__(self, clips):
         self.lengths = np.fromiter((len(c) for c in clips), dtype=np.int64, count=len(clips))
@@ -241,7 +241,12 @@ def run_shares(fn, clips, n_jobs, record):
 
     With one joblib worker (``effective_n_jobs(n_jobs) == 1``), the shares run on the
     kernel threads of this process, each share serially in its thread. Otherwise each
-    share is a joblib task, as one packed array (see :class:`_PackedClips`).
+    share is a joblib task, as one packed array (see :class:`_PackedClips`), pickled rather
+    than memory-mapped: joblib removes its memory maps at the end of every call, and waits
+    a tenth of a second whenever the resource tracker has not yet unlinked them
+    (``joblib.disk.delete_folder``), a fixed cost per ``transform`` that a share's pickled
+    copy does not have. A share holds at most ``MAX_SHARE_SAMPLES``, so the copies in flight
+    stay small.
     ``record(fn, clips) -> (result, warnings)`` records the warnings of a share run in a
     worker process; they are returned for the caller to raise again.
 
@@ -262,7 +267,7 @@ def run_shares(fn, clips, n_jobs, record):
 
         return map_chunks(one_share, shares), []
     pid = os.getpid()
-    done = Parallel(n_jobs=n_jobs)(
+    done = Parallel(n_jobs=n_jobs, max_nbytes=None)(
         delayed(_run_share)(fn, _PackedClips(clips[part]), part.start, pid, record)
         for part in share_slices(clips, n_workers))
     return [result for result, _ in done], [w for _, caught in done for w in caught]

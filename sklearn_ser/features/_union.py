@@ -79,11 +79,10 @@ class ExtractorUnion(FeatureUnion):
     ``transform`` cuts the clips into about four shares per worker (or kernel thread) of
     equal total duration, none longer than 131 s at 16 kHz (the shared spectra of a share
     are held until it is done; see ``_engine.py``). A worker process receives each share's
-    audio as one array, which joblib memory-maps for it when it is larger than joblib's
-    ``max_nbytes`` (in ``JOBLIB_TEMP_FOLDER``, as joblib's own arrays). ``fit_transform`` is
-    ``fit`` then ``transform``: extractors learn nothing from the clips in ``fit``. Metadata
-    routed to ``transform`` cannot follow the shares, so with it the union runs as a plain
-    FeatureUnion.
+    audio as one pickled array (not memory-mapped; see ``_engine.run_shares``).
+    ``fit_transform`` is ``fit`` then ``transform``: extractors learn nothing from the clips
+    in ``fit``. Metadata routed to ``transform`` cannot follow the shares, so with it the
+    union runs as a plain FeatureUnion.
 
     Examples
     --------
