@@ -1,7 +1,6 @@
 """Batches survive bad members: predict over bad files, benchmark over a failing model."""
 
 import csv
-import importlib
 import io
 import json
 import warnings
@@ -12,14 +11,12 @@ import pytest
 import soundfile as sf
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from sklearn_ser.cli import main
+from sklearn_ser.cli import _benchmark, main
 from sklearn_ser.cli._predict import _Results, _score_speaker
 from sklearn_ser.datasets import make_emotional_speech
 from sklearn_ser.exceptions import AudioWarning, SklearnSerWarning
 
 SR = 16000
-# The module, not the function of the same name that sklearn_ser.cli defines.
-_benchmark = importlib.import_module("sklearn_ser.cli._benchmark")
 
 
 def _read_csv(path):

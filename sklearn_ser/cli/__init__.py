@@ -159,7 +159,7 @@ def _join_signed_values(argv):
     return joined
 
 
-def _benchmark(args, argv):
+def _benchmark_command(args, argv):
     from ._benchmark import (
         default_models,
         format_leaderboard,
@@ -214,7 +214,7 @@ def main(argv=None):
     args = _build_parser().parse_args(_join_signed_values(argv))
     try:
         if args.command == "benchmark":
-            return _benchmark(args, argv)
+            return _benchmark_command(args, argv)
         if hasattr(args, "run"):
             return args.run(args, argv)
     except (FileNotFoundError, ValueError) as exc:
