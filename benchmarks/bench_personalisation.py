@@ -27,6 +27,13 @@ normaliser, scaler, SVC) is fitted per fold on them. No noisy training copies ar
     speakers' standardised features, scaled by the profile), by the true labels (an oracle)
     and by the labels the enrolled pipeline predicts. A diagnosis: the oracles see what no
     user has. Not in the default parts.
+(f) training as users enrol (a screen, not a feature of the package): the SVC of each fold is
+    refitted on the training speakers standardised by their own clips, as in ``svm-sn``,
+    plus ``--jitter-copies`` R copies of them, each speaker's copy standardised by the
+    profile of k of its clips drawn at random (k from 3, 5 and 10; the fold's fitted
+    normaliser and its prior make the profile, as ``enroll`` does), so that the classifier
+    learns the scatter a few clips' profile leaves. Scored as (a), each R on the same draws,
+    and with full-speaker normalisation. Not in the default parts.
 
 Usage::
 
@@ -37,6 +44,9 @@ Usage::
         --output benchmarks/results/personalisation_emodb_stream_arousal
     # (e), the diagnosis of the enrolment error, printed and written as JSON
     python benchmarks/bench_personalisation.py --parts e --output /tmp/enrol_diagnosis
+    # (f), training on copies standardised by few-clip profiles
+    python benchmarks/bench_personalisation.py --parts f --jitter-copies 0,2,6 \
+        --output /tmp/enrol_jitter
     # the enrolment part on RAVDESS with another profile_prior
     python benchmarks/bench_personalisation.py --dataset ravdess --data-dir DIR --parts a \
         --prior 2 --output /tmp/personal_ravdess_prior2
@@ -99,6 +109,8 @@ def main():
     parser.add_argument("--parts", default="abc")
     parser.add_argument("--prior", type=float, default=None,
                         help="SpeakerNormalizer profile_prior (default: the normaliser's)")
+    parser.add_argument("--jitter-copies", default="0,2,6",
+                        help="part (f): comma-separated numbers of jittered copies")
     parser.add_argument("--stream-speakers", type=int, default=10,
                         help="test speakers streamed in part (b)")
     args = parser.parse_args()
@@ -125,6 +137,10 @@ def main():
     if "e" in args.parts:
         results["diagnosis"] = part_diagnosis(folds, X, y, groups, rng)
         print(json.dumps(results["diagnosis"], indent=1), flush=True)
+    if "f" in args.parts:
+        copies = [int(r) for r in args.jitter_copies.split(",")]
+        results["jitter"] = part_jitter(folds, X, y, groups, copies)
+        print(json.dumps(results["jitter"], indent=1), flush=True)
     if "d" in args.parts:
         results["stream_arousal"] = part_stream_arousal(X, bunch, y, groups,
                                                         args.stream_speakers)
@@ -299,6 +315,73 @@ def part_diagnosis(folds, X, y, groups, rng, k=5):
             scores[name].append(uar(pairs[name]))
     return {"k": k, **{name: [round(float(np.mean(v)), 4), round(float(np.std(v)), 4)]
                        for name, v in scores.items()}}
+
+
+def profile_of(normaliser, rows):
+    """Mean and scale of a profile of ``rows`` under the fitted normaliser's prior."""
+    mean = rows.mean(axis=0)
+    return normaliser._profile_statistics(
+        {"n_clips": len(rows), "mean": mean, "m2": ((rows - mean) ** 2).sum(axis=0)})
+
+
+def jittered_classifier(pipe, X, y, groups, n_copies, rng):
+    """Clones of the fold's scaler and SVC fitted on its training speakers standardised by
+    their own clips plus ``n_copies`` copies standardised by few-clip profiles."""
+    from sklearn.base import clone
+
+    normaliser = pipe.named_steps["speakernormalizer"]
+    parts, labels = [normaliser.transform(X, groups=groups)], [y]
+    for _ in range(n_copies):
+        copy = np.empty_like(X, dtype=float)
+        for speaker in np.unique(groups):
+            rows = np.flatnonzero(groups == speaker)
+            k = min(int(rng.choice(KS)), len(rows))
+            mean, scale = profile_of(normaliser, X[rng.choice(rows, size=k, replace=False)])
+            copy[rows] = (X[rows] - mean) / scale
+        parts.append(copy)
+        labels.append(y)
+    Z, labels = np.concatenate(parts), np.concatenate(labels)
+    scaler = clone(pipe.named_steps["scaler"]).fit(Z)
+    return scaler, clone(pipe.named_steps["svc"]).fit(scaler.transform(Z), labels)
+
+
+def part_jitter(folds, X, y, groups, copies):
+    """(f) UAR of k-clip enrolment and of full-speaker normalisation, per number of copies
+    standardised by few-clip profiles in training; the same enrolment draws for every R."""
+    table = {}
+    for n_copies in copies:
+        models = {}
+        for speaker, pipe in folds.items():
+            train = groups != speaker
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                models[speaker] = jittered_classifier(pipe, X[train], y[train], groups[train],
+                                                      n_copies, np.random.default_rng(1))
+        row = {}
+        for k in KS:
+            draws = np.random.default_rng(7)
+            scores = []
+            for _ in range(N_DRAWS):
+                pairs = []
+                for speaker, pipe, test, enrol, scored in enrolment_draws(folds, groups,
+                                                                          draws, k):
+                    scaler, svc = models[speaker]
+                    mean, scale = profile_of(pipe.named_steps["speakernormalizer"], X[enrol])
+                    pairs.append((y[scored], svc.predict(scaler.transform(
+                        (X[scored] - mean) / scale))))
+                scores.append(uar(pairs))
+            row[f"k={k}"] = [round(float(np.mean(scores)), 4), round(float(np.std(scores)), 4)]
+        full = []
+        for speaker in folds:
+            test = groups == speaker
+            scaler, svc = models[speaker]
+            mean, sd = X[test].mean(axis=0), X[test].std(axis=0)
+            full.append((y[test], svc.predict(scaler.transform((X[test] - mean)
+                                                               / np.where(sd > 0, sd, 1.0)))))
+        row["full"] = round(uar(full), 4)
+        table[f"copies={n_copies}"] = row
+        print(n_copies, row, flush=True)
+    return table
 
 
 def emotion_offsets(X, y, groups, train):

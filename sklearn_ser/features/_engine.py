@@ -214,7 +214,7 @@ class _PackedClips:
         self.samples = np.concatenate(clips) if clips else np.zeros(0, np.float32)
 
     def unpack(self):
-        samples = np.asarray(self.samples)  # plain ndarray views of a memory map
+        samples = np.asarray(self.samples)  # plain ndarray views, whatever the backend sent
         ends = np.cumsum(self.lengths).tolist()
         return [samples[end - n : end] for end, n in zip(ends, self.lengths.tolist())]
 
@@ -247,6 +247,7 @@ def run_shares(fn, clips, n_jobs, record):
     (``joblib.disk.delete_folder``), a fixed cost per ``transform`` that a share's pickled
     copy does not have. A share holds at most ``MAX_SHARE_SAMPLES``, so the copies in flight
     stay small.
+
     ``record(fn, clips) -> (result, warnings)`` records the warnings of a share run in a
     worker process; they are returned for the caller to raise again.
 
