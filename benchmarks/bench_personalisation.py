@@ -318,10 +318,13 @@ def part_diagnosis(folds, X, y, groups, rng, k=5):
 
 
 def profile_of(normaliser, rows):
-    """Mean and scale of a profile of ``rows`` under the fitted normaliser's prior."""
-    mean = rows.mean(axis=0)
-    return normaliser._profile_statistics(
-        {"n_clips": len(rows), "mean": mean, "m2": ((rows - mean) ** 2).sum(axis=0)})
+    """Mean and scale of a profile of ``rows`` under the fitted normaliser's prior (enrolled
+    under a scratch id, then forgotten)."""
+    normaliser.enroll(rows, "__draw__")
+    try:
+        return normaliser.profile_statistics("__draw__")
+    finally:
+        del normaliser.profiles_["__draw__"]
 
 
 def jittered_classifier(pipe, X, y, groups, n_copies, rng):
@@ -372,12 +375,12 @@ def part_jitter(folds, X, y, groups, copies):
                 scores.append(uar(pairs))
             row[f"k={k}"] = [round(float(np.mean(scores)), 4), round(float(np.std(scores)), 4)]
         full = []
-        for speaker in folds:
+        for speaker, pipe in folds.items():
             test = groups == speaker
             scaler, svc = models[speaker]
-            mean, sd = X[test].mean(axis=0), X[test].std(axis=0)
-            full.append((y[test], svc.predict(scaler.transform((X[test] - mean)
-                                                               / np.where(sd > 0, sd, 1.0)))))
+            # Not enrolled, so the normaliser standardises the speaker by all their clips.
+            Z = pipe.named_steps["speakernormalizer"].transform(X[test], groups=groups[test])
+            full.append((y[test], svc.predict(scaler.transform(Z))))
         row["full"] = round(uar(full), 4)
         table[f"copies={n_copies}"] = row
         print(n_copies, row, flush=True)
