@@ -109,6 +109,8 @@ def main():
     parser.add_argument("--parts", default="abc")
     parser.add_argument("--prior", type=float, default=None,
                         help="SpeakerNormalizer profile_prior (default: the normaliser's)")
+    parser.add_argument("--enrolment-jitter", type=float, default=None,
+                        help="SpeakerNormalizer enrolment_jitter (default: the normaliser's)")
     parser.add_argument("--jitter-copies", default="0,2,6",
                         help="part (f): comma-separated numbers of jittered copies")
     parser.add_argument("--stream-speakers", type=int, default=10,
@@ -122,8 +124,10 @@ def main():
     results = {"dataset": args.dataset, "n_clips": len(X), "n_features": X.shape[1], "n_draws": N_DRAWS}
     rng = np.random.default_rng(0)
     y, groups = np.asarray(bunch.target), np.asarray(bunch.groups)
-    folds = fit_folds(X, y, groups, args.prior)
-    results["profile_prior"] = folds[groups[0]].named_steps["speakernormalizer"].profile_prior
+    folds = fit_folds(X, y, groups, args.prior, jitter=args.enrolment_jitter)
+    normaliser = folds[groups[0]].named_steps["speakernormalizer"]
+    results["profile_prior"] = normaliser.profile_prior
+    results["enrolment_jitter"] = normaliser.enrolment_jitter
     start = time.perf_counter()
     if "a" in args.parts:
         results["enrolment"] = part_enrolment(folds, X, y, groups, rng)
@@ -215,14 +219,18 @@ def routed():
     return sklearn.config_context(enable_metadata_routing=True)
 
 
-def fit_folds(X, y, groups, prior=None, name="svm-sn"):
-    """One fitted post-feature pipeline per test speaker (leave one speaker out)."""
+def fit_folds(X, y, groups, prior=None, name="svm-sn", jitter=None):
+    """One fitted post-feature pipeline per test speaker (leave one speaker out), with the
+    normaliser's ``profile_prior`` and ``enrolment_jitter`` if given."""
     folds = {}
     for speaker in np.unique(groups):
         train = groups != speaker
         _, rest = split_pipeline(name)
         if prior is not None:
             rest.set_params(speakernormalizer__profile_prior=prior)
+        if jitter is not None:
+            rest.set_params(speakernormalizer__enrolment_jitter=jitter,
+                            speakernormalizer__random_state=0)
         with routed():
             rest.fit(X[train], y[train], groups=groups[train])
         folds[speaker] = rest

@@ -19,7 +19,9 @@ sets and on the five; stage ``level`` the plain SVM's noisy copies at their clip
 or at a random gain (``LEVEL_RANGE_DB``), and with every clip loudness-normalised, against a
 level change of the test clips (-20 dB, and +20 dB clipped at full scale). Stage ``denoise``
 passes every clip through ``denoise`` (gating or Wiener) before its features; stage ``sets``
-fits the -sn SVM on each feature set alone, on all but one, and with the sets weighted.
+fits the -sn SVM on each feature set alone, on all but one, and with the sets weighted;
+stage ``jitter`` the -sn SVM with a share of its training clips standardised by profiles
+of a few other clips of their speaker (``SpeakerNormalizer(enrolment_jitter=...)``).
 
 Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
 at 10 dB (other folds' speakers only) and with 0.5 s of exact zeros at both ends (agreement of
@@ -35,7 +37,8 @@ Usage::
     python benchmarks/choose_defaults.py --corpus emodb --data-dir /path/to/emodb \
         --stage variants --output results.jsonl
     python benchmarks/choose_defaults.py --corpus ravdess --data-dir /path/to/ravdess \
-        --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain, level
+        --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain, level,
+        # range, strata, denoise, sets, jitter
 """
 
 import argparse
@@ -225,7 +228,8 @@ def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE, kinds=KIND
     return out
 
 
-def fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys):
+def fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys,
+                   make_normalizer=SpeakerNormalizer):
     """Out-of-fold predictions of a speaker-normalised classifier on each test condition;
     ``extra`` lists (features, speaker ids) of training copies."""
     pred = {k: np.empty(len(y), dtype=object) for k in keys}
@@ -233,10 +237,10 @@ def fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys):
         X = np.vstack([F["clean"][train]] + [e[0][train] for e in extra])
         y_train = np.concatenate([y[train]] * (1 + len(extra)))
         g_train = np.concatenate([groups[train]] + [e[1][train] for e in extra])
-        norm = SpeakerNormalizer().fit(X, groups=g_train)
-        scaler = StandardScaler().fit(norm.transform(X, groups=g_train))
-        clf = make_classifier().fit(scaler.transform(norm.transform(X, groups=g_train)),
-                                    y_train)
+        norm = make_normalizer()
+        Z = norm.fit_transform(X, groups=g_train)
+        scaler = StandardScaler().fit(Z)
+        clf = make_classifier().fit(scaler.transform(Z), y_train)
         for k in keys:
             pred[k][test] = clf.predict(scaler.transform(
                 norm.transform(F[k][test], groups=groups[test])))
@@ -529,12 +533,13 @@ def run_range(args):
 
 
 def score_with_two_copies(args, stage, variant, F, y, groups, folds, keys, start=None,
-                          make_classifier=lambda: SVC(C=3.0, gamma="scale")):
+                          make_classifier=lambda: SVC(C=3.0, gamma="scale"),
+                          make_normalizer=SpeakerNormalizer):
     """Fit the -sn classifier on the clean clips and the two per-speaker copies (standardised
     apart), score each test condition of ``keys`` (``"padded"``: the share of labels kept
     under zero padding), and print and append the row to ``args.output``."""
     extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in COPY_BLOCKS]
-    pred = fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys)
+    pred = fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys, make_normalizer)
     row = {"corpus": args.corpus, "stage": stage, "variant": variant,
            **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
               for k in keys if k != "padded"}}
@@ -616,6 +621,26 @@ def run_sets(args):
                               make_classifier=lambda: WeightedSVC(weights))
 
 
+def run_jitter(args):
+    """Stage ``jitter``: the -sn SVM or logistic regression (``--models``; two per-speaker
+    copies, apart) with the normaliser's ``enrolment_jitter`` at each of ``--jitters`` (a
+    share of the training clips, copies included, standardised by profiles of a few other
+    clips of their speaker)."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    keys = (*keys, "padded")
+    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    models = {"svm-sn": lambda: SVC(C=3.0, gamma="scale"),
+              "lr-sn": lambda: LogisticRegression(C=0.1, max_iter=2000)}
+    for model in args.models.split(","):
+        for share in (float(j) for j in args.jitters.split(",")):
+            start = time.time()
+            score_with_two_copies(
+                args, "jitter", f"{model}, enrolment_jitter={share:g}", F, y, groups, folds,
+                keys, start=start, make_classifier=models[model],
+                make_normalizer=lambda share=share: SpeakerNormalizer(enrolment_jitter=share,
+                                                                      random_state=0))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=("emodb", "ravdess"), required=True)
@@ -623,7 +648,7 @@ def main():
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
                                                      "plain", "level", "range", "strata",
-                                                     "denoise", "sets"),
+                                                     "denoise", "sets", "jitter"),
                         default="variants")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variants", default=None,
@@ -634,6 +659,10 @@ def main():
                         help="stage denoise: comma-separated denoise methods (none: raw clips)")
     parser.add_argument("--seeds", default="1,2,3,4",
                         help="stage strata: seeds of the copies")
+    parser.add_argument("--jitters", default="0,0.25,0.5,0.75",
+                        help="stage jitter: comma-separated enrolment_jitter shares")
+    parser.add_argument("--models", default="svm-sn",
+                        help="stage jitter: comma-separated svm-sn, lr-sn")
     args = parser.parse_args()
     sklearn.set_config(enable_metadata_routing=False)
     if args.stage == "variants":
@@ -648,6 +677,8 @@ def main():
         run_denoise(args)
     elif args.stage == "sets":
         run_sets(args)
+    elif args.stage == "jitter":
+        run_jitter(args)
     elif args.stage in ("babble", "plain"):
         run_more(args)
     else:

@@ -123,6 +123,49 @@ def test_auto_prior_is_finite_for_constant_features():
     assert np.all(np.isfinite(norm.transform(X[:2], groups=["c", "c"])))
 
 
+def test_enrolment_jitter_standardises_a_share_by_other_clips_of_the_speaker():
+    rng = np.random.default_rng(4)
+    X = rng.normal(loc=3.0, scale=2.0, size=(300, 2))
+    groups = np.repeat(np.arange(100), 3)
+    plain = SpeakerNormalizer(profile_prior=0).fit(X, groups=groups).transform(X, groups=groups)
+    norm = SpeakerNormalizer(profile_prior=0, enrolment_jitter=0.4, random_state=0)
+    out = norm.fit_transform(X, groups=groups)
+    jittered = np.flatnonzero(~np.isclose(out, plain).all(axis=1))
+    assert 0.3 < len(jittered) / len(X) < 0.5
+    # Three clips per speaker: a jittered clip's profile is its speaker's two other clips.
+    for i in jittered[:20]:
+        others = [j for j in np.flatnonzero(groups == groups[i]) if j != i]
+        mean, scale = X[others].mean(axis=0), X[others].std(axis=0)
+        np.testing.assert_allclose(out[i], (X[i] - mean) / scale, rtol=1e-9)
+    # fit then transform is untouched, and a seed repeats the draws.
+    np.testing.assert_array_equal(norm.transform(X, groups=groups), plain)
+    again = SpeakerNormalizer(profile_prior=0, enrolment_jitter=0.4, random_state=0)
+    np.testing.assert_array_equal(again.fit_transform(X, groups=groups), out)
+
+
+def test_enrolment_jitter_skips_speakers_too_small_for_a_profile():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(20, 2))
+    groups = np.repeat(np.arange(10), 2)  # two clips: no two others to draw a profile from
+    norm = SpeakerNormalizer(enrolment_jitter=1.0, random_state=0)
+    np.testing.assert_array_equal(norm.fit_transform(X, groups=groups),
+                                  norm.transform(X, groups=groups))
+
+
+def test_enrolment_jitter_reaches_the_normaliser_in_a_fitted_pipeline(corpus):
+    pipe = make_classic_pipeline("svm", features="mfcc", speaker_norm=True,
+                                 noise_augmentation=None, random_state=0)
+    pipe.set_params(speakernormalizer__enrolment_jitter=0.5)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe.fit(corpus["X"], corpus["y"], groups=corpus["groups"])
+    plain = _fitted(corpus)
+    # The scaler after the normaliser was fitted on the jittered training features.
+    assert not np.allclose(pipe.named_steps["scaler"].scale_, plain.named_steps["scaler"].scale_)
+    enrolled = enroll_speaker(pipe, corpus["speaker"], corpus["new"][:5])
+    predicted = _predict(enrolled, corpus["new"][5:], corpus["speaker"])
+    assert len(predicted) == len(corpus["new"]) - 5
+
+
 def test_enrolment_with_all_clips_equals_full_speaker_normalisation(corpus, fitted):
     pipe = _fitted(corpus)
     pipe.set_params(speakernormalizer__profile_prior=0)
