@@ -21,7 +21,9 @@ level change of the test clips (-20 dB, and +20 dB clipped at full scale). Stage
 passes every clip through ``denoise`` (gating or Wiener) before its features; stage ``sets``
 fits the -sn SVM on each feature set alone, on all but one, and with the sets weighted;
 stage ``jitter`` the -sn SVM with a share of its training clips standardised by profiles
-of a few other clips of their speaker (``SpeakerNormalizer(enrolment_jitter=...)``).
+of a few other clips of their speaker (``SpeakerNormalizer(enrolment_jitter=...)``); stage
+``snr`` the -sn models with their two copies at other SNR ranges; stage ``gamma`` the -sn
+SVM's RBF width.
 
 Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
 at 10 dB (other folds' speakers only) and with 0.5 s of exact zeros at both ends (agreement of
@@ -38,7 +40,7 @@ Usage::
         --stage variants --output results.jsonl
     python benchmarks/choose_defaults.py --corpus ravdess --data-dir /path/to/ravdess \
         --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain, level,
-        # range, strata, denoise, sets, jitter
+        # range, strata, denoise, sets, jitter, snr, gamma
 """
 
 import argparse
@@ -641,6 +643,56 @@ def run_jitter(args):
                                                                       random_state=0))
 
 
+def run_snr(args):
+    """Stage ``snr``: the -sn SVM and logistic regression (``--models``) with their two
+    per-speaker copies (standardised apart) drawn at SNRs uniform in each of ``--snr-ranges``
+    (the default copies: 0 to 30 dB), the copies' features extracted for each range."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    keys = (*keys, "padded")
+    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    models = {"svm-sn": lambda: SVC(C=3.0, gamma="scale"),
+              "lr-sn": lambda: LogisticRegression(C=0.1, max_iter=2000)}
+    for pair in args.snr_ranges.split(","):
+        low, high = (float(v) for v in pair.split(":"))
+        start = time.time()
+        ranged = dict(F)
+        if (low, high) != NOISE_SNR_RANGE:
+            for seed, block in zip((11, 12), COPY_BLOCKS):
+                copies = noisy_per_speaker(clips, groups, seed=seed, snr_range=(low, high))
+                ranged[block] = extract(memory, f"{args.corpus}-{block}-snr{low:g}-{high:g}",
+                                        copies, True)
+        for model in args.models.split(","):
+            score_with_two_copies(args, "snr", f"{model}, copies at {low:g}-{high:g} dB",
+                                  ranged, y, groups, folds, keys, start=start,
+                                  make_classifier=models[model])
+
+
+class ScaledGammaSVC(SVC):
+    """``SVC(C=3)`` whose RBF gamma is ``factor`` times scikit-learn's ``"scale"`` value of
+    the training features (``1 / (n_features * X.var())``)."""
+
+    def __init__(self, factor=1.0):
+        super().__init__(C=3.0)
+        self.factor = factor
+
+    def fit(self, X, y, sample_weight=None):
+        X = np.asarray(X)
+        self.gamma = self.factor / (X.shape[1] * X.var())
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def run_gamma(args):
+    """Stage ``gamma``: the -sn SVM (two per-speaker copies, apart) with its RBF gamma at
+    each of ``--gammas`` times scikit-learn's ``"scale"`` (the default: 1)."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    keys = (*keys, "padded")
+    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    for factor in (float(g) for g in args.gammas.split(",")):
+        score_with_two_copies(args, "gamma", f"svm-sn, gamma {factor:g} x scale", F, y, groups,
+                              folds, keys, start=time.time(),
+                              make_classifier=lambda factor=factor: ScaledGammaSVC(factor))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=("emodb", "ravdess"), required=True)
@@ -648,7 +700,7 @@ def main():
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
                                                      "plain", "level", "range", "strata",
-                                                     "denoise", "sets", "jitter"),
+                                                     "denoise", "sets", "jitter", "snr", "gamma"),
                         default="variants")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variants", default=None,
@@ -662,7 +714,11 @@ def main():
     parser.add_argument("--jitters", default="0,0.25,0.5,0.75",
                         help="stage jitter: comma-separated enrolment_jitter shares")
     parser.add_argument("--models", default="svm-sn",
-                        help="stage jitter: comma-separated svm-sn, lr-sn")
+                        help="stages jitter, snr: comma-separated svm-sn, lr-sn")
+    parser.add_argument("--gammas", default="0.3,0.5,1,2",
+                        help="stage gamma: comma-separated multiples of the SVM's scale gamma")
+    parser.add_argument("--snr-ranges", default="0:30,0:20,5:20",
+                        help="stage snr: comma-separated low:high SNR ranges of the copies")
     args = parser.parse_args()
     sklearn.set_config(enable_metadata_routing=False)
     if args.stage == "variants":
@@ -679,6 +735,10 @@ def main():
         run_sets(args)
     elif args.stage == "jitter":
         run_jitter(args)
+    elif args.stage == "snr":
+        run_snr(args)
+    elif args.stage == "gamma":
+        run_gamma(args)
     elif args.stage in ("babble", "plain"):
         run_more(args)
     else:
