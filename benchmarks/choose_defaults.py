@@ -623,6 +623,11 @@ def run_sets(args):
                               make_classifier=lambda: WeightedSVC(weights))
 
 
+#: The -sn classifiers of stages ``jitter`` and ``snr``, as the pipelines build them.
+SN_CLASSIFIERS = {"svm-sn": lambda: SVC(C=3.0, gamma="scale"),
+                  "lr-sn": lambda: LogisticRegression(C=0.1, max_iter=2000)}
+
+
 def run_jitter(args):
     """Stage ``jitter``: the -sn SVM or logistic regression (``--models``; two per-speaker
     copies, apart) with the normaliser's ``enrolment_jitter`` at each of ``--jitters`` (a
@@ -631,14 +636,12 @@ def run_jitter(args):
     clips, y, groups, folds, memory, made, keys = prepare(args)
     keys = (*keys, "padded")
     F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
-    models = {"svm-sn": lambda: SVC(C=3.0, gamma="scale"),
-              "lr-sn": lambda: LogisticRegression(C=0.1, max_iter=2000)}
     for model in args.models.split(","):
         for share in (float(j) for j in args.jitters.split(",")):
             start = time.time()
             score_with_two_copies(
                 args, "jitter", f"{model}, enrolment_jitter={share:g}", F, y, groups, folds,
-                keys, start=start, make_classifier=models[model],
+                keys, start=start, make_classifier=SN_CLASSIFIERS[model],
                 make_normalizer=lambda share=share: SpeakerNormalizer(enrolment_jitter=share,
                                                                       random_state=0))
 
@@ -650,8 +653,6 @@ def run_snr(args):
     clips, y, groups, folds, memory, made, keys = prepare(args)
     keys = (*keys, "padded")
     F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
-    models = {"svm-sn": lambda: SVC(C=3.0, gamma="scale"),
-              "lr-sn": lambda: LogisticRegression(C=0.1, max_iter=2000)}
     for pair in args.snr_ranges.split(","):
         low, high = (float(v) for v in pair.split(":"))
         start = time.time()
@@ -664,7 +665,7 @@ def run_snr(args):
         for model in args.models.split(","):
             score_with_two_copies(args, "snr", f"{model}, copies at {low:g}-{high:g} dB",
                                   ranged, y, groups, folds, keys, start=start,
-                                  make_classifier=models[model])
+                                  make_classifier=SN_CLASSIFIERS[model])
 
 
 class ScaledGammaSVC(SVC):
