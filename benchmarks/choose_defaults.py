@@ -208,6 +208,9 @@ def run(args):
 KINDS = ("white", "pink", "brown", "babble")
 N_FOUR_SETS = 1468  # columns of the MFCC, LPCC, spectral and prosodic sets
 COPY_BLOCKS = ("bspk1", "bspk2")  # the two per-speaker noisy copies made by prepare()
+#: The -sn classifiers, as the pipelines build them (``--models`` of stages jitter and snr).
+SN_CLASSIFIERS = {"svm-sn": lambda: SVC(C=3.0, gamma="scale"),
+                  "lr-sn": lambda: LogisticRegression(C=0.1, max_iter=2000)}
 
 
 def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE, kinds=KINDS,
@@ -354,7 +357,7 @@ def run_more(args):
             for sets, F in (("5 sets", F5),):
                 extra = [(F[b], ids) for b, (_, ids) in zip(blocks, apart(blocks))]
                 pred = fit_predict_sn(F, y, groups, folds, extra,
-                                      lambda: SVC(C=3.0, gamma="scale"), keys)
+                                      SN_CLASSIFIERS["svm-sn"], keys)
                 report(f"svm-sn, {name}, {sets}", pred)
     else:
         speeds = lambda bases: [f"{b}@{r}" for b in bases for r in SPEEDS]  # noqa: E731
@@ -512,7 +515,7 @@ def run_strata(args):
                 F[tag] = extract(memory, tag, block, True)
                 extra.append((F[tag], np.char.add(groups.astype(str), f"/n{c + 1}")))
             pred = fit_predict_sn(F, y, groups, folds, extra,
-                                  lambda: SVC(C=3.0, gamma="scale"), keys)
+                                  SN_CLASSIFIERS["svm-sn"], keys)
             row = {"corpus": args.corpus, "stage": "strata", "variant": f"svm-sn, {name}",
                    "seed": seed, **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
                                     for k in keys}}
@@ -535,7 +538,7 @@ def run_range(args):
 
 
 def score_with_two_copies(args, stage, variant, F, y, groups, folds, keys, start=None,
-                          make_classifier=lambda: SVC(C=3.0, gamma="scale"),
+                          make_classifier=SN_CLASSIFIERS["svm-sn"],
                           make_normalizer=SpeakerNormalizer):
     """Fit the -sn classifier on the clean clips and the two per-speaker copies (standardised
     apart), score each test condition of ``keys`` (``"padded"``: the share of labels kept
@@ -623,9 +626,13 @@ def run_sets(args):
                               make_classifier=lambda: WeightedSVC(weights))
 
 
-#: The -sn classifiers of stages ``jitter`` and ``snr``, as the pipelines build them.
-SN_CLASSIFIERS = {"svm-sn": lambda: SVC(C=3.0, gamma="scale"),
-                  "lr-sn": lambda: LogisticRegression(C=0.1, max_iter=2000)}
+def prepare_default_features(args):
+    """:func:`prepare`, with the default features (speech frames) of every test condition,
+    the zero-padded clips included, and of the two copies."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    keys = (*keys, "padded")
+    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    return clips, y, groups, folds, memory, keys, F
 
 
 def run_jitter(args):
@@ -633,9 +640,7 @@ def run_jitter(args):
     copies, apart) with the normaliser's ``enrolment_jitter`` at each of ``--jitters`` (a
     share of the training clips, copies included, standardised by profiles of a few other
     clips of their speaker)."""
-    clips, y, groups, folds, memory, made, keys = prepare(args)
-    keys = (*keys, "padded")
-    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    clips, y, groups, folds, memory, keys, F = prepare_default_features(args)
     for model in args.models.split(","):
         for share in (float(j) for j in args.jitters.split(",")):
             start = time.time()
@@ -650,9 +655,7 @@ def run_snr(args):
     """Stage ``snr``: the -sn SVM and logistic regression (``--models``) with their two
     per-speaker copies (standardised apart) drawn at SNRs uniform in each of ``--snr-ranges``
     (the default copies: 0 to 30 dB), the copies' features extracted for each range."""
-    clips, y, groups, folds, memory, made, keys = prepare(args)
-    keys = (*keys, "padded")
-    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    clips, y, groups, folds, memory, keys, F = prepare_default_features(args)
     for pair in args.snr_ranges.split(","):
         low, high = (float(v) for v in pair.split(":"))
         start = time.time()
@@ -685,9 +688,7 @@ class ScaledGammaSVC(SVC):
 def run_gamma(args):
     """Stage ``gamma``: the -sn SVM (two per-speaker copies, apart) with its RBF gamma at
     each of ``--gammas`` times scikit-learn's ``"scale"`` (the default: 1)."""
-    clips, y, groups, folds, memory, made, keys = prepare(args)
-    keys = (*keys, "padded")
-    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    clips, y, groups, folds, memory, keys, F = prepare_default_features(args)
     for factor in (float(g) for g in args.gammas.split(",")):
         score_with_two_copies(args, "gamma", f"svm-sn, gamma {factor:g} x scale", F, y, groups,
                               folds, keys, start=time.time(),
