@@ -23,7 +23,8 @@ fits the -sn SVM on each feature set alone, on all but one, and with the sets we
 stage ``jitter`` the -sn SVM with a share of its training clips standardised by profiles
 of a few other clips of their speaker (``SpeakerNormalizer(enrolment_jitter=...)``); stage
 ``snr`` the -sn models with their two copies at other SNR ranges; stage ``gamma`` the -sn
-SVM's RBF width.
+SVM's RBF width; stage ``fusion`` stacks of -sn members (the classifiers on all five sets, or
+the SVM on one set each) under the default fusion's final logistic regression.
 
 Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
 at 10 dB (other folds' speakers only) and with 0.5 s of exact zeros at both ends (agreement of
@@ -40,7 +41,7 @@ Usage::
         --stage variants --output results.jsonl
     python benchmarks/choose_defaults.py --corpus ravdess --data-dir /path/to/ravdess \
         --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain, level,
-        # range, strata, denoise, sets, jitter, snr, gamma
+        # range, strata, denoise, sets, jitter, snr, gamma, fusion
 """
 
 import argparse
@@ -695,6 +696,102 @@ def run_gamma(args):
                               make_classifier=lambda factor=factor: ScaledGammaSVC(factor))
 
 
+#: Members of stage ``fusion``: a -sn classifier on the named feature sets (None: all five).
+FUSION_MEMBERS = {
+    "svm-sn": ("svm-sn", None), "lr-sn": ("lr-sn", None),
+    "knn-sn": ("knn-sn", None), "linear-svm-sn": ("linear-svm-sn", None),
+    **{f"svm-sn:{name}": ("svm-sn", [name]) for name in SET_SIZES},
+}
+#: The stacks of stage ``fusion``, by their members (the first: the default ``fusion``).
+FUSION_STACKS = (
+    ("svm-sn", "lr-sn"),
+    ("svm-sn",),
+    ("svm-sn", "lr-sn", "knn-sn"),
+    ("svm-sn", "lr-sn", "linear-svm-sn"),
+    ("svm-sn", *(f"svm-sn:{n}" for n in SET_SIZES)),
+    ("svm-sn", "lr-sn", *(f"svm-sn:{n}" for n in SET_SIZES)),
+    tuple(f"svm-sn:{n}" for n in SET_SIZES),
+    ("svm-sn", "svm-sn:spectral", "svm-sn:prosody", "svm-sn:logmel"),
+    ("svm-sn", "lr-sn", "svm-sn:spectral", "svm-sn:prosody"),
+)
+
+
+def member_outputs(F, y, groups, train, rows, make_classifier, keys, extra):
+    """Fit a -sn member on the clean training ``train`` clips and their copies in ``extra``
+    (standardised apart), and return its outputs (``predict_proba`` if it has one, else
+    ``decision_function``, as scikit-learn's stacking takes them) on ``rows`` of each
+    condition of ``keys``."""
+    X = np.vstack([F["clean"][train]] + [e[0][train] for e in extra])
+    y_train = np.concatenate([y[train]] * (1 + len(extra)))
+    g_train = np.concatenate([groups[train]] + [e[1][train] for e in extra])
+    norm = SpeakerNormalizer()
+    Z = norm.fit_transform(X, groups=g_train)
+    scaler = StandardScaler().fit(Z)
+    clf = make_classifier().fit(scaler.transform(Z), y_train)
+    method = clf.predict_proba if hasattr(clf, "predict_proba") else clf.decision_function
+    return {k: method(scaler.transform(norm.transform(F[k][rows], groups=groups[rows])))
+            for k in keys}
+
+
+def stacking_inputs(F, y, groups, folds, extra, make_classifier, keys, inner_splits=5):
+    """One member's stacking inputs for every outer fold: its out-of-fold outputs on the
+    fold's clean training clips (inner folds split by speaker, as ``SpeakerStackingClassifier``
+    does; a speaker's copies stay with it), and its outputs on the fold's test clips under
+    each condition of ``keys`` from a fit on all the fold's training clips."""
+    from sklearn_ser.model_selection import SpeakerStratifiedKFold
+
+    per_fold = []
+    for train, test in folds:
+        oof = None
+        inner = SpeakerStratifiedKFold(n_splits=inner_splits)
+        for fit_idx, held_idx in inner.split(train, y[train], groups[train]):
+            out = member_outputs(F, y, groups, train[fit_idx], train[held_idx],
+                                 make_classifier, ("clean",), extra)["clean"]
+            oof = np.empty((len(train), out.shape[1])) if oof is None else oof
+            oof[held_idx] = out
+        per_fold.append((oof, member_outputs(F, y, groups, train, test, make_classifier, keys,
+                                             extra)))
+    return per_fold
+
+
+def run_fusion(args):
+    """Stage ``fusion``: stacks of -sn members (the pipelines' classifiers on all five sets or
+    on one set each, with the two per-speaker copies standardised apart) under the default
+    final logistic regression, each member's stacking inputs computed once and shared."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clips, y, groups, folds, memory, keys, F = prepare_default_features(args)
+    keys = tuple(k for k in keys if k != "padded")
+    classifiers = {**SN_CLASSIFIERS,
+                   "knn-sn": lambda: KNeighborsClassifier(n_neighbors=10),
+                   "linear-svm-sn": lambda: SVC(kernel="linear", C=0.01)}
+    extra_names = [np.char.add(groups.astype(str), f"/{b}") for b in COPY_BLOCKS]
+    wanted = {m for stack in FUSION_STACKS for m in stack}
+    inputs = {}
+    for name in FUSION_MEMBERS:
+        if name not in wanted:
+            continue
+        start = time.time()
+        kind, sets = FUSION_MEMBERS[name]
+        columns = slice(None) if sets is None else set_columns(sets)
+        Fm = {k: v[:, columns] for k, v in F.items()}
+        extra = [(Fm[b], g) for b, g in zip(COPY_BLOCKS, extra_names)]
+        inputs[name] = stacking_inputs(Fm, y, groups, folds, extra, classifiers[kind], keys)
+        print(f"member {name}: {time.time() - start:.0f} s", flush=True)
+    for stack in FUSION_STACKS:
+        pred = {k: np.empty(len(y), dtype=object) for k in keys}
+        for i, (train, test) in enumerate(folds):
+            final = LogisticRegression(C=1.0, max_iter=2000).fit(
+                np.hstack([inputs[m][i][0] for m in stack]), y[train])
+            for k in keys:
+                pred[k][test] = final.predict(np.hstack([inputs[m][i][1][k] for m in stack]))
+        row = {"corpus": args.corpus, "stage": "fusion", "variant": " + ".join(stack),
+               **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
+        print(json.dumps(row), flush=True)
+        with open(args.output, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=("emodb", "ravdess"), required=True)
@@ -702,7 +799,8 @@ def main():
     parser.add_argument("--cache", default="/tmp/ser-choose-cache")
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
                                                      "plain", "level", "range", "strata",
-                                                     "denoise", "sets", "jitter", "snr", "gamma"),
+                                                     "denoise", "sets", "jitter", "snr", "gamma",
+                                                     "fusion"),
                         default="variants")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variants", default=None,
@@ -741,6 +839,8 @@ def main():
         run_snr(args)
     elif args.stage == "gamma":
         run_gamma(args)
+    elif args.stage == "fusion":
+        run_fusion(args)
     elif args.stage in ("babble", "plain"):
         run_more(args)
     else:
