@@ -36,7 +36,7 @@ _PUBLIC = {
         "make_classic_pipeline", "make_deep_pipeline", "make_fusion_pipeline",
         "make_regression_pipeline",
         "ResamplingPipeline", "SpeakerStackingClassifier", "SpeakerVotingClassifier",
-        "ConcordantRegressor",
+        "ConcordantRegressor", "CategoryStackingRegressor",
         "enroll_speaker", "adapt_to_speaker", "save_profiles", "load_profiles",
     ),
     "neural": (

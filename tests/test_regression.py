@@ -309,3 +309,109 @@ def test_inner_speaker_folds_keep_a_noisy_copy_with_its_source():
         assert len(held_out) == 1 and held_out.isdisjoint(source_speakers(groups[train]))
     # Plain ids, integers included, are their own speakers.
     assert source_speakers([3, 3, 7]).tolist() == ["3", "3", "7"]
+
+
+def _categorised_data(seed, n_speakers=8, per_speaker=42):
+    """Three categories spread over many features; the target is mostly the category's level
+    (not in the order of any single feature) plus one cue that moves it within a category."""
+    rng = np.random.RandomState(seed)
+    n = n_speakers * per_speaker
+    categories = np.tile(np.array(["anger", "neutral", "sadness"]), n // 3)
+    directions = np.random.RandomState(99).normal(size=(3, 30))
+    index = np.searchsorted(["anger", "neutral", "sadness"], categories)
+    X = rng.normal(size=(n, 30)) + 0.5 * directions[index]
+    level = np.array([0.8, 0.1, 0.6])[index]
+    y = level + 0.1 * X[:, 0] + 0.05 * rng.normal(size=n)
+    return X, y, categories, np.repeat(np.arange(n_speakers), per_speaker)
+
+
+def test_category_stacking_predicts_new_speakers_better():
+    from sklearn.svm import SVR
+
+    from sklearn_ser.metrics import concordance_correlation_coefficient as ccc
+    from sklearn_ser.pipelines import CategoryStackingRegressor, ConcordantRegressor
+
+    X, y, categories, groups = _categorised_data(0)
+    X_new, y_new, categories_new, _ = _categorised_data(1)
+    alone = ConcordantRegressor(SVR()).fit(X, y, groups=groups)
+    stacked = CategoryStackingRegressor(ConcordantRegressor(SVR())).fit(
+        X, y, categories=categories, groups=groups)
+    assert ccc(y_new, stacked.predict(X_new)) > ccc(y_new, alone.predict(X_new)) + 0.03
+    assert list(stacked.categories_) == ["anger", "neutral", "sadness"]
+    assert stacked.scale_ == pytest.approx(2.0 * np.sqrt(30 / 3))
+    # The classifier is a real one: it tells the new clips' categories apart.
+    assert np.mean(stacked.classifier_.predict(X_new) == categories_new) > 0.8
+    # weight=0 leaves the regressor the features alone.
+    zero = CategoryStackingRegressor(ConcordantRegressor(SVR()), weight=0.0).fit(
+        X, y, categories=categories, groups=groups)
+    np.testing.assert_allclose(zero.predict(X_new), alone.predict(X_new), atol=1e-9)
+
+
+def test_category_stacking_copes_with_a_fold_that_lacks_a_category():
+    from sklearn.linear_model import Ridge
+
+    from sklearn_ser.pipelines import CategoryStackingRegressor
+
+    X, y, categories, groups = _categorised_data(0, n_speakers=4, per_speaker=30)
+    # Only speaker 0 has "neutral" clips, so the fold that holds it out never sees one.
+    categories = np.where((categories == "neutral") & (groups != 0), "anger", categories)
+    model = CategoryStackingRegressor(Ridge(), cv=4).fit(X, y, categories=categories,
+                                                         groups=groups)
+    assert np.isfinite(model.predict(X)).all() and len(model.categories_) == 3
+
+
+def test_category_stacking_needs_the_categories_and_says_how():
+    from sklearn.linear_model import Ridge
+
+    from sklearn_ser.pipelines import CategoryStackingRegressor
+
+    X, y, categories, groups = _categorised_data(0, n_speakers=4, per_speaker=30)
+    with pytest.raises(ValueError, match=r"categories=labels.*metadata routing"):
+        CategoryStackingRegressor(Ridge()).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="single class|at least 2"):
+        CategoryStackingRegressor(Ridge()).fit(X, y, categories=np.full(len(y), "anger"),
+                                               groups=groups)
+    with pytest.warns(UserWarning, match="no groups"):
+        CategoryStackingRegressor(Ridge()).fit(X, y, categories=categories)
+    with pytest.raises(ValueError, match="category_weight is for 'svr' and 'ridge'"):
+        make_regression_pipeline("crnn", category_weight=2.0)
+
+
+def test_category_pipeline_through_evaluate_save_and_the_benchmark(tmp_path, corpus):
+    import sklearn
+
+    from sklearn_ser.cli import main
+    from sklearn_ser.io import load_model, save_model
+
+    pipe = make_named_pipeline("ridge-cat-sn", features=("mfcc",))
+    assert [name for name, _ in pipe.steps][-3:] == ["speakernormalizer", "scaler", "ridge"]
+    assert pipe.get_params()["ridge__weight"] == 2.0
+    assert "ridge__regressor__regressor__alphas" in pipe.get_params()
+    report = evaluate(pipe, corpus.data, corpus.intensity, groups=corpus.groups,
+                      fit_params={"categories": corpus.target})
+    assert np.isfinite(report.y_pred).all() and report.ccc > 0.1
+    with pytest.raises(ValueError, match="categories=labels"):
+        evaluate(pipe, corpus.data, corpus.intensity, groups=corpus.groups)
+    # Fitted through routing, saved, loaded: prediction needs clips and speakers only.
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe.fit(list(corpus.data), corpus.intensity, categories=corpus.target,
+                 groups=corpus.groups)
+        save_model(pipe, tmp_path / "cat.sser")
+        loaded = load_model(tmp_path / "cat.sser")
+        np.testing.assert_allclose(
+            loaded.predict(list(corpus.data[:6]), groups=corpus.groups[:6]),
+            pipe.predict(list(corpus.data[:6]), groups=corpus.groups[:6]))
+    # The command line hands the corpus's labels to a model that asks for them.
+    code = main(["benchmark", "--n-samples", "42", "--target", "intensity", "--models",
+                 "ridge-cat", "--cv", "kfold:2", "--output", str(tmp_path / "out"), "--quiet"])
+    assert code == 0
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())
+    rows = rows if isinstance(rows, list) else rows.get("results", rows.get("models"))
+    (row,) = [r for r in rows if r["model"] == "ridge-cat"]
+    assert "error" not in row or not row["error"]
+    assert -1.0 <= row["ccc"] <= 1.0
+    # So does train; the saved model then predicts from clips alone.
+    assert main(["train", "--n-samples", "42", "--target", "intensity", "--model",
+                 "ridge-cat", "--output", str(tmp_path / "m.sser"), "--quiet"]) == 0
+    trained = load_model(tmp_path / "m.sser")
+    assert np.isfinite(trained.predict(list(corpus.data[:3]))).all()

@@ -70,6 +70,8 @@ class Corpus:
     groups: np.ndarray
     sr: int
     target_name: str = "emotion"
+    #: The emotion labels, for a continuous target's models that learn from them too.
+    categories: np.ndarray = None
 
     @property
     def continuous(self):
@@ -95,7 +97,7 @@ def load_corpus(name, *, data_dir=None, sr=16000, n_samples=420, random_state=0,
         bunch = datasets.make_emotional_speech(n_samples, sr=sr, random_state=random_state)
         values = bunch.target if target == "emotion" else bunch[target]
         return Corpus(name, list(bunch.data), np.asarray(values), np.asarray(bunch.groups), sr,
-                      target)
+                      target, np.asarray(bunch.target))
     if name == "folder" and data_dir is None:
         raise SystemExit("--dataset folder needs --data-dir PATH (sub-folders named by label).")
     loader = getattr(datasets, f"load_{name}")
@@ -111,7 +113,8 @@ def load_corpus(name, *, data_dir=None, sr=16000, n_samples=420, random_state=0,
         warn_user(f"{len(clips) - len(keep)} of {len(clips)} {name} clips have no {target} "
                   f"value (level 'unspecified') and are left out of the benchmark.",
                   DataWarning)
-    return Corpus(name, [clips[i] for i in keep], values[keep], groups[keep], sr, target)
+    return Corpus(name, [clips[i] for i in keep], values[keep], groups[keep], sr, target,
+                  np.asarray(bunch.target)[keep])
 
 
 def _continuous_target(name, bunch, target):
@@ -127,6 +130,17 @@ def _continuous_target(name, bunch, target):
         return datasets.emotion_dimensions(bunch.target)[target].to_numpy(dtype=float)
     except ValueError as exc:
         raise SystemExit(f"--target {target} on {name}: {exc}") from None
+
+
+def _category_fit_params(model, corpus):
+    """``fit_params`` handing the corpus's emotion labels to a model that learns from them
+    (``svr-cat``: a ``CategoryStackingRegressor`` asks for ``categories``), else None."""
+    import sklearn
+    from sklearn.utils.metadata_routing import get_routing_for_object
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        wanted = get_routing_for_object(model).consumes("fit", ["categories"])
+    return {"categories": corpus.categories} if wanted else None
 
 
 def build_model(name, *, sr, random_state, memory=None):
@@ -195,7 +209,8 @@ def _run_models(corpus, models, splitter, *, cv, n_jobs, random_state, verbose, 
             report = evaluate(model, corpus.clips, corpus.target, groups=corpus.groups,
                               cv=splitter, n_jobs=n_jobs, verbose=verbose, test_snr=test_snr,
                               test_noise=test_noise, test_gain=test_gain,
-                              test_padding=test_padding)
+                              test_padding=test_padding,
+                              fit_params=_category_fit_params(model, corpus))
         except Exception as exc:  # noqa: BLE001 - one failing model must not lose the others
             records.append(failed_record(name, corpus.name, cv, exc,
                                          target=corpus.target_name))

@@ -56,11 +56,12 @@ def _progress(quiet, message):
         print(message, file=sys.stderr, flush=True)
 
 
-def fit_with_groups(model, X, y, groups):
-    """Fit, routing the speakers to every step that asks for them.
+def fit_with_groups(model, X, y, groups, categories=None):
+    """Fit, routing the speakers (and the emotion labels) to every step that asks for them.
 
     Speaker normalisation needs the training speakers; a network's early-stopping split uses
-    them to hold out whole speakers. Steps that want nothing get nothing.
+    them to hold out whole speakers; a regressor that learns from the categories too
+    (``svr-cat``) needs the labels. Steps that want nothing get nothing.
     """
     import sklearn
 
@@ -68,10 +69,9 @@ def fit_with_groups(model, X, y, groups):
 
     request_speakers(model)
     with sklearn.config_context(enable_metadata_routing=True):
-        wants = model.get_metadata_routing().consumes("fit", ["groups"])
-        if wants:
-            return model.fit(X, y, groups=groups)
-        return model.fit(X, y)
+        wants = model.get_metadata_routing().consumes("fit", ["groups", "categories"])
+        given = {"groups": groups, "categories": categories}
+        return model.fit(X, y, **{key: given[key] for key in wants})
 
 
 def run(args, argv):
@@ -95,7 +95,7 @@ def run(args, argv):
     _progress(args.quiet, f"Training {name} on {len(corpus.clips)} clips of "
               f"{corpus.name} ({what}, {len(speakers)} speakers) ...")
     start = time.perf_counter()
-    fit_with_groups(model, corpus.clips, corpus.target, corpus.groups)
+    fit_with_groups(model, corpus.clips, corpus.target, corpus.groups, corpus.categories)
     seconds = time.perf_counter() - start
     metadata = {
         "model": name,

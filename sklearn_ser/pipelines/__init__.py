@@ -7,6 +7,7 @@ from ._classic import (
     make_classic_pipeline,
     make_features,
 )
+from ._category import CategoryStackingRegressor
 from ._concordant import ConcordantRegressor
 from ._deep import NETWORKS, make_deep_pipeline
 from ._regression import REGRESSORS, make_regression_pipeline
@@ -30,6 +31,7 @@ from ._registry import (
 
 __all__ = [
     "CLASSIFIERS",
+    "CategoryStackingRegressor",
     "ConcordantRegressor",
     "DEEP_FUSION_MEMBERS",
     "DEFAULT_FEATURES",

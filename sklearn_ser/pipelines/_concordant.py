@@ -160,24 +160,15 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                 continue
             self.oof_mean_[j], self.oof_scale_[j] = oof[:, j].mean(), spread
 
-    def _wants_groups(self):
-        """Whether the regressor's fit takes the speakers (a search over speaker folds)."""
-        with sklearn.config_context(enable_metadata_routing=True):
-            return get_routing_for_object(self.regressor).consumes("fit", ["groups"]) != set()
-
     def _regressor_groups(self, groups, n_samples):
         """The speakers to hand the regressor, or None when its fit does not ask for them:
         the given ones, else one per sample (its folds then split clips; fit has warned)."""
-        if not self._wants_groups():
+        if not wants_speakers(self.regressor):
             return None
         return np.arange(n_samples) if groups is None else groups
 
     def _fit_regressor(self, X, z, speakers):
-        regressor = clone(self.regressor)
-        if speakers is None:
-            return regressor.fit(X, z)
-        with sklearn.config_context(enable_metadata_routing=True):
-            return regressor.fit(X, z, groups=speakers)
+        return fit_with_speakers(clone(self.regressor), X, z, speakers)
 
     def _splitter(self, groups):
         if groups is None:
@@ -207,9 +198,7 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
-        check_is_fitted(self)
-        reject_ragged(X, owner=type(self).__name__)
-        X = validate_data(self, X, reset=False)
+        X = fitted_input(self, X)
         z = np.asarray(self.regressor_.predict(X), dtype=float)
         shape = z.shape
         z = (z.reshape(len(z), -1) - self.oof_mean_) / self.oof_scale_
@@ -219,6 +208,30 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def fitted_input(estimator, X):
+    """``X`` checked for a fitted ``estimator``'s ``predict``: fitted, not ragged, with the
+    number of features seen in ``fit``."""
+    check_is_fitted(estimator)
+    reject_ragged(X, owner=type(estimator).__name__)
+    return validate_data(estimator, X, reset=False)
+
+
+def wants_speakers(estimator):
+    """Whether ``estimator.fit`` asks for the speakers (``groups``) by metadata routing: a
+    search over speaker folds, a ``ConcordantRegressor``."""
+    with sklearn.config_context(enable_metadata_routing=True):
+        return get_routing_for_object(estimator).consumes("fit", ["groups"]) != set()
+
+
+def fit_with_speakers(estimator, X, y, speakers):
+    """``estimator.fit(X, y)``, with ``groups=speakers`` when there are speakers and its
+    ``fit`` asks for them (:func:`wants_speakers`); returns the fitted estimator."""
+    if speakers is None or not wants_speakers(estimator):
+        return estimator.fit(X, y)
+    with sklearn.config_context(enable_metadata_routing=True):
+        return estimator.fit(X, y, groups=speakers)
 
 
 class SpeakerFolds(GroupKFold):

@@ -10,7 +10,12 @@ here, so the suffixes are parsed in one place.
 
 from ._classic import CLASSIFIERS, make_classic_pipeline
 from ._deep import NETWORKS, make_deep_pipeline
-from ._regression import _NETWORK_REGRESSORS, REGRESSORS, make_regression_pipeline
+from ._regression import (
+    _NETWORK_REGRESSORS,
+    CATEGORY_WEIGHT,
+    REGRESSORS,
+    make_regression_pipeline,
+)
 
 __all__ = ["DEEP_FUSION_MEMBERS", "DEFAULT_FUSION_MEMBERS", "FUSION_FEATURES",
            "OPENSMILE_MODELS", "make_named_pipeline", "make_opensmile_pipeline",
@@ -36,6 +41,9 @@ _SPEAKER_NORM_SUFFIX = "-sn"
 _REGRESSION_SUFFIX = "-reg"
 #: Model names of the network regressors (``"crnn-reg"``) and their kinds.
 _NETWORK_REGRESSOR_NAMES = {k + _REGRESSION_SUFFIX: k for k in _NETWORK_REGRESSORS}
+#: Model names of the regressors that also learn from the emotion categories
+#: (``"svr-cat"``: ``category_weight=CATEGORY_WEIGHT``) and their kinds.
+_CATEGORY_REGRESSOR_NAMES = {k + "-cat": k for k in REGRESSORS}
 
 
 def parse_model_name(name):
@@ -67,7 +75,8 @@ def parse_model_name(name):
 def _known_names():
     classic, networks = sorted(CLASSIFIERS), sorted(NETWORKS)
     smile = sorted(OPENSMILE_MODELS)
-    regressors = sorted(REGRESSORS) + sorted(_NETWORK_REGRESSOR_NAMES)
+    regressors = (sorted(REGRESSORS) + sorted(_CATEGORY_REGRESSOR_NAMES)
+                  + sorted(_NETWORK_REGRESSOR_NAMES))
     return (classic + [k + _SPEAKER_NORM_SUFFIX for k in classic]
             + regressors + [k + _SPEAKER_NORM_SUFFIX for k in regressors] + networks
             + [k + _SPEAKER_NORM_SUFFIX for k in networks] + ["fusion", "fusion-deep"]
@@ -124,7 +133,9 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
         with ``-sn``) need the ``[opensmile]`` extra (:func:`make_opensmile_pipeline`).
         ``"svr"``, ``"ridge"`` and the network regressors ``"cnn-reg"``, ``"lstm-reg"``,
         ``"crnn-reg"`` (each also with ``-sn``) are regressors of continuous targets
-        (:func:`make_regression_pipeline`).
+        (:func:`make_regression_pipeline`); ``"svr-cat"`` and ``"ridge-cat"`` (also with
+        ``-sn``) learn from the emotion categories too (``category_weight=CATEGORY_WEIGHT``),
+        so their ``fit`` needs ``categories=labels``.
     features : sequence of str or None, default=None
         Extractors of a classic model (None: ``DEFAULT_FEATURES``); ignored by networks
         (their regressors included) and the openSMILE models.
@@ -170,6 +181,9 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
                                         speaker_norm=speaker_norm, sr=sr, memory=memory,
                                         random_state=random_state)
     extra = {} if features is None else {"features": features}
+    if kind in _CATEGORY_REGRESSOR_NAMES:
+        extra["category_weight"] = CATEGORY_WEIGHT
+        kind = _CATEGORY_REGRESSOR_NAMES[kind]
     if kind in REGRESSORS:
         return make_regression_pipeline(kind, speaker_norm=speaker_norm, sr=sr, memory=memory,
                                         n_jobs=n_jobs, **extra)

@@ -16,12 +16,13 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import RidgeCV
 from sklearn.svm import SVR
 
+from ._category import CategoryStackingRegressor
 from ._classic import DEFAULT_FEATURES, scaled_feature_steps
 from ._concordant import ConcordantRegressor, SpeakerFolds
 from ._deep import _LEARNING_RATE, frame_steps, make_network
 from ._resampling import noise_copy_settings, speed_perturbed
 
-__all__ = ["REGRESSORS", "make_regression_pipeline"]
+__all__ = ["CATEGORY_WEIGHT", "REGRESSORS", "make_regression_pipeline"]
 
 
 def _svr():
@@ -40,6 +41,10 @@ def _ridge():
 #: Regressor factories by kind, for :func:`make_regression_pipeline` and the model names
 #: ``svr`` and ``ridge`` (each also with ``-sn``).
 REGRESSORS = {"svr": _svr, "ridge": _ridge}
+
+#: ``category_weight`` of the model names ``svr-cat`` and ``ridge-cat`` (see
+#: :class:`CategoryStackingRegressor`; chosen as make_regression_pipeline's Notes say).
+CATEGORY_WEIGHT = 2.0
 
 #: Network regressor (in sklearn_ser.neural) and step name of each network kind of
 #: :func:`make_regression_pipeline`, for the model names ``cnn-reg``, ``lstm-reg`` and
@@ -66,6 +71,7 @@ def make_regression_pipeline(
     guard=True,
     rescale="auto",
     noise_augmentation="auto",
+    category_weight=None,
     sr=16000,
     memory=None,
     n_jobs=None,
@@ -142,6 +148,15 @@ def make_regression_pipeline(
         (not measured for the regressors, unlike :func:`make_deep_pipeline`'s
         speaker-normalised classifiers; pass 2 to try). An int: that many
         copies, for any kind. None or 0: none.
+    category_weight : float or None, default=None
+        For ``"svr"`` and ``"ridge"``: learn from the clips' emotion categories as well.
+        The final step becomes a :class:`CategoryStackingRegressor` around the
+        ``ConcordantRegressor``: a classifier of the categories, whose out-of-fold
+        probabilities (by speaker) join the features with this weight, and ``fit`` then
+        needs ``categories=labels`` (metadata routing; ``evaluate(...,
+        fit_params={"categories": labels})``). Prediction needs clips only. None: the
+        features alone. The model names ``svr-cat`` and ``ridge-cat`` use
+        ``CATEGORY_WEIGHT``; see Notes.
     sr : int, default=16000
         Sample rate of the clips.
     memory : str, joblib.Memory or None, default=None
@@ -188,6 +203,9 @@ def make_regression_pipeline(
     if rescale not in ("auto", True, False):
         raise ValueError(f"rescale must be 'auto', True or False; got {rescale!r}.")
     if kind in _NETWORK_REGRESSORS:
+        if category_weight is not None:
+            raise ValueError(f"category_weight is for 'svr' and 'ridge', not a network "
+                             f"regressor ({kind!r}); got {category_weight!r}.")
         if rescale is True:
             raise ValueError(f"rescale=True is for 'svr' and 'ridge': a network regressor "
                              f"({kind!r}) would be trained again for every out-of-fold "
@@ -220,6 +238,8 @@ def make_regression_pipeline(
     if reduce == "pca":
         steps.append(("pca", PCA(n_components=n_components)))
     regressor = ConcordantRegressor(REGRESSORS[kind](), rescale=rescale in ("auto", True))
+    if category_weight is not None:
+        regressor = CategoryStackingRegressor(regressor, weight=category_weight)
     steps.append((kind, regressor))
     return _with_copies(steps, noise_augmentation, speaker_norm, sr=sr, n_jobs=n_jobs,
                         random_state=random_state)
