@@ -338,7 +338,7 @@ def test_category_stacking_predicts_new_speakers_better():
         X, y, categories=categories, groups=groups)
     assert ccc(y_new, stacked.predict(X_new)) > ccc(y_new, alone.predict(X_new)) + 0.03
     assert list(stacked.categories_) == ["anger", "neutral", "sadness"]
-    assert stacked.scale_ == pytest.approx(2.0 * np.sqrt(30 / 3))
+    assert stacked.scale_ == pytest.approx(4.0 * np.sqrt(30 / 3))
     # The classifier is a real one: it tells the new clips' categories apart.
     assert np.mean(stacked.classifier_.predict(X_new) == categories_new) > 0.8
     # weight=0 leaves the regressor the features alone.
@@ -385,7 +385,7 @@ def test_category_pipeline_through_evaluate_save_and_the_benchmark(tmp_path, cor
 
     pipe = make_named_pipeline("ridge-cat-sn", features=("mfcc",))
     assert [name for name, _ in pipe.steps][-3:] == ["speakernormalizer", "scaler", "ridge"]
-    assert pipe.get_params()["ridge__weight"] == 2.0
+    assert pipe.get_params()["ridge__weight"] == 4.0
     assert "ridge__regressor__regressor__alphas" in pipe.get_params()
     report = evaluate(pipe, corpus.data, corpus.intensity, groups=corpus.groups,
                       fit_params={"categories": corpus.target})

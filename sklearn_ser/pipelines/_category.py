@@ -42,7 +42,7 @@ class CategoryStackingRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
     classifier : estimator with ``predict_proba`` or None, default=None
         The classifier of the categories; None means ``LogisticRegression(C=0.1,
         max_iter=2000)``, the ``lr`` pipelines' classifier.
-    weight : float, default=2.0
+    weight : float, default=4.0
         Size of the probability columns next to the features. The columns are multiplied by
         ``weight * sqrt(n_features / n_categories)``: on standardised features, two clips
         surely of different categories are then ``weight ** 2 / n_categories`` times as far
@@ -92,7 +92,7 @@ class CategoryStackingRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         "cv": [Interval(Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, regressor, *, classifier=None, weight=2.0, cv=5):
+    def __init__(self, regressor, *, classifier=None, weight=4.0, cv=5):
         self.regressor = regressor
         self.classifier = classifier
         self.weight = weight

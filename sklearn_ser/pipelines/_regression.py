@@ -44,7 +44,7 @@ REGRESSORS = {"svr": _svr, "ridge": _ridge}
 
 #: ``category_weight`` of the model names ``svr-cat`` and ``ridge-cat`` (see
 #: :class:`CategoryStackingRegressor`; chosen as make_regression_pipeline's Notes say).
-CATEGORY_WEIGHT = 2.0
+CATEGORY_WEIGHT = 4.0
 
 #: Network regressor (in sklearn_ser.neural) and step name of each network kind of
 #: :func:`make_regression_pipeline`, for the model names ``cnn-reg``, ``lstm-reg`` and
@@ -189,6 +189,14 @@ def make_regression_pipeline(
     every cue of the speaker, so it keeps its source's target. No speed copies: a speed
     change moves pitch and tempo, cues of arousal and intensity, so a copy would not have
     its source's target (``SpeedPerturber`` refuses continuous targets).
+
+    The categories (``category_weight``): with the -sn SVR, their probabilities raised CCC
+    on every target of the synthetic corpus (two seeds) and on RAVDESS intensity, a target
+    not derived from the category, as well as on the arousal and valence derived from it on
+    EmoDB and RAVDESS; ``CATEGORY_WEIGHT`` had the best mean over those eleven cases
+    (``benchmarks/README.md``, "Category probabilities beside the features"). Not the
+    default of ``make_regression_pipeline``, whose ``fit`` would then need labels that a
+    corpus of ratings alone does not have.
 
     Examples
     --------
