@@ -415,3 +415,25 @@ def test_category_pipeline_through_evaluate_save_and_the_benchmark(tmp_path, cor
                  "ridge-cat", "--output", str(tmp_path / "m.sser"), "--quiet"]) == 0
     trained = load_model(tmp_path / "m.sser")
     assert np.isfinite(trained.predict(list(corpus.data[:3]))).all()
+
+
+def test_category_weight_in_a_grid_search_with_routed_labels():
+    import sklearn
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_ser.metrics import get_scorer
+    from sklearn_ser.pipelines import CategoryStackingRegressor
+
+    X, y, categories, groups = _categorised_data(0, n_speakers=6, per_speaker=30)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(StandardScaler(), CategoryStackingRegressor(Ridge()))
+        search = GridSearchCV(pipe, {"categorystackingregressor__weight": [0.0, 4.0]},
+                              scoring=get_scorer("ccc"), cv=GroupKFold(3))
+        search.fit(X, y, categories=categories, groups=groups)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all()
+    # The categories' probabilities help a linear model whose target is not linear in them.
+    assert search.best_params_ == {"categorystackingregressor__weight": 4.0}
