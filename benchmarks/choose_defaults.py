@@ -700,6 +700,9 @@ def run_gamma(args):
 FUSION_MEMBERS = {
     "svm-sn": ("svm-sn", None), "lr-sn": ("lr-sn", None),
     "knn-sn": ("knn-sn", None), "linear-svm-sn": ("linear-svm-sn", None),
+    # The SVC's one-against-one decision values (21 columns for 7 classes) instead of its
+    # one-against-rest summary, which scikit-learn derives from the pairwise votes.
+    "svm-sn-ovo": ("svm-sn-ovo", None),
     **{f"svm-sn:{name}": ("svm-sn", [name]) for name in SET_SIZES},
 }
 #: The stacks of stage ``fusion``, by their members (the first: the default ``fusion``).
@@ -713,6 +716,9 @@ FUSION_STACKS = (
     tuple(f"svm-sn:{n}" for n in SET_SIZES),
     ("svm-sn", "svm-sn:spectral", "svm-sn:prosody", "svm-sn:logmel"),
     ("svm-sn", "lr-sn", "svm-sn:spectral", "svm-sn:prosody"),
+    ("svm-sn-ovo",),
+    ("svm-sn-ovo", "lr-sn"),
+    ("svm-sn-ovo", "lr-sn", "knn-sn"),
 )
 
 
@@ -764,9 +770,13 @@ def run_fusion(args):
     keys = tuple(k for k in keys if k != "padded")
     classifiers = {**SN_CLASSIFIERS,
                    "knn-sn": lambda: KNeighborsClassifier(n_neighbors=10),
-                   "linear-svm-sn": lambda: SVC(kernel="linear", C=0.01)}
+                   "linear-svm-sn": lambda: SVC(kernel="linear", C=0.01),
+                   "svm-sn-ovo": lambda: SVC(C=3.0, gamma="scale",
+                                             decision_function_shape="ovo")}
     extra_names = [np.char.add(groups.astype(str), f"/{b}") for b in COPY_BLOCKS]
-    wanted = {m for stack in FUSION_STACKS for m in stack}
+    stacks = [FUSION_STACKS[int(i)] for i in args.stacks.split(",")] if args.stacks \
+        else FUSION_STACKS
+    wanted = {m for stack in stacks for m in stack}
     inputs = {}
     for name in FUSION_MEMBERS:
         if name not in wanted:
@@ -778,7 +788,7 @@ def run_fusion(args):
         extra = [(Fm[b], g) for b, g in zip(COPY_BLOCKS, extra_names)]
         inputs[name] = stacking_inputs(Fm, y, groups, folds, extra, classifiers[kind], keys)
         print(f"member {name}: {time.time() - start:.0f} s", flush=True)
-    for stack in FUSION_STACKS:
+    for stack in stacks:
         pred = {k: np.empty(len(y), dtype=object) for k in keys}
         for i, (train, test) in enumerate(folds):
             final = LogisticRegression(C=1.0, max_iter=2000).fit(
@@ -817,6 +827,8 @@ def main():
                         help="stages jitter, snr: comma-separated svm-sn, lr-sn")
     parser.add_argument("--gammas", default="0.3,0.5,1,2",
                         help="stage gamma: comma-separated multiples of the SVM's scale gamma")
+    parser.add_argument("--stacks", default=None,
+                        help="stage fusion: comma-separated indices into FUSION_STACKS")
     parser.add_argument("--snr-ranges", default="0:30,0:20,5:20",
                         help="stage snr: comma-separated low:high SNR ranges of the copies")
     args = parser.parse_args()
