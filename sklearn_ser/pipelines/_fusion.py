@@ -663,7 +663,24 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
 
     final = LogisticRegression(C=1.0, max_iter=2000) if final_estimator is None \
         else final_estimator
+    # Members built here from a name and ending in an SVC give the final estimator their
+    # pairwise decision values (see Notes); a member passed as an estimator is left as it is.
+    named = [(name, _pairwise_decisions(est) if isinstance(m, str) else est)
+             for m, (name, est) in zip(members, named)]
     return SpeakerStackingClassifier(named, final, cv=cv, n_jobs=n_jobs)
+
+
+def _pairwise_decisions(estimator):
+    """``estimator`` (built by this module) with its final SVC's ``decision_function`` in
+    one-against-one form: a column per pair of classes, the margins the SVC decides by.
+    Its default one-against-rest form is derived from the pairwise votes, which a
+    stacking's final estimator reads less well. ``predict`` is unchanged."""
+    from sklearn.svm import SVC
+
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if isinstance(final, SVC):
+        final.set_params(decision_function_shape="ovo")
+    return estimator
 
 
 def with_probabilities(estimator):

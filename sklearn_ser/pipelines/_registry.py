@@ -22,7 +22,8 @@ __all__ = ["DEEP_FUSION_MEMBERS", "DEFAULT_FUSION_MEMBERS", "FUSION_FEATURES",
            "parse_model_name"]
 
 #: Members of the default fusion (benchmark model names) and the features of its classic
-#: members, chosen on EmoDB leave-one-speaker-out (see make_fusion_pipeline's notes).
+#: members, chosen on EmoDB leave-one-speaker-out and kept on EmoDB and RAVDESS (see
+#: make_fusion_pipeline's notes).
 DEFAULT_FUSION_MEMBERS = ("svm-sn", "lr-sn")
 FUSION_FEATURES = ("mfcc", "lpcc", "spectral", "prosody", "logmel")
 #: Members of the classic + deep fusion (benchmark model ``fusion-deep``), a soft vote.
