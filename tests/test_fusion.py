@@ -312,17 +312,3 @@ def test_cross_validate_routes_the_speakers_to_the_fusion(corpus, member):
                                 cv=LeaveOneSpeakerOut(), params={"groups": corpus.groups})
     assert len(result["test_score"]) == 4
     assert np.mean(result["test_score"]) > 0.5
-
-
-def test_named_svm_member_gives_the_stack_its_pairwise_decisions(member, tmp_path):
-    corpus = make_emotional_speech(48, n_speakers=4, duration=(0.8, 1.0), random_state=2,
-                                   emotions=["anger", "sadness", "neutral", "happiness"])
-    fusion = make_fusion_pipeline(["svm-sn", "lr-sn"], features=("mfcc",), cv=2,
-                                  memory=str(tmp_path))
-    fusion.fit(corpus.data, corpus.target, groups=corpus.groups)
-    # 4 classes: 6 pairs of the SVC's one-against-one margins, then 4 probabilities.
-    assert fusion.final_estimator_.n_features_in_ == 6 + 4
-    assert fusion.predict(corpus.data[:4], groups=corpus.groups[:4]).shape == (4,)
-    # A member passed as an estimator is the user's own: left as it is.
-    own = make_fusion_pipeline([member("svm-sn"), "lr-sn"])
-    assert own.estimators[0][1].steps[-1][1].decision_function_shape == "ovr"

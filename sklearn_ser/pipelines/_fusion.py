@@ -619,9 +619,12 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
     The default members share one feature set (MFCC, LPCC, spectral, prosodic and log-mel
     functionals, with per-speaker standardisation) and differ in the classifier: an RBF SVM
     and a logistic regression, stacked under a logistic regression. They were chosen on EmoDB
-    leave-one-speaker-out, so their advantage is optimistic for other corpora: the stack beat
-    the RBF SVM alone on the same features and on the four classic sets, and adding a linear
-    SVM, naive Bayes or log-mel-only members lowered it. Deep members (``"cnn"``, ...) get
+    leave-one-speaker-out, and a later screen on EmoDB and RAVDESS kept them (a kNN, a
+    linear SVM or an SVM per feature set as further members did not help on the mean of the
+    two, and the SVM's one-against-one decision values, better in the screen, were not
+    better end to end on EmoDB); the stack trails the SVM alone on RAVDESS
+    (``benchmarks/results/choose_defaults.md``, decisions 15 and 16). Deep members
+    (``"cnn"``, ...) get
     the speakers for their early stopping split. A soft vote of ``DEEP_FUSION_MEMBERS`` (the
     two with the speaker-normalised CRNN, equal weights; benchmark model ``"fusion-deep"``)
     beat both the stack and the network alone on the same protocol. Figures:
@@ -663,24 +666,7 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
 
     final = LogisticRegression(C=1.0, max_iter=2000) if final_estimator is None \
         else final_estimator
-    # Members built here from a name and ending in an SVC give the final estimator their
-    # pairwise decision values (see Notes); a member passed as an estimator is left as it is.
-    named = [(name, _pairwise_decisions(est) if isinstance(m, str) else est)
-             for m, (name, est) in zip(members, named)]
     return SpeakerStackingClassifier(named, final, cv=cv, n_jobs=n_jobs)
-
-
-def _pairwise_decisions(estimator):
-    """``estimator`` (built by this module) with its final SVC's ``decision_function`` in
-    one-against-one form: a column per pair of classes, the margins the SVC decides by.
-    Its default one-against-rest form is derived from the pairwise votes, which a
-    stacking's final estimator reads less well. ``predict`` is unchanged."""
-    from sklearn.svm import SVC
-
-    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    if isinstance(final, SVC):
-        final.set_params(decision_function_shape="ovo")
-    return estimator
 
 
 def with_probabilities(estimator):
