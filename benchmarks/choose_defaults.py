@@ -234,19 +234,26 @@ def noisy_per_speaker(clips, groups, seed, snr_range=NOISE_SNR_RANGE, kinds=KIND
     return out
 
 
+def fit_sn(F, y, groups, train, extra, make_classifier, make_normalizer=SpeakerNormalizer):
+    """A -sn classifier fitted on the clean ``train`` clips and their copies in ``extra``
+    ((features, speaker ids) pairs, standardised apart): ``(normaliser, scaler, classifier)``."""
+    X = np.vstack([F["clean"][train]] + [e[0][train] for e in extra])
+    y_train = np.concatenate([y[train]] * (1 + len(extra)))
+    g_train = np.concatenate([groups[train]] + [e[1][train] for e in extra])
+    norm = make_normalizer()
+    Z = norm.fit_transform(X, groups=g_train)
+    scaler = StandardScaler().fit(Z)
+    return norm, scaler, make_classifier().fit(scaler.transform(Z), y_train)
+
+
 def fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys,
                    make_normalizer=SpeakerNormalizer):
     """Out-of-fold predictions of a speaker-normalised classifier on each test condition;
     ``extra`` lists (features, speaker ids) of training copies."""
     pred = {k: np.empty(len(y), dtype=object) for k in keys}
     for train, test in folds:
-        X = np.vstack([F["clean"][train]] + [e[0][train] for e in extra])
-        y_train = np.concatenate([y[train]] * (1 + len(extra)))
-        g_train = np.concatenate([groups[train]] + [e[1][train] for e in extra])
-        norm = make_normalizer()
-        Z = norm.fit_transform(X, groups=g_train)
-        scaler = StandardScaler().fit(Z)
-        clf = make_classifier().fit(scaler.transform(Z), y_train)
+        norm, scaler, clf = fit_sn(F, y, groups, train, extra, make_classifier,
+                                   make_normalizer)
         for k in keys:
             pred[k][test] = clf.predict(scaler.transform(
                 norm.transform(F[k][test], groups=groups[test])))
@@ -727,13 +734,7 @@ def member_outputs(F, y, groups, train, rows, make_classifier, keys, extra):
     (standardised apart), and return its outputs (``predict_proba`` if it has one, else
     ``decision_function``, as scikit-learn's stacking takes them) on ``rows`` of each
     condition of ``keys``."""
-    X = np.vstack([F["clean"][train]] + [e[0][train] for e in extra])
-    y_train = np.concatenate([y[train]] * (1 + len(extra)))
-    g_train = np.concatenate([groups[train]] + [e[1][train] for e in extra])
-    norm = SpeakerNormalizer()
-    Z = norm.fit_transform(X, groups=g_train)
-    scaler = StandardScaler().fit(Z)
-    clf = make_classifier().fit(scaler.transform(Z), y_train)
+    norm, scaler, clf = fit_sn(F, y, groups, train, extra, make_classifier)
     method = clf.predict_proba if hasattr(clf, "predict_proba") else clf.decision_function
     return {k: method(scaler.transform(norm.transform(F[k][rows], groups=groups[rows])))
             for k in keys}
