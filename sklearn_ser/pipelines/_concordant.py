@@ -7,12 +7,12 @@ import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.model_selection import GroupKFold, KFold
-from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import reject_ragged
 from ..augmentation import source_speakers
 from ..exceptions import SklearnSerWarning
+from ..utils import requests_groups
 from ..utils._compat import HasMethods, Interval, validate_data
 
 __all__ = ["ConcordantRegressor"]
@@ -163,7 +163,7 @@ class ConcordantRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     def _regressor_groups(self, groups, n_samples):
         """The speakers to hand the regressor, or None when its fit does not ask for them:
         the given ones, else one per sample (its folds then split clips; fit has warned)."""
-        if not wants_speakers(self.regressor):
+        if not requests_groups(self.regressor, "fit"):
             return None
         return np.arange(n_samples) if groups is None else groups
 
@@ -218,17 +218,11 @@ def fitted_input(estimator, X):
     return validate_data(estimator, X, reset=False)
 
 
-def wants_speakers(estimator):
-    """Whether ``estimator.fit`` asks for the speakers (``groups``) by metadata routing: a
-    search over speaker folds, a ``ConcordantRegressor``."""
-    with sklearn.config_context(enable_metadata_routing=True):
-        return get_routing_for_object(estimator).consumes("fit", ["groups"]) != set()
-
-
 def fit_with_speakers(estimator, X, y, speakers):
     """``estimator.fit(X, y)``, with ``groups=speakers`` when there are speakers and its
-    ``fit`` asks for them (:func:`wants_speakers`); returns the fitted estimator."""
-    if speakers is None or not wants_speakers(estimator):
+    ``fit`` asks for them by metadata routing (a search over speaker folds, a
+    ``ConcordantRegressor``); returns the fitted estimator."""
+    if speakers is None or not requests_groups(estimator, "fit"):
         return estimator.fit(X, y)
     with sklearn.config_context(enable_metadata_routing=True):
         return estimator.fit(X, y, groups=speakers)
