@@ -429,8 +429,15 @@ def test_deep_pipeline_noisy_copies(monkeypatch):
     from sklearn_ser.neural._classifiers import _SequenceClassifier
     from sklearn_ser.pipelines import make_deep_pipeline
 
-    # By default: two copies with speaker normalisation, none for the plain networks.
+    # By default: two copies with speaker normalisation and for the plain LSTM, none for the
+    # plain CNN and CRNN.
     assert "noise" not in make_deep_pipeline("cnn").named_steps
+    assert "noise" not in make_deep_pipeline("crnn").named_steps
+    plain_lstm = make_deep_pipeline("lstm")
+    assert plain_lstm.named_steps["noise"].n_copies == 2
+    assert plain_lstm.named_steps["noise"].conditions == "clip"
+    assert [n for n, _ in plain_lstm.steps][:2] == ["noise", "speed"]
+    assert "noise" not in make_deep_pipeline("lstm", noise_augmentation=None).named_steps
     assert make_deep_pipeline("cnn", speaker_norm=True).named_steps["noise"].n_copies == 2
     assert "noise" not in make_deep_pipeline("cnn", speaker_norm=True,
                                              noise_augmentation=None).named_steps

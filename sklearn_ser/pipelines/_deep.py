@@ -107,8 +107,9 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
         of other training speakers at 0-30 dB SNR; with speaker normalisation one condition
         per speaker and copy, standardised as speakers of their own; without it one per
         clip and copy, at a random level, the speed copies made of them too). ``"auto"``:
-        two copies with speaker normalisation, none without (see Notes). An int: that many
-        copies. None or 0: no copies.
+        two copies with speaker normalisation and for the plain ``"lstm"``, none for the
+        plain ``"cnn"`` and ``"crnn"`` (see Notes). An int: that many copies. None or 0: no
+        copies.
     guard : bool, default=True
         Put a :class:`~sklearn_ser.features.FeatureRangeGuard` (step ``"guard"``) on the raw
         frame sequences, before the scaler: it learns each coefficient's range over the
@@ -152,9 +153,13 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     the classic pipelines do; they triple the training clips and the training time. With
     them ``crnn-sn`` kept its clean accuracy on EmoDB and RAVDESS and gained far in white
     noise and babble (benchmarks/README.md, "Robustness of the ready-made recognisers").
-    The plain networks get none by default: with their speed copies, noisy copies make
-    nine times the training clips, and that was not measured. ``noise_augmentation=2``
-    adds them.
+    Among the plain networks (no speaker normaliser) only the LSTM gets them by default.
+    With its speed copies they make nine times the training clips; on EmoDB and RAVDESS
+    they raised the plain LSTM clean and in every noise condition. The plain CNN held up in
+    noise with them too, but lost more than a point clean on EmoDB, the most the ready-made
+    pipelines may give up for robustness; the plain CRNN with them has not been measured
+    (benchmarks/README.md, "Robustness of the ready-made recognisers").
+    ``noise_augmentation=2`` adds them to either.
 
     The network trains for a fixed 60 epochs (cosine learning-rate schedule) on all training
     clips: on EmoDB this beat early stopping on a held-out part of them for every network,
@@ -185,15 +190,24 @@ def make_deep_pipeline(kind="cnn", *, sr=16000, features="logmel", n_mels=40, n_
     steps.append((step, network))
     return speed_perturbed(steps, resolve_speeds(speed_perturbation, speaker_norm), sr=sr,
                            random_state=random_state,
-                           **noise_copy_settings(deep_noise_copies(noise_augmentation,
+                           **noise_copy_settings(deep_noise_copies(noise_augmentation, kind,
                                                                    speaker_norm),
                                                  speaker_norm))
 
 
-def deep_noise_copies(noise_augmentation, speaker_norm):
+# The plain networks whose noisy copies cost no more than a point of clean accuracy on either
+# corpus they were measured on (EmoDB and RAVDESS); see make_deep_pipeline's Notes.
+_PLAIN_KINDS_WITH_COPIES = frozenset({"lstm"})
+
+
+def deep_noise_copies(noise_augmentation, kind, speaker_norm):
     """A network's ``noise_augmentation`` with ``"auto"`` resolved: the classic pipelines'
-    copies with speaker normalisation, where they were measured, and none without."""
-    return None if noise_augmentation == "auto" and not speaker_norm else noise_augmentation
+    copies with speaker normalisation and for the plain kinds where they were measured to
+    pay, none for the others."""
+    if noise_augmentation == "auto" and not speaker_norm \
+            and kind not in _PLAIN_KINDS_WITH_COPIES:
+        return None
+    return noise_augmentation
 
 
 def frame_steps(features, *, sr, n_mels=40, n_mfcc=20, hop_length=320, max_frames=300,
