@@ -437,3 +437,17 @@ def test_category_weight_in_a_grid_search_with_routed_labels():
     assert np.isfinite(scores).all()
     # The categories' probabilities help a linear model whose target is not linear in them.
     assert search.best_params_ == {"categorystackingregressor__weight": 4.0}
+
+
+def test_requested_metadata_names_what_each_model_asks_for():
+    """The command line hands a model the speakers and the labels only if it asks for them."""
+    from sklearn_ser.utils import requested_metadata, requests_groups
+
+    asked = ("groups", "categories")
+    assert requested_metadata(make_named_pipeline("svr-cat-sn"), "fit", asked) == set(asked)
+    assert requested_metadata(make_named_pipeline("svr-sn"), "fit", asked) == {"groups"}
+    assert requested_metadata(make_named_pipeline("svr-cat-sn"), "predict", asked) == {"groups"}
+    assert requested_metadata(Ridge(), "fit", asked) == set()
+    assert requested_metadata(object(), "fit", asked) == set()  # no routing support at all
+    assert requests_groups(make_named_pipeline("svr-sn"), "fit")
+    assert not requests_groups(Ridge(), "fit")

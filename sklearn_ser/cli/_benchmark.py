@@ -135,11 +135,9 @@ def _continuous_target(name, bunch, target):
 def _category_fit_params(model, corpus):
     """``fit_params`` handing the corpus's emotion labels to a model that learns from them
     (``svr-cat``: a ``CategoryStackingRegressor`` asks for ``categories``), else None."""
-    import sklearn
-    from sklearn.utils.metadata_routing import get_routing_for_object
+    from ..utils import requested_metadata
 
-    with sklearn.config_context(enable_metadata_routing=True):
-        wanted = get_routing_for_object(model).consumes("fit", ["categories"])
+    wanted = requested_metadata(model, "fit", ("categories",))
     return {"categories": corpus.categories} if wanted else None
 
 

@@ -65,12 +65,12 @@ def fit_with_groups(model, X, y, groups, categories=None):
     """
     import sklearn
 
-    from ..utils import request_speakers
+    from ..utils import request_speakers, requested_metadata
 
     request_speakers(model)
+    given = {"groups": groups, "categories": categories}
+    wants = requested_metadata(model, "fit", given)
     with sklearn.config_context(enable_metadata_routing=True):
-        wants = model.get_metadata_routing().consumes("fit", ["groups", "categories"])
-        given = {"groups": groups, "categories": categories}
         return model.fit(X, y, **{key: given[key] for key in wants})
 
 

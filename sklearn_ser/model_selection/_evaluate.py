@@ -28,7 +28,6 @@ from sklearn.model_selection import (
 )
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, mean_absolute_error
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
 from tqdm.auto import tqdm
@@ -731,7 +730,7 @@ def _fit_accepts_groups(estimator):
     if get_config()["enable_metadata_routing"]:
         # With routing on, pass groups only where a consumer asked for it; passing it
         # unrequested makes sklearn raise.
-        return "groups" in get_routing_for_object(estimator).consumes("fit", ["groups"])
+        return requests_groups(estimator, "fit")
     # With routing off, searches pop groups from **params and give it to their splitter.
     return _is_search_cv(estimator)
 

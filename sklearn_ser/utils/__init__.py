@@ -7,7 +7,13 @@ one place only, the private ``_compat`` module.
 """
 
 from ._sample_rate import estimator_sr, find_sr
-from ._speakers import check_speakers, has_speaker_normalizer, request_speakers, requests_groups
+from ._speakers import (
+    check_speakers,
+    has_speaker_normalizer,
+    request_speakers,
+    requested_metadata,
+    requests_groups,
+)
 from ._threads import limit_threads, register_thread_pool
 from .discovery import all_estimators
 
@@ -20,5 +26,6 @@ __all__ = [
     "limit_threads",
     "register_thread_pool",
     "request_speakers",
+    "requested_metadata",
     "requests_groups",
 ]

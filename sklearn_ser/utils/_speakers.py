@@ -2,7 +2,8 @@
 
 Speakers travel as ``groups``: checked once where they enter (:func:`check_speakers`), asked
 for by a step through scikit-learn's metadata routing (:func:`request_speakers`), and handed
-on only to estimators that ask (:func:`requests_groups`). The splitters, the evaluation, the
+on only to estimators that ask (:func:`requests_groups`; :func:`requested_metadata` for
+other metadata, such as a regressor's ``categories``). The splitters, the evaluation, the
 fusions, streaming and the command line all read them through these helpers, re-exported by
 :mod:`sklearn_ser.utils`.
 """
@@ -11,7 +12,8 @@ import numpy as np
 from sklearn import config_context
 from sklearn.utils.metadata_routing import get_routing_for_object
 
-__all__ = ["check_speakers", "has_speaker_normalizer", "request_speakers", "requests_groups"]
+__all__ = ["check_speakers", "has_speaker_normalizer", "request_speakers", "requested_metadata",
+           "requests_groups"]
 
 _GROUPS_HINT = (
     "pass one speaker id per sample via groups=..., e.g. "
@@ -85,12 +87,32 @@ def requests_groups(estimator, method):
     bool
         False as well for an estimator without routing support, which asks for nothing.
     """
+    return "groups" in requested_metadata(estimator, method, ("groups",))
+
+
+def requested_metadata(estimator, method, names):
+    """Which of ``names`` some part of ``estimator`` asks for in ``method``, through
+    metadata routing.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+    method : str
+        ``"fit"``, ``"predict"``, ...
+    names : sequence of str
+        Metadata to ask about, e.g. ``("groups", "categories")``.
+
+    Returns
+    -------
+    set of str
+        Empty as well for an estimator without routing support, which asks for nothing.
+    """
     with config_context(enable_metadata_routing=True):
         try:
             routing = get_routing_for_object(estimator)
         except (TypeError, ValueError, AttributeError):  # an estimator without routing support
-            return False
-        return "groups" in routing.consumes(method, ["groups"])
+            return set()
+        return set(routing.consumes(method, list(names)))
 
 
 def request_speakers(estimator):
