@@ -6,7 +6,7 @@ import shlex
 import sys
 
 from .. import __version__
-from ._benchmark import DATASETS, DEFAULT_MODELS, add_target_argument
+from ._benchmark import DATASETS, DEFAULT_MODELS, DEFAULT_REGRESSION_MODELS, add_target_argument
 
 #: Noises of ``--test-noise`` (those of ``evaluate(..., test_noise=...)``).
 _TEST_NOISES = ("white", "pink", "brown", "babble")
@@ -40,7 +40,7 @@ def _build_parser():
                        help="folder of the corpus (default: the loader's env variable or cache)")
     bench.add_argument("--models", default=None,
                        help=f"comma-separated model names (default: {DEFAULT_MODELS}; with "
-                       "--target: svr-sn,ridge-sn); "
+                       f"--target: {DEFAULT_REGRESSION_MODELS}); "
                        "classic: svm, linear-svm, lr, nb, dt, rf, knn, each also with "
                        "per-speaker standardisation as <name>-sn (svm-sn, ...); deep "
                        "(PyTorch): cnn, lstm, crnn, also as cnn-sn, ...; fusion (svm-sn and "
