@@ -790,17 +790,21 @@ def run_fusion(args):
         inputs[name] = stacking_inputs(Fm, y, groups, folds, extra, classifiers[kind], keys)
         print(f"member {name}: {time.time() - start:.0f} s", flush=True)
     for stack in stacks:
-        pred = {k: np.empty(len(y), dtype=object) for k in keys}
-        for i, (train, test) in enumerate(folds):
-            final = LogisticRegression(C=1.0, max_iter=2000).fit(
-                np.hstack([inputs[m][i][0] for m in stack]), y[train])
-            for k in keys:
-                pred[k][test] = final.predict(np.hstack([inputs[m][i][1][k] for m in stack]))
-        row = {"corpus": args.corpus, "stage": "fusion", "variant": " + ".join(stack),
-               **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
-        print(json.dumps(row), flush=True)
-        with open(args.output, "a") as out:
-            out.write(json.dumps(row) + "\n")
+        for final_c in (float(c) for c in args.final_cs.split(",")):
+            pred = {k: np.empty(len(y), dtype=object) for k in keys}
+            for i, (train, test) in enumerate(folds):
+                final = LogisticRegression(C=final_c, max_iter=2000).fit(
+                    np.hstack([inputs[m][i][0] for m in stack]), y[train])
+                for k in keys:
+                    pred[k][test] = final.predict(
+                        np.hstack([inputs[m][i][1][k] for m in stack]))
+            # The default final C (1, scikit-learn's) keeps the rows' earlier names.
+            name = " + ".join(stack) + ("" if final_c == 1.0 else f", final C {final_c:g}")
+            row = {"corpus": args.corpus, "stage": "fusion", "variant": name,
+                   **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
+            print(json.dumps(row), flush=True)
+            with open(args.output, "a") as out:
+                out.write(json.dumps(row) + "\n")
 
 
 def main():
@@ -826,6 +830,8 @@ def main():
                         help="stage jitter: comma-separated enrolment_jitter shares")
     parser.add_argument("--models", default="svm-sn",
                         help="stages jitter, snr: comma-separated svm-sn, lr-sn")
+    parser.add_argument("--final-cs", default="1",
+                        help="stage fusion: comma-separated C of the final logistic regression")
     parser.add_argument("--gammas", default="0.3,0.5,1,2",
                         help="stage gamma: comma-separated multiples of the SVM's scale gamma")
     parser.add_argument("--stacks", default=None,
