@@ -21,7 +21,8 @@ The files in ``benchmarks/results/`` gather the rows of several such runs, each 
 the commit and date it ran at.
 
 ``--noise-copies 2`` trains the network with two noisy copies of every training clip
-(``make_deep_pipeline(noise_augmentation=2)``), as the classic pipelines do by default.
+(``make_deep_pipeline(noise_augmentation=2)``), as the classic pipelines, the -sn networks
+and the plain LSTM do by default; ``--noise-copies 0`` (the default here) trains without.
 """
 
 import argparse
@@ -41,19 +42,19 @@ def main(argv=None):
                              "extractor's speech_only")
     parser.add_argument("--noise-copies", type=int, default=0,
                         help="noisy training copies (make_deep_pipeline's "
-                             "noise_augmentation; 0: none, the default pipeline)")
+                             "noise_augmentation; 0: none, the default of every network but "
+                             "the -sn ones and the plain lstm)")
     parser.add_argument("--output", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
 
-    from sklearn_ser.cli._benchmark import build_model, load_corpus
+    from sklearn_ser.cli._benchmark import load_corpus
     from sklearn_ser.model_selection import evaluate, make_cv
 
     warnings.simplefilter("ignore")
     corpus = load_corpus(args.dataset, data_dir=args.data_dir)
     rows = []
     for speech_only in (_speech_only(v) for v in args.speech_only.split(",")):
-        model = (with_noise_copies(args.model, args.noise_copies, sr=corpus.sr)
-                 if args.noise_copies else build_model(args.model, sr=corpus.sr, random_state=0))
+        model = with_noise_copies(args.model, args.noise_copies, sr=corpus.sr)
         # the sequence extractor, after the noisy copies' step if any
         extractor = next(name for name, _ in model.steps if name in ("logmel", "mfcc"))
         model.set_params(**{f"{extractor}__speech_only": speech_only})
