@@ -28,6 +28,10 @@ worker to one thread; joblib memory-maps each share's audio for them), and
 ``full_classic_n_jobs2_threads`` the same with joblib's threading backend, all against the
 same reference.
 
+``--also-features SETS`` also times the feature step of other feature sets (for example
+``mfcc,lpcc,spectral,prosody``, the default without log-mel), in one process and with
+``n_jobs=2`` (rows ``full_classic_sets`` and ``full_classic_sets_n_jobs2``).
+
 ``--baseline DIR`` also times the feature step of another copy of the package, interleaved
 with ours in the same run (rows ``full_classic_baseline``, ``..._n_jobs2_baseline`` and
 ``..._1thread_baseline``): DIR holds it as ``sklearn_ser_baseline``, for example the
@@ -46,7 +50,7 @@ its peak resident memory (the clips are 3-s views of one buffer, so the figure i
 extraction's own footprint plus the output, not the audio).
 
 Usage: python benchmarks/bench_features.py [--n-clips 500] [--json PATH] [--skip-memory]
-       [--baseline DIR]
+       [--baseline DIR] [--also-features SETS]
 """
 
 import argparse
@@ -164,7 +168,23 @@ def baseline_steps(directory, sr, clips):
     return step, parallel
 
 
-def measure_speed(clips, sr, repeats, warm=True, baseline=None):
+def feature_sets_steps(sets, sr, clips):
+    """The feature step of the named ``sets`` (comma-separated), in one process and with
+    ``n_jobs=2`` (None: no such rows)."""
+    if sets is None:
+        return None, None
+    from sklearn_ser.pipelines import make_features
+
+    names = sets.split(",")
+    _, step = make_features(names, sr=sr)
+    step.fit(clips[:4])
+    _, parallel = make_features(names, sr=sr, n_jobs=2)
+    parallel.fit(clips[:4])
+    parallel.transform(clips[:40])  # start its joblib workers outside the timing
+    return step, parallel
+
+
+def measure_speed(clips, sr, repeats, warm=True, baseline=None, also_features=None):
     from sklearn_ser.features import lpcc, mfcc
     from sklearn_ser.pipelines import make_features
 
@@ -198,6 +218,11 @@ def measure_speed(clips, sr, repeats, warm=True, baseline=None):
             ours_baseline=lambda: base_step.transform(clips),
             ours_n_jobs2_baseline=lambda: base_parallel.transform(clips),
             ours_1thread_baseline=one_blas_thread(lambda: base_step.transform(clips)))
+    sets_step, sets_parallel = feature_sets_steps(also_features, sr, clips)
+    if sets_step is not None:
+        pairs["full_classic"].update(
+            ours_sets=lambda: sets_step.transform(clips),
+            ours_sets_n_jobs2=lambda: sets_parallel.transform(clips))
     figures = {}
     for name, fns in pairs.items():
         fns = dict(fns, ours_1thread=one_blas_thread(fns["ours"]),
@@ -273,6 +298,9 @@ def main(argv=None):
     parser.add_argument("--json", default=None, help="write the figures to this file")
     parser.add_argument("--baseline", default=None, metavar="DIR",
                         help="also time the feature step of DIR/sklearn_ser_baseline")
+    parser.add_argument("--also-features", default=None, metavar="SETS",
+                        help="also time the feature step of these comma-separated sets "
+                             "(e.g. mfcc,lpcc,spectral,prosody), rows full_classic_sets*")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     if args.baseline:
@@ -284,7 +312,8 @@ def main(argv=None):
     clips = make_clips(args.n_clips, args.seconds, args.sr)
     load_before = os.getloadavg()
     audio_seconds, figures = measure_speed(clips, args.sr, args.repeats,
-                                           warm=not args.no_warm, baseline=args.baseline)
+                                           warm=not args.no_warm, baseline=args.baseline,
+                                           also_features=args.also_features)
     figures["warm"] = not args.no_warm
     load_after = os.getloadavg()
     figures["load_average"] = {"before": [round(x, 2) for x in load_before],
@@ -306,7 +335,9 @@ def main(argv=None):
                "full_classic_n_jobs2_threads": "RTF >= 1000 (2 cores)",
                "full_classic_baseline": "(baseline)",
                "full_classic_n_jobs2_baseline": "(baseline, 2 cores)",
-               "full_classic_1thread_baseline": "(baseline, one thread)"}
+               "full_classic_1thread_baseline": "(baseline, one thread)",
+               "full_classic_sets": f"({args.also_features})",
+               "full_classic_sets_n_jobs2": f"({args.also_features}, 2 cores)"}
     for name, f in figures.items():
         if name not in targets:
             continue
