@@ -12,8 +12,8 @@ Stage ``conditions`` then compares, for the ``-sn`` SVM on speech frames, noisy 
 one condition (noise kind incl. babble of other speakers, SNR) per speaker and copy, one or
 two copies, standardised apart; stage ``grid`` the SVC's C and the logistic regression's C
 with two such copies; stage ``logmel`` the four default sets against the same with log-mel
-functionals added. Stage ``babble`` compares two and three such copies and two whose second
-is always babble; stage ``plain`` the plain SVM (speed copies, shrunk LDA) with noisy copies
+functionals added. Stage ``babble`` compares two and three such copies, two whose second
+is always babble and three whose third is; stage ``plain`` the plain SVM (speed copies, shrunk LDA) with noisy copies
 drawn per speaker or per clip, one or two, with and without the speed copies, on the four
 sets and on the five; stage ``level`` the plain SVM's noisy copies at their clip's level
 or at a random gain (``LEVEL_RANGE_DB``), and with every clip loudness-normalised, against a
@@ -360,7 +360,8 @@ def run_more(args):
     if args.stage == "babble":
         variants = [("2 copies apart", ["bspk1", "bspk2"]),
                     ("3 copies apart", ["bspk1", "bspk2", "bspk3"]),
-                    ("2 copies apart, the second babble", ["bspk1", "bbl2"])]
+                    ("2 copies apart, the second babble", ["bspk1", "bbl2"]),
+                    ("3 copies apart, the third babble", ["bspk1", "bspk2", "bbl2"])]
         for name, blocks in variants:
             for sets, F in (("5 sets", F5),):
                 extra = [(F[b], ids) for b, (_, ids) in zip(blocks, apart(blocks))]
