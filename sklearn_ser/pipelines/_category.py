@@ -13,7 +13,12 @@ from ..exceptions import SklearnSerWarning
 from ..utils._compat import HasMethods, Interval, validate_data
 from ._concordant import SpeakerFolds, fit_with_speakers, fitted_input
 
-__all__ = ["CategoryStackingRegressor"]
+__all__ = ["CATEGORY_WEIGHT", "CategoryStackingRegressor"]
+
+#: Default ``weight`` of :class:`CategoryStackingRegressor`, and the ``category_weight`` of the
+#: model names ``svr-cat`` and ``ridge-cat``: the best mean CCC of the weights screened
+#: (``make_regression_pipeline``'s Notes say on what).
+CATEGORY_WEIGHT = 4.0
 
 
 class CategoryStackingRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -92,7 +97,7 @@ class CategoryStackingRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         "cv": [Interval(Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, regressor, *, classifier=None, weight=4.0, cv=5):
+    def __init__(self, regressor, *, classifier=None, weight=CATEGORY_WEIGHT, cv=5):
         self.regressor = regressor
         self.classifier = classifier
         self.weight = weight

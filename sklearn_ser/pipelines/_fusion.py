@@ -623,9 +623,8 @@ def make_fusion_pipeline(members=DEFAULT_FUSION_MEMBERS, *, method="stacking",
     linear SVM or an SVM per feature set as further members did not help on the mean of the
     two, and the SVM's one-against-one decision values, better in the screen, were not
     better end to end on EmoDB); the stack trails the SVM alone on RAVDESS
-    (``benchmarks/results/choose_defaults.md``, decisions 15 and 16). Deep members
-    (``"cnn"``, ...) get
-    the speakers for their early stopping split. A soft vote of ``DEEP_FUSION_MEMBERS`` (the
+    (``benchmarks/results/choose_defaults.md``, decisions 15 to 17). Deep members
+    (``"cnn"``, ...) get the speakers for their early stopping split. A soft vote of ``DEEP_FUSION_MEMBERS`` (the
     two with the speaker-normalised CRNN, equal weights; benchmark model ``"fusion-deep"``)
     beat both the stack and the network alone on the same protocol. Figures:
     benchmarks/README.md, "Fusion on EmoDB".

@@ -16,7 +16,7 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import RidgeCV
 from sklearn.svm import SVR
 
-from ._category import CategoryStackingRegressor
+from ._category import CATEGORY_WEIGHT, CategoryStackingRegressor
 from ._classic import DEFAULT_FEATURES, scaled_feature_steps
 from ._concordant import ConcordantRegressor, SpeakerFolds
 from ._deep import _LEARNING_RATE, frame_steps, make_network
@@ -41,10 +41,6 @@ def _ridge():
 #: Regressor factories by kind, for :func:`make_regression_pipeline` and the model names
 #: ``svr`` and ``ridge`` (each also with ``-sn``).
 REGRESSORS = {"svr": _svr, "ridge": _ridge}
-
-#: ``category_weight`` of the model names ``svr-cat`` and ``ridge-cat`` (see
-#: :class:`CategoryStackingRegressor`; chosen as make_regression_pipeline's Notes say).
-CATEGORY_WEIGHT = 4.0
 
 #: Network regressor (in sklearn_ser.neural) and step name of each network kind of
 #: :func:`make_regression_pipeline`, for the model names ``cnn-reg``, ``lstm-reg`` and
