@@ -44,7 +44,7 @@ from ..metrics import (
     unweighted_average_recall,
 )
 from ..metrics import plot_confusion_matrix as _plot_confusion_matrix
-from ..utils import check_speakers, estimator_sr, requests_groups
+from ..utils import check_speakers, estimator_sr, requested_metadata, requests_groups
 from ..utils._compat import _safe_indexing
 from ._split import check_speaker_independence, make_cv
 
@@ -471,7 +471,9 @@ def evaluate(
         Show a progress bar over folds when > 0.
     fit_params : dict, default=None
         Extra arguments to ``estimator.fit``. Values with one entry per sample (such
-        as ``sample_weight``) are cut to the training part of each fold.
+        as ``sample_weight``) are cut to the training part of each fold. A step that
+        cannot fit without metadata it asks for (the ``categories`` of a
+        ``CategoryStackingRegressor``) is refused before the first fold when they are missing.
     return_estimators : bool, default=False
         Keep the fitted estimator of each fold in the report.
     confidence : float, default=0.95
@@ -574,6 +576,7 @@ def evaluate(
     groups = check_speakers(groups, "evaluate", n_samples=len(y), min_speakers=2)
     check_consistent_length(X, y, groups)
     fit_params = _check_fit_params(fit_params)
+    _check_required_fit_metadata(estimator, fit_params)
 
     splitter = make_cv(cv)
     # Stratified folds need classes: a continuous target is split by its quintiles.
@@ -698,6 +701,26 @@ def _check_fit_params(fit_params):
             "speakers to fit itself. Pass speaker ids as evaluate(..., groups=...)."
         )
     return dict(fit_params)
+
+
+#: Metadata that a step cannot fit without once it asks for it: ``categories``, the emotion
+#: category a ``CategoryStackingRegressor`` stacks beside the features.
+_REQUIRED_FIT_METADATA = ("categories",)
+
+
+def _check_required_fit_metadata(estimator, fit_params):
+    """Refuse, before any fold, an estimator that asks for metadata its ``fit`` cannot do
+    without when ``fit_params`` lacks it: otherwise the first fold would fail only after
+    its features were extracted."""
+    missing = sorted(requested_metadata(estimator, "fit", _REQUIRED_FIT_METADATA)
+                     - set(fit_params))
+    if missing:
+        name = missing[0]
+        raise ValueError(
+            f"The estimator asks for {name!r} in fit, and evaluate got none: pass "
+            f"fit_params={{{name!r}: values}} with one value per clip (for 'categories', "
+            "the emotion label of every clip); evaluate cuts it to each fold's training "
+            "clips.")
 
 
 def _check_tests_disjoint(splits, n_samples):
