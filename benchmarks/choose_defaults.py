@@ -23,7 +23,8 @@ fits the -sn SVM on each feature set alone, on all but one, and with the sets we
 stage ``jitter`` the -sn SVM with a share of its training clips standardised by profiles
 of a few other clips of their speaker (``SpeakerNormalizer(enrolment_jitter=...)``); stage
 ``snr`` the -sn models with their two copies at other SNR ranges; stage ``gamma`` the -sn
-SVM's RBF width; stage ``fusion`` stacks of -sn members (the classifiers on all five sets, or
+SVM's RBF width; stage ``speed`` the -sn models with speed-changed copies (0.9x, 1.1x) of
+the clean clips, and of the first noisy copy, as speakers of their own; stage ``fusion`` stacks of -sn members (the classifiers on all five sets, or
 the SVM on one set each) under the default fusion's final logistic regression.
 
 Each variant is scored clean, with white noise at 20 and 10 dB on the test clips, with babble
@@ -41,7 +42,7 @@ Usage::
         --stage variants --output results.jsonl
     python benchmarks/choose_defaults.py --corpus ravdess --data-dir /path/to/ravdess \
         --stage conditions --output results.jsonl    # also: grid, logmel, babble, plain, level,
-        # range, strata, denoise, sets, jitter, snr, gamma, fusion
+        # range, strata, denoise, sets, jitter, snr, gamma, speed, fusion
 """
 
 import argparse
@@ -680,6 +681,46 @@ def run_snr(args):
                                   make_classifier=SN_CLASSIFIERS[model])
 
 
+def speed_copy_features(memory, corpus, base, clips):
+    """Features of the speed copies (``SPEEDS``) of the ``base`` clips, ``{"base@rate": F}``."""
+    return {f"{base}@{rate}": extract(memory, f"{corpus}-{base}@{rate}",
+                                      [clip32(change_speed(c, rate=rate)) for c in clips], True)
+            for rate in SPEEDS}
+
+
+def run_speed(args):
+    """Stage ``speed``: the -sn SVM and logistic regression (``--models``) with their two
+    per-speaker noisy copies (apart), and also speed-changed copies (``SPEEDS``) of the clean
+    clips, and of the first noisy copy as well, each standardised as a speaker of its own:
+    a 0.9x or 1.1x copy moves pitch and formants by a tenth, as another vocal tract would,
+    so the copies add speakers, which a per-speaker normaliser then sets apart."""
+    clips, y, groups, folds, memory, made, keys = prepare(args)
+    keys = (*keys, "padded")
+    F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
+    for base in ("clean", COPY_BLOCKS[0]):
+        F.update(speed_copy_features(memory, args.corpus, base, made[base]))
+    apart = lambda blocks: [(F[b], np.char.add(groups.astype(str), f"/{b}"))  # noqa: E731
+                            for b in blocks]
+    speeds = lambda base: [f"{base}@{rate}" for rate in SPEEDS]  # noqa: E731
+    variants = [("two noisy copies (default)", [*COPY_BLOCKS]),
+                ("+ speed copies of the clean clips", [*COPY_BLOCKS, *speeds("clean")]),
+                ("+ speed copies of the clean clips and of the first noisy copy",
+                 [*COPY_BLOCKS, *speeds("clean"), *speeds(COPY_BLOCKS[0])])]
+    for model in args.models.split(","):
+        for name, blocks in variants:
+            start = time.time()
+            pred = fit_predict_sn(F, y, groups, folds, apart(blocks), SN_CLASSIFIERS[model],
+                                  keys)
+            row = {"corpus": args.corpus, "stage": "speed", "variant": f"{model}, {name}",
+                   **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
+                      for k in keys if k != "padded"},
+                   "same_label_zeros": round(float(np.mean(pred["padded"] == pred["clean"])), 4),
+                   "seconds": round(time.time() - start)}
+            print(json.dumps(row), flush=True)
+            with open(args.output, "a") as out:
+                out.write(json.dumps(row) + "\n")
+
+
 class ScaledGammaSVC(SVC):
     """``SVC(C=3)`` whose RBF gamma is ``factor`` times scikit-learn's ``"scale"`` value of
     the training features (``1 / (n_features * X.var())``)."""
@@ -764,8 +805,9 @@ def stacking_inputs(F, y, groups, folds, extra, make_classifier, keys, inner_spl
 
 def run_fusion(args):
     """Stage ``fusion``: stacks of -sn members (the pipelines' classifiers on all five sets or
-    on one set each, with the two per-speaker copies standardised apart) under the default
-    final logistic regression, each member's stacking inputs computed once and shared."""
+    on one set each, with the two per-speaker copies standardised apart, and with
+    ``--speed-copies`` the speed copies of the clean clips too) under the default final
+    logistic regression, each member's stacking inputs computed once and shared."""
     from sklearn.neighbors import KNeighborsClassifier
 
     clips, y, groups, folds, memory, keys, F = prepare_default_features(args)
@@ -775,7 +817,12 @@ def run_fusion(args):
                    "linear-svm-sn": lambda: SVC(kernel="linear", C=0.01),
                    "svm-sn-ovo": lambda: SVC(C=3.0, gamma="scale",
                                              decision_function_shape="ovo")}
-    extra_names = [np.char.add(groups.astype(str), f"/{b}") for b in COPY_BLOCKS]
+    blocks = list(COPY_BLOCKS)
+    if args.speed_copies:
+        speed = speed_copy_features(memory, args.corpus, "clean", clips)
+        F.update(speed)
+        blocks += list(speed)
+    extra_names = [np.char.add(groups.astype(str), f"/{b}") for b in blocks]
     stacks = [FUSION_STACKS[int(i)] for i in args.stacks.split(",")] if args.stacks \
         else FUSION_STACKS
     wanted = {m for stack in stacks for m in stack}
@@ -787,7 +834,7 @@ def run_fusion(args):
         kind, sets = FUSION_MEMBERS[name]
         columns = slice(None) if sets is None else set_columns(sets)
         Fm = {k: v[:, columns] for k, v in F.items()}
-        extra = [(Fm[b], g) for b, g in zip(COPY_BLOCKS, extra_names)]
+        extra = [(Fm[b], g) for b, g in zip(blocks, extra_names)]
         inputs[name] = stacking_inputs(Fm, y, groups, folds, extra, classifiers[kind], keys)
         print(f"member {name}: {time.time() - start:.0f} s", flush=True)
     for stack in stacks:
@@ -800,7 +847,8 @@ def run_fusion(args):
                     pred[k][test] = final.predict(
                         np.hstack([inputs[m][i][1][k] for m in stack]))
             # The default final C (1, scikit-learn's) keeps the rows' earlier names.
-            name = " + ".join(stack) + ("" if final_c == 1.0 else f", final C {final_c:g}")
+            name = " + ".join(stack) + ("" if final_c == 1.0 else f", final C {final_c:g}") \
+                + (", speed copies" if args.speed_copies else "")
             row = {"corpus": args.corpus, "stage": "fusion", "variant": name,
                    **{k: round(float(unweighted_average_recall(y, pred[k])), 4) for k in keys}}
             print(json.dumps(row), flush=True)
@@ -816,7 +864,7 @@ def main():
     parser.add_argument("--stage", choices=("variants", "conditions", "grid", "logmel", "babble",
                                                      "plain", "level", "range", "strata",
                                                      "denoise", "sets", "jitter", "snr", "gamma",
-                                                     "fusion"),
+                                                     "speed", "fusion"),
                         default="variants")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variants", default=None,
@@ -830,13 +878,16 @@ def main():
     parser.add_argument("--jitters", default="0,0.25,0.5,0.75",
                         help="stage jitter: comma-separated enrolment_jitter shares")
     parser.add_argument("--models", default="svm-sn",
-                        help="stages jitter, snr: comma-separated svm-sn, lr-sn")
+                        help="stages jitter, snr, speed: comma-separated svm-sn, lr-sn")
     parser.add_argument("--final-cs", default="1",
                         help="stage fusion: comma-separated C of the final logistic regression")
     parser.add_argument("--gammas", default="0.3,0.5,1,2",
                         help="stage gamma: comma-separated multiples of the SVM's scale gamma")
     parser.add_argument("--stacks", default=None,
                         help="stage fusion: comma-separated indices into FUSION_STACKS")
+    parser.add_argument("--speed-copies", action="store_true",
+                        help="stage fusion: the members also train on speed copies (0.9x, "
+                             "1.1x) of the clean clips, as speakers of their own")
     parser.add_argument("--snr-ranges", default="0:30,0:20,5:20",
                         help="stage snr: comma-separated low:high SNR ranges of the copies")
     args = parser.parse_args()
@@ -859,6 +910,8 @@ def main():
         run_snr(args)
     elif args.stage == "gamma":
         run_gamma(args)
+    elif args.stage == "speed":
+        run_speed(args)
     elif args.stage == "fusion":
         run_fusion(args)
     elif args.stage in ("babble", "plain"):

@@ -459,6 +459,35 @@ def test_speed_perturber_records_sources_and_runs_in_parallel():
     assert all(np.array_equal(a, b) for a, b in zip(X_ser, X_par))
 
 
+def test_speed_copies_apart_from_the_originals_after_noisy_copies():
+    """After a NoiseAugmenter, ``sources="originals"`` copies only the original clips, and
+    ``copy_groups="apart"`` makes each rate's copies speakers of their own; without groups
+    every clip is copied, with a warning that says so."""
+    from sklearn_ser.augmentation import NoiseAugmenter, source_speakers
+
+    X, y, groups = small_corpus()
+    n = len(X)
+    noise = NoiseAugmenter(n_copies=2, random_state=0)
+    X_noisy, y_noisy = noise.fit_resample(X, y, groups=groups)
+    speed = SpeedPerturber(copy_groups="apart", sources="originals")
+    X_res, y_res = speed.fit_resample(X_noisy, y_noisy, groups=noise.groups_)
+    assert len(X_res) == 5 * n and list(y_res) == list(y_noisy) + list(y) * 2
+    np.testing.assert_array_equal(speed.sample_indices_[3 * n:], np.tile(np.arange(n), 2))
+    np.testing.assert_allclose(X_res[3 * n], change_speed(X[0], sr=SR, rate=0.9), atol=1e-6)
+    ids = np.asarray(groups).astype(str)
+    np.testing.assert_array_equal(speed.groups_[3 * n:4 * n], np.char.add(ids, "/speed0.9"))
+    np.testing.assert_array_equal(speed.groups_[4 * n:], np.char.add(ids, "/speed1.1"))
+    # Every copy traces back to its source speaker, for splits made after the copies.
+    np.testing.assert_array_equal(source_speakers(speed.groups_), np.tile(ids, 5))
+    # The default keeps the speakers' ids and copies every clip it gets.
+    same = SpeedPerturber()
+    same.fit_resample(X_noisy, y_noisy, groups=noise.groups_)
+    np.testing.assert_array_equal(same.groups_, np.tile(noise.groups_, 3))
+    with pytest.warns(UserWarning, match="no groups.*copies all 30 clips"):
+        X_all, _ = SpeedPerturber(sources="originals").fit_resample(X_noisy[:30], y_noisy[:30])
+    assert len(X_all) == 90
+
+
 @pytest.mark.parametrize("rates", [(), (0.1,), (1.1, 5.0), ("fast",)])
 def test_speed_perturber_rejects_bad_rates(rates):
     X, y, _ = small_corpus()
@@ -659,8 +688,9 @@ def test_noise_augmenter_rejects_bad_settings():
 
 
 def test_speaker_normalised_pipeline_standardises_noisy_copies_apart():
-    """Through evaluate (metadata routing), the copies reach the SpeakerNormalizer as
-    speakers of their own; a plain pipeline gets its copies without being handed groups."""
+    """Through evaluate (metadata routing), the noisy and speed copies reach the
+    SpeakerNormalizer as speakers of their own, the speed copies made of the original clips
+    only; a plain pipeline gets its copies without being handed groups."""
     from sklearn_ser.model_selection import evaluate
     from sklearn_ser.pipelines import make_classic_pipeline
 
@@ -669,7 +699,12 @@ def test_speaker_normalised_pipeline_standardises_noisy_copies_apart():
     report = evaluate(sn, X, y, groups=groups, cv=GroupKFold(2), return_estimators=True)
     fitted = report.estimators[0]
     n_train_speakers = len(np.unique(fitted.named_steps["noise"].groups_)) // 3
-    assert fitted.named_steps["speakernormalizer"].n_speakers_ == 3 * n_train_speakers
+    speed = fitted.named_steps["speed"]
+    # Each training speaker, its two noisy copies and its two speed copies.
+    assert fitted.named_steps["speakernormalizer"].n_speakers_ == 5 * n_train_speakers
+    assert len(speed.sample_indices_) == 5 * len(X) // 2
+    copies = speed.groups_[3 * len(X) // 2:]
+    assert all(g.endswith(("/speed0.9", "/speed1.1")) and "/noise" not in g for g in copies)
     plain = make_classic_pipeline("lr", features="mfcc", random_state=0)
     report = evaluate(plain, X, y, groups=groups, cv=GroupKFold(2), return_estimators=True)
     noise = report.estimators[0].named_steps["noise"]

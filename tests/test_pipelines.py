@@ -38,8 +38,9 @@ def test_reduction_steps(reduce, n_components, corpus):
 
 def test_classic_defaults_depend_on_speaker_normalisation(corpus):
     """Without speaker normalisation: two noisy copies and speed copies of every clip in fit
-    (nine times the clips reach the classifier) and a shrunk LDA; with it, two noisy copies,
-    neither speed copies nor LDA. Each is one argument away."""
+    (nine times the clips reach the classifier) and a shrunk LDA; with it, two noisy copies
+    and speed copies of the original clips as speakers of their own, no LDA. Each is one
+    argument away."""
     pipe = make_classic_pipeline("svm", features="mfcc", random_state=0)
     assert [name for name, _ in pipe.steps] == ["noise", "speed", "mfcc", "guard", "scaler",
                                                 "lda", "svc"]
@@ -49,9 +50,13 @@ def test_classic_defaults_depend_on_speaker_normalisation(corpus):
     assert pipe.named_steps["svc"].shape_fit_[0] == 540
     assert pipe.predict(corpus.data[60:]).shape == (len(corpus.data) - 60,)
     normalised = make_classic_pipeline("svm", features="mfcc", speaker_norm=True)
-    assert [n for n, _ in normalised.steps] == ["noise", "mfcc", "guard", "speakernormalizer",
-                                                "scaler", "svc"]
+    assert [n for n, _ in normalised.steps] == ["noise", "speed", "mfcc", "guard",
+                                                "speakernormalizer", "scaler", "svc"]
     assert normalised.named_steps["noise"].n_copies == 2
+    speed = normalised.named_steps["speed"]
+    assert (speed.rates, speed.copy_groups, speed.sources) == ((0.9, 1.1), "apart",
+                                                               "originals")
+    assert pipe.named_steps["speed"].copy_groups == "same"
     plain = make_classic_pipeline("svm", features="mfcc", reduce=None, speed_perturbation=None,
                                   noise_augmentation=None)
     assert [name for name, _ in plain.steps] == ["mfcc", "guard", "scaler", "svc"]

@@ -269,8 +269,8 @@ class NoiseAugmenter(_ClipSampler):
 
 def source_speakers(groups):
     """The speaker each sample was recorded by: a copy's id (``"s/noise1"``, as
-    :class:`NoiseAugmenter` with ``copy_groups="apart"`` names it) back to its source's
-    (``"s"``), every other id as a string.
+    :class:`NoiseAugmenter` with ``copy_groups="apart"`` names it, or ``"s/speed0.9"`` as
+    :class:`SpeedPerturber` does) back to its source's (``"s"``), every other id as a string.
 
     For splits made inside ``fit`` after the copies (a regressor's inner folds): a copy must
     fall on its source speaker's side, or the held-out part shares a voice with the training
@@ -286,8 +286,17 @@ def source_speakers(groups):
     return np.array([_COPY_SUFFIX.sub("", g) for g in ids], dtype=ids.dtype)
 
 
-# How NoiseAugmenter marks a copy's speaker id (see _output_groups).
-_COPY_SUFFIX = re.compile(r"/noise[0-9]+$")
+def is_copy_speaker(groups):
+    """True for each speaker id that names a copy (``"s/noise1"``, ``"s/speed0.9"``), as
+    the samplers name their copies with ``copy_groups="apart"``."""
+    ids = np.asarray(groups).astype(str)
+    return np.fromiter((_COPY_SUFFIX.search(g) is not None for g in ids), dtype=bool,
+                       count=len(ids))
+
+
+# How the samplers mark a copy's speaker id (NoiseAugmenter's and SpeedPerturber's
+# _output_groups); a copy of a copy carries both marks.
+_COPY_SUFFIX = re.compile(r"(/noise[0-9]+|/speed[0-9.]+)+$")
 
 
 def _noisy_chunk(items):

@@ -1,13 +1,16 @@
 """SpeedPerturber: one speed-changed copy of every training clip per rate (a sampler)."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
-from ..utils._compat import Interval
+from ..exceptions import SklearnSerWarning
+from ..utils._compat import Interval, StrOptions
 from ._base import _ClipSampler
 from ._effects import change_speed
+from ._noise import is_copy_speaker
 
 
 class SpeedPerturber(_ClipSampler):
@@ -24,10 +27,26 @@ class SpeedPerturber(_ClipSampler):
     (``groups``) aligned with the copies, which speaker normalisation and speaker-grouped
     early stopping need.
 
+    With ``groups`` a copy can also be a speaker of its own (``copy_groups="apart"``): a
+    voice at 0.9x or 1.1x speed has its pitch and formants a tenth lower or higher, as
+    another speaker's vocal tract would, and a
+    :class:`~sklearn_ser.features.SpeakerNormalizer` then standardises it by its own
+    statistics, as a new speaker. ``sources="originals"`` copies only the clips that are not
+    themselves another sampler's copies (a :class:`NoiseAugmenter` before it that names its
+    copies apart), so that the two kinds of copies sit side by side instead of multiplying.
+
     Parameters
     ----------
     rates : tuple of float, default=(0.9, 1.1)
         Speed factors, each in [0.25, 4]; > 1 is faster and shorter.
+    copy_groups : {"same", "apart"}, default="same"
+        Speaker id of the copies in ``groups_``: ``"same"`` keeps their source's id ``s``,
+        ``"apart"`` gives the copies at rate ``r`` the id ``"s/speed{r}"`` (``"s/speed0.9"``).
+    sources : {"all", "originals"}, default="all"
+        Which clips are copied: all of them, or only those whose speaker id is not a copy's
+        (``"s/noise1"``, as :class:`NoiseAugmenter` names its copies with
+        ``copy_groups="apart"``). Without ``groups`` ``"originals"`` copies all the clips,
+        with a warning.
     sr : int, default=16000
         Sample rate of the clips.
     n_jobs : int, default=None
@@ -35,9 +54,11 @@ class SpeedPerturber(_ClipSampler):
 
     Attributes
     ----------
-    sample_indices_ : ndarray of shape (n_clips * (1 + len(rates)),)
-        Index in X of the source of every output clip (originals first, then one block per
-        rate).
+    sample_indices_ : ndarray of shape (n_clips + n_sources * len(rates),)
+        Index in X of the source of every output clip (the input clips first, then one block
+        per rate).
+    groups_ : ndarray of str or None
+        Speaker id of every output clip, when ``groups`` was given.
 
     See Also
     --------
@@ -63,14 +84,23 @@ class SpeedPerturber(_ClipSampler):
     ['anger', 'sadness', 'anger', 'sadness', 'anger', 'sadness']
     """
 
+    # The speakers reach fit_resample under sklearn's metadata routing (a Pipeline's fit
+    # routes to a sampler's fit_resample).
+    __metadata_request__fit_resample = {"groups": True}
+
     _parameter_constraints = {
         "rates": [tuple, list],
+        "copy_groups": [StrOptions({"same", "apart"})],
+        "sources": [StrOptions({"all", "originals"})],
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, *, rates=(0.9, 1.1), sr=16000, n_jobs=None):
+    def __init__(self, *, rates=(0.9, 1.1), copy_groups="same", sources="all", sr=16000,
+                 n_jobs=None):
         self.rates = rates
+        self.copy_groups = copy_groups
+        self.sources = sources
         self.sr = sr
         self.n_jobs = n_jobs
 
@@ -81,7 +111,7 @@ class SpeedPerturber(_ClipSampler):
                              f"in [0.25, 4]; got {self.rates!r}.")
         return rates
 
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
         """Validate the parameters and data; use ``fit_resample`` to get the copies.
 
         Parameters
@@ -90,6 +120,8 @@ class SpeedPerturber(_ClipSampler):
             Training clips.
         y : array-like of shape (n_clips,)
             Labels.
+        groups : array-like of shape (n_clips,), default=None
+            Speaker of each clip.
 
         Returns
         -------
@@ -98,8 +130,8 @@ class SpeedPerturber(_ClipSampler):
         """
         self._validate_params()
         rates = self._check_rates()
-        _, y = self._check_inputs(X, y)
-        self._count_copies(y, rates)
+        clips, y = self._check_inputs(X, y)
+        self._count_copies(y[self._source_indices(clips, groups)], rates)
         return self
 
     _continuous_reason = (
@@ -107,12 +139,29 @@ class SpeedPerturber(_ClipSampler):
         "a copy would not have its source's target. Use NoiseAugmenter for regressors.")
 
     def _count_copies(self, y, rates):
-        """``sampling_strategy_``: the copies each class gets, one per clip and rate."""
+        """``sampling_strategy_``: the copies each class gets, one per copied clip and rate."""
         classes, counts = np.unique(y, return_counts=True)
         self.sampling_strategy_ = {c: int(n) * len(rates) for c, n in zip(classes, counts)}
 
-    def fit_resample(self, X, y):
-        """Return the clips followed by one speed-changed copy of them per rate.
+    def _source_indices(self, clips, groups):
+        """Indices of the clips to copy (``sources``), checking ``groups`` against them."""
+        if groups is not None and len(groups) != len(clips):
+            raise ValueError(f"SpeedPerturber: groups has {len(groups)} entries for "
+                             f"{len(clips)} clips.")
+        if self.sources == "all":
+            return np.arange(len(clips))
+        if groups is None:
+            warnings.warn(
+                f"SpeedPerturber(sources='originals') got no groups, so it cannot tell the "
+                f"original clips from another sampler's copies: it copies all {len(clips)} "
+                f"clips. Pass the speakers: fit_resample(X, y, groups=speakers), or through "
+                f"a pipeline fit(X, y, groups=speakers) with metadata routing.",
+                SklearnSerWarning, stacklevel=3)
+            return np.arange(len(clips))
+        return np.flatnonzero(~is_copy_speaker(groups))
+
+    def fit_resample(self, X, y, groups=None):
+        """Return the clips followed by one speed-changed copy of the sources per rate.
 
         Parameters
         ----------
@@ -120,32 +169,50 @@ class SpeedPerturber(_ClipSampler):
             Training clips at ``self.sr``.
         y : array-like of shape (n_clips,)
             Labels.
+        groups : array-like of shape (n_clips,), default=None
+            Speaker of each clip: which clips are originals (``sources="originals"``), and
+            ``groups_`` for the output clips.
 
         Returns
         -------
         X_resampled : list of ndarray of shape (n_samples_j,)
-            The original clips (validated, float32), then the copies (float32).
-        y_resampled : ndarray of shape (n_clips * (1 + len(rates)),)
+            The input clips (validated, float32), then the copies (float32).
+        y_resampled : ndarray of shape (n_samples_j,)
             Their labels.
         """
         self._validate_params()
         rates = self._check_rates()
         clips, y = self._check_inputs(X, y)  # once: the clips are converted here
-        self._count_copies(y, rates)
-        return self._fit_resample(clips, y, rates=rates)
+        return self._fit_resample(clips, y, groups=groups, rates=rates)
 
-    def _fit_resample(self, X, y, rates=None):
+    def _fit_resample(self, X, y, groups=None, rates=None):
         """Copies of validated clips ``X`` (list of 1-D float arrays) with labels ``y``."""
         rates = self._check_rates() if rates is None else rates
+        clips = X
+        sources = self._source_indices(clips, groups)
+        self._count_copies(y[sources], rates)
+        copies = self._copies([clips[i] for i in sources], rates)
+        self.sample_indices_ = np.concatenate([np.arange(len(y))] + [sources] * len(rates))
+        self.groups_ = None if groups is None else self._output_groups(
+            np.asarray(groups).astype(str), sources, rates)
+        return list(clips) + copies, y[self.sample_indices_]
+
+    def _copies(self, clips, rates):
+        """One speed-changed copy of ``clips`` per rate, rate by rate."""
         # One task per rate and chunk of clips keeps joblib's overhead small.
-        chunks = np.array_split(np.arange(len(X)), max(1, min(len(X), 16)))
+        chunks = np.array_split(np.arange(len(clips)), max(1, min(len(clips), 16)))
         parts = Parallel(n_jobs=self.n_jobs)(
-            delayed(_change_speed_chunk)([X[i] for i in chunk], self.sr, rate)
+            delayed(_change_speed_chunk)([clips[i] for i in chunk], self.sr, rate)
             for rate in rates for chunk in chunks if len(chunk)
         )
-        copies = [clip for part in parts for clip in part]
-        self.sample_indices_ = np.concatenate([np.arange(len(y))] * (1 + len(rates)))
-        return list(X) + copies, y[self.sample_indices_]
+        return [clip for part in parts for clip in part]
+
+    def _output_groups(self, ids, sources, rates):
+        blocks = [ids]
+        for rate in rates:
+            blocks.append(np.char.add(ids[sources], f"/speed{rate:g}")
+                          if self.copy_groups == "apart" else ids[sources])
+        return np.concatenate(blocks)
 
 
 def _change_speed_chunk(clips, sr, rate):

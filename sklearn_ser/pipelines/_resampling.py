@@ -171,17 +171,18 @@ def _is_per_clip(value, n_clips):
         return False
 
 
-def resolve_speeds(speed_perturbation, speaker_norm):
+def resolve_speeds(speed_perturbation, speaker_norm, *, with_norm=None):
     """The speed factors a pipeline's ``speed_perturbation`` asks for, or None for none.
 
-    ``"auto"`` means ``DEFAULT_SPEEDS`` without speaker normalisation and none with it: the
-    ready-made pipelines were measured that way (see their Notes).
+    ``"auto"`` means ``DEFAULT_SPEEDS`` without speaker normalisation and ``with_norm`` with
+    it: the classic pipelines pass ``DEFAULT_SPEEDS`` (their speaker-normalised models were
+    measured with the copies as speakers of their own), the networks None (not measured).
     """
     if isinstance(speed_perturbation, str):
         if speed_perturbation != "auto":
             raise ValueError(f"speed_perturbation must be 'auto', a tuple of speed factors or "
                              f"None; got {speed_perturbation!r}.")
-        return None if speaker_norm else DEFAULT_SPEEDS
+        return with_norm if speaker_norm else DEFAULT_SPEEDS
     if speed_perturbation is None or len(speed_perturbation) == 0:
         return None
     return tuple(speed_perturbation)
@@ -221,15 +222,22 @@ def noise_copy_settings(noise_augmentation, speaker_norm):
 
 
 def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0,
-                    noise_conditions="speaker", noise_gain_range=None, random_state=None):
+                    noise_conditions="speaker", noise_gain_range=None, speed_apart=False,
+                    random_state=None):
     """A ResamplingPipeline of ``steps``, headed by the samplers of the training copies.
 
     Noisy copies (a :class:`~sklearn_ser.augmentation.NoiseAugmenter`, step ``"noise"``)
-    come first, then the speed copies of every clip, noisy ones included. The noisy copies
-    of a speaker are standardised as a speaker of their own (``copy_groups="apart"``), as
-    a speaker recorded in noise is at prediction time. ``noise_conditions`` is the
-    NoiseAugmenter's ``conditions``: one noise condition per speaker and copy, or per clip;
+    come first, then the speed copies (step ``"speed"``). The noisy copies of a speaker are
+    standardised as a speaker of their own (``copy_groups="apart"``), as a speaker recorded
+    in noise is at prediction time. ``noise_conditions`` is the NoiseAugmenter's
+    ``conditions``: one noise condition per speaker and copy, or per clip;
     ``noise_gain_range`` its ``gain_range`` (copies at a random level, or None).
+
+    The speed copies are made of every clip, noisy ones included, and keep their source's
+    speaker; with ``speed_apart`` they are made of the original clips only and are speakers
+    of their own (``SpeedPerturber(copy_groups="apart", sources="originals")``), beside
+    the noisy copies instead of multiplying them, for a speaker normaliser to standardise
+    each as a new voice.
     """
     head = []
     if noise_copies:
@@ -238,7 +246,8 @@ def speed_perturbed(steps, speeds, *, sr, n_jobs=None, noise_copies=0,
                                              gain_range=noise_gain_range,
                                              random_state=random_state)))
     if speeds is not None:
-        head.append(("speed", SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs)))
+        apart = dict(copy_groups="apart", sources="originals") if speed_apart else {}
+        head.append(("speed", SpeedPerturber(rates=speeds, sr=sr, n_jobs=n_jobs, **apart)))
     # A ResamplingPipeline even without copies: its fit checks the labels before any
     # features are extracted.
     return ResamplingPipeline([*head, *steps])
