@@ -590,9 +590,9 @@ def test_speaker_normalized_pipeline_routes_groups_in_evaluate(normalizer_speake
     seen = normalizer_speakers
     data = make_emotional_speech(60, n_speakers=3, emotions=["anger", "sadness"],
                                  duration=(0.6, 0.8), random_state=0)
-    # Without noisy copies, whose speaker ids would join the training speakers.
+    # Without noisy or speed copies, whose speaker ids would join the training speakers.
     pipe = make_classic_pipeline("svm", features="mfcc", speaker_norm=True,
-                                 noise_augmentation=None)
+                                 noise_augmentation=None, speed_perturbation=None)
     report = evaluate(pipe, data.data, data.target, groups=data.groups, cv="loso")
     assert None not in seen
     # Each fold: one transform of its two training speakers (fit), one of its test speaker.

@@ -246,12 +246,12 @@ def test_feature_fusion_with_a_network_trains_it_on_training_clips_only(corpus, 
         report = evaluate(fusion, corpus.data, corpus.target, groups=corpus.groups,
                           cv="kfold:2", return_estimators=True)
     assert report.uar > 0.5
-    # One network per fold, trained on the fold's training clips and their two noisy
-    # copies (speakers of their own), never on a test speaker.
+    # One network per fold, trained on the fold's training clips, their two noisy copies
+    # and their two speed copies (speakers of their own), never on a test speaker.
     assert len(seen) == 2
     for (n_clips, speakers), test_speakers in zip(seen, report.per_fold["test_speakers"]):
         training = set(corpus.groups) - set(test_speakers)
-        assert n_clips == 3 * int(np.isin(corpus.groups, list(training)).sum())
+        assert n_clips == 5 * int(np.isin(corpus.groups, list(training)).sum())
         assert training <= speakers and not speakers & set(test_speakers)
     # The classifier sees the classic features and the network's embedding side by side.
     fitted = report.estimators[0]

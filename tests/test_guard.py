@@ -216,7 +216,7 @@ def test_far_off_clips_are_named_and_predictions_do_not_change(corpus, pipelines
 def test_the_guard_step_can_be_switched_off(corpus, pipelines):
     guarded, _ = pipelines
     pipe = make_classic_pipeline("lr", features="mfcc", speaker_norm=True)
-    assert [name for name, _ in pipe.steps][:4] == ["noise", "mfcc", "guard",
+    assert [name for name, _ in pipe.steps][:5] == ["noise", "speed", "mfcc", "guard",
                                                     "speakernormalizer"]
     off = make_classic_pipeline("lr", features="mfcc", speed_perturbation=None,
                                 noise_augmentation=None)

@@ -413,7 +413,9 @@ def test_deep_pipeline_speed_perturbation_options():
     assert plain.named_steps["speed"].get_params() == SpeedPerturber().get_params()
     assert "speed" not in make_deep_pipeline("lstm", speaker_norm=True).named_steps
     custom = make_deep_pipeline("cnn", speaker_norm=True, speed_perturbation=[0.95], sr=8000)
-    assert custom.named_steps["speed"].get_params() == dict(rates=(0.95,), sr=8000, n_jobs=None)
+    # A network's speed copies keep their speaker, with or without speaker normalisation.
+    assert custom.named_steps["speed"].get_params() == dict(
+        rates=(0.95,), copy_groups="same", sources="all", sr=8000, n_jobs=None)
     off = make_deep_pipeline("crnn", speed_perturbation=None)
     assert [n for n, _ in off.steps][0] == "logmel"
     assert [n for n, _ in make_deep_pipeline("crnn", speed_perturbation=()).steps][0] == "logmel"

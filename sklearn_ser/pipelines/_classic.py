@@ -255,8 +255,9 @@ def make_classic_pipeline(
       tract would, so the copies add training speakers, each standardised by its own
       statistics. Chosen by the mean over EmoDB leave-one-speaker-out and RAVDESS in 6
       speaker-grouped folds, where they raised the speaker-normalised SVM clean and in noise
-      on both corpora. They are made of the original clips only, beside the noisy copies,
-      not of those too.
+      on both corpora, and the logistic regression on the mean of the two; the other
+      classifiers get them by the same rule, unmeasured. They are made of the original clips
+      only, beside the noisy copies, not of those too.
     * Noisy copies (``noise_augmentation``) were chosen by the mean over EmoDB
       leave-one-speaker-out and RAVDESS in 6 speaker-grouped folds, clean and with white
       and babble noise on the test clips. The rule is training-time augmentation, not a
