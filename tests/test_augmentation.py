@@ -486,6 +486,8 @@ def test_speed_copies_apart_from_the_originals_after_noisy_copies():
     with pytest.warns(UserWarning, match="no groups.*copies all 30 clips"):
         X_all, _ = SpeedPerturber(sources="originals").fit_resample(X_noisy[:30], y_noisy[:30])
     assert len(X_all) == 90
+    with pytest.raises(ValueError, match="SpeedPerturber: groups has 3 entries for 20 clips"):
+        SpeedPerturber(copy_groups="apart").fit_resample(X, y, groups=groups[:3])
 
 
 @pytest.mark.parametrize("rates", [(), (0.1,), (1.1, 5.0), ("fast",)])

@@ -49,6 +49,16 @@ class _ClipSampler(BaseSampler):
                              f"{bad[:10].tolist()}; drop those clips or fill their targets.")
         return y
 
+    def _check_groups(self, groups, clips):
+        """``groups`` as an array with one speaker per clip, or None."""
+        if groups is None:
+            return None
+        groups = np.asarray(groups)
+        if len(groups) != len(clips):
+            raise ValueError(f"{type(self).__name__}: groups has {len(groups)} entries for "
+                             f"{len(clips)} clips.")
+        return groups
+
     _continuous_reason = "its copies change what the target is heard in."
 
     def __sklearn_tags__(self):

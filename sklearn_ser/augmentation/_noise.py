@@ -207,11 +207,7 @@ class NoiseAugmenter(_ClipSampler):
         """Copies of validated clips ``X`` (list of 1-D float arrays) with labels ``y``."""
         kinds = self._check_settings() if kinds is None else kinds
         clips = X
-        if groups is not None:
-            groups = np.asarray(groups)
-            if len(groups) != len(clips):
-                raise ValueError(f"NoiseAugmenter: groups has {len(groups)} entries for "
-                                 f"{len(clips)} clips.")
+        groups = self._check_groups(groups, clips)
         rng = check_random_state(self.random_state)
         # Without speakers, every clip is a condition of its own.
         speakers = np.arange(len(clips)) if groups is None else groups

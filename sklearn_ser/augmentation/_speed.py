@@ -131,6 +131,7 @@ class SpeedPerturber(_ClipSampler):
         self._validate_params()
         rates = self._check_rates()
         clips, y = self._check_inputs(X, y)
+        groups = self._check_groups(groups, clips)
         self._count_copies(y[self._source_indices(clips, groups)], rates)
         return self
 
@@ -144,10 +145,7 @@ class SpeedPerturber(_ClipSampler):
         self.sampling_strategy_ = {c: int(n) * len(rates) for c, n in zip(classes, counts)}
 
     def _source_indices(self, clips, groups):
-        """Indices of the clips to copy (``sources``), checking ``groups`` against them."""
-        if groups is not None and len(groups) != len(clips):
-            raise ValueError(f"SpeedPerturber: groups has {len(groups)} entries for "
-                             f"{len(clips)} clips.")
+        """Indices of the clips to copy (``sources``); ``groups`` checked by the caller."""
         if self.sources == "all":
             return np.arange(len(clips))
         if groups is None:
@@ -189,12 +187,13 @@ class SpeedPerturber(_ClipSampler):
         """Copies of validated clips ``X`` (list of 1-D float arrays) with labels ``y``."""
         rates = self._check_rates() if rates is None else rates
         clips = X
+        groups = self._check_groups(groups, clips)
         sources = self._source_indices(clips, groups)
         self._count_copies(y[sources], rates)
         copies = self._copies([clips[i] for i in sources], rates)
         self.sample_indices_ = np.concatenate([np.arange(len(y))] + [sources] * len(rates))
         self.groups_ = None if groups is None else self._output_groups(
-            np.asarray(groups).astype(str), sources, rates)
+            groups.astype(str), sources, rates)
         return list(clips) + copies, y[self.sample_indices_]
 
     def _copies(self, clips, rates):
