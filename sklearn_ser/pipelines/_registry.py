@@ -158,7 +158,7 @@ def make_named_pipeline(name, *, features=None, sr=16000, memory=None, n_jobs=No
     --------
     >>> from sklearn_ser.pipelines import make_named_pipeline
     >>> [step for step, _ in make_named_pipeline("nb-sn").steps]
-    ['noise', 'features', 'guard', 'speakernormalizer', 'scaler', 'gaussiannb']
+    ['noise', 'speed', 'features', 'guard', 'speakernormalizer', 'scaler', 'gaussiannb']
     """
     # Imported here: the fusion module reads this registry for its members.
     from ._fusion import make_fusion_pipeline
