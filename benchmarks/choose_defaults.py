@@ -549,11 +549,12 @@ def run_range(args):
 
 def score_with_two_copies(args, stage, variant, F, y, groups, folds, keys, start=None,
                           make_classifier=SN_CLASSIFIERS["svm-sn"],
-                          make_normalizer=SpeakerNormalizer):
-    """Fit the -sn classifier on the clean clips and the two per-speaker copies (standardised
-    apart), score each test condition of ``keys`` (``"padded"``: the share of labels kept
-    under zero padding), and print and append the row to ``args.output``."""
-    extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in COPY_BLOCKS]
+                          make_normalizer=SpeakerNormalizer, blocks=COPY_BLOCKS):
+    """Fit the -sn classifier on the clean clips and the copies of ``blocks`` (by default the
+    two per-speaker noisy copies; each block standardised apart), score each test condition
+    of ``keys`` (``"padded"``: the share of labels kept under zero padding), and print and
+    append the row to ``args.output``."""
+    extra = [(F[b], np.char.add(groups.astype(str), f"/{b}")) for b in blocks]
     pred = fit_predict_sn(F, y, groups, folds, extra, make_classifier, keys, make_normalizer)
     row = {"corpus": args.corpus, "stage": stage, "variant": variant,
            **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
@@ -699,8 +700,6 @@ def run_speed(args):
     F = {k: extract(memory, f"{args.corpus}-{k}", made[k], True) for k in (*keys, *COPY_BLOCKS)}
     for base in ("clean", COPY_BLOCKS[0]):
         F.update(speed_copy_features(memory, args.corpus, base, made[base]))
-    apart = lambda blocks: [(F[b], np.char.add(groups.astype(str), f"/{b}"))  # noqa: E731
-                            for b in blocks]
     speeds = lambda base: [f"{base}@{rate}" for rate in SPEEDS]  # noqa: E731
     variants = [("two noisy copies (default)", [*COPY_BLOCKS]),
                 ("+ speed copies of the clean clips", [*COPY_BLOCKS, *speeds("clean")]),
@@ -708,17 +707,9 @@ def run_speed(args):
                  [*COPY_BLOCKS, *speeds("clean"), *speeds(COPY_BLOCKS[0])])]
     for model in args.models.split(","):
         for name, blocks in variants:
-            start = time.time()
-            pred = fit_predict_sn(F, y, groups, folds, apart(blocks), SN_CLASSIFIERS[model],
-                                  keys)
-            row = {"corpus": args.corpus, "stage": "speed", "variant": f"{model}, {name}",
-                   **{k: round(float(unweighted_average_recall(y, pred[k])), 4)
-                      for k in keys if k != "padded"},
-                   "same_label_zeros": round(float(np.mean(pred["padded"] == pred["clean"])), 4),
-                   "seconds": round(time.time() - start)}
-            print(json.dumps(row), flush=True)
-            with open(args.output, "a") as out:
-                out.write(json.dumps(row) + "\n")
+            score_with_two_copies(args, "speed", f"{model}, {name}", F, y, groups, folds, keys,
+                                  start=time.time(), make_classifier=SN_CLASSIFIERS[model],
+                                  blocks=blocks)
 
 
 class ScaledGammaSVC(SVC):
